@@ -1,0 +1,154 @@
+/* kiemthu-bundle - make signing keys and signed evidence bundles. */
+#include "../core/cli.h"
+#include "../core/exitcode.h"
+#include "../core/layout.h"
+#include "../keys/keys.h"
+#include "create.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OPT_HELP = 'h', OPT_VERSION = 256 };
+
+typedef struct bundle_ctx {
+    const char *evidence;
+    const char *out;
+    const char *key;
+    int quiet;
+} bundle_ctx;
+
+static const kt_option keygen_opts[] = {
+    {"output", 'o', "PREFIX", "write PREFIX.key (0600) and PREFIX.pub; never overwrites"},
+    {"help", OPT_HELP, NULL, "show this help"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const kt_option create_opts[] = {
+    {"evidence", 'e', "DIR", "evidence folder to bundle (regular files only)"},
+    {"key", 'k', "KEY", "Ed25519 secret key (PKCS#8 PEM, mode 0600); default: $" KT_KEY_ENV},
+    {"output", 'o', "FILE", "bundle to write (replaced atomically)"},
+    {"quiet", 'q', NULL, "print nothing on success"},
+    {"help", OPT_HELP, NULL, "show this help"},
+    {NULL, 0, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: kiemthu-bundle keygen -o PREFIX\n"
+               "       kiemthu-bundle create --evidence DIR [--key KEY] -o bundle.tar\n"
+               "       kiemthu-bundle --help | --version\n\n"
+               "Run 'kiemthu-bundle COMMAND --help' for the options of a command.\n"
+               "Environment: SOURCE_DATE_EPOCH (member mtime and manifest time; default 0),\n"
+               "             " KT_KEY_ENV " (secret key PEM text when --key is not given).\n"
+               "Exit codes: 0 ok, 64 usage, 65 malformed input, 66 missing input,\n"
+               "            70 internal error, 73 cannot create output, 74 I/O error.\n");
+}
+
+static int fail(const char *cmd, const kt_err *err)
+{
+    fprintf(stderr, "kiemthu-bundle %s: error: %s\n", cmd, err->msg);
+    return kt_exit_code(err->cls);
+}
+
+static int cmd_keygen(int argc, char **argv)
+{
+    kt_cli cli;
+    kt_cli_init(&cli, keygen_opts);
+    const char *prefix = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': prefix = optarg; break;
+        case OPT_HELP:
+            kt_cli_usage(stdout, "kiemthu-bundle keygen -o PREFIX",
+                         "Generate an Ed25519 key pair (openssl-compatible PEM).", keygen_opts);
+            return 0;
+        default: return KT_EXIT_USAGE;
+        }
+    }
+    if (!prefix || optind != argc) {
+        fprintf(stderr, "kiemthu-bundle keygen: usage: kiemthu-bundle keygen -o PREFIX\n");
+        return KT_EXIT_USAGE;
+    }
+    kt_err err;
+    kt_err_clear(&err);
+    kt_pubkey pub;
+    if (kt_keys_init(&err) < 0 || kt_keygen_write(prefix, &pub, &err) < 0)
+        return fail("keygen", &err);
+    printf("wrote %s.key (secret, mode 0600) and %s.pub\nkey id: %s\n", prefix, prefix,
+           pub.keyid);
+    return 0;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+    kt_cli cli;
+    kt_cli_init(&cli, create_opts);
+    bundle_ctx ctx = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1) {
+        switch (c) {
+        case 'e': ctx.evidence = optarg; break;
+        case 'k': ctx.key = optarg; break;
+        case 'o': ctx.out = optarg; break;
+        case 'q': ctx.quiet = 1; break;
+        case OPT_HELP:
+            kt_cli_usage(stdout, "kiemthu-bundle create --evidence DIR [--key KEY] -o FILE",
+                         "Pack an evidence folder into a signed, byte-reproducible bundle.",
+                         create_opts);
+            return 0;
+        default: return KT_EXIT_USAGE;
+        }
+    }
+    if (!ctx.evidence || !ctx.out || optind != argc) {
+        fprintf(stderr, "kiemthu-bundle create: usage: kiemthu-bundle create --evidence DIR "
+                        "[--key KEY] -o FILE\n");
+        return KT_EXIT_USAGE;
+    }
+    kt_err err;
+    kt_err_clear(&err);
+    kt_create_opts o = {.evidence_dir = ctx.evidence, .out_path = ctx.out};
+    if (kt_parse_source_date_epoch(getenv("SOURCE_DATE_EPOCH"), &o.source_date_epoch, &err) < 0)
+        return fail("create", &err);
+    kt_seckey *key = NULL;
+    if (kt_keys_init(&err) < 0) return fail("create", &err);
+    int rc = ctx.key ? kt_seckey_load(ctx.key, &key, &err) : kt_seckey_load_env(&key, &err);
+    if (rc < 0) {
+        if (!ctx.key && err.cls == KT_E_NOINPUT)
+            snprintf(err.msg, sizeof err.msg, "no signing key: pass --key KEY or set %s",
+                     KT_KEY_ENV);
+        return fail("create", &err);
+    }
+    o.key = key;
+    kt_create_result res;
+    rc = kt_bundle_create(&o, &res, &err);
+    kt_seckey_free(key);
+    if (rc < 0) return fail("create", &err);
+    if (!ctx.quiet)
+        printf("wrote %s: %zu evidence files, %llu bytes, signed by key %s\n", ctx.out,
+               res.evidence_members, (unsigned long long)res.bundle_bytes, res.keyid);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return KT_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("kiemthu-bundle %s\n", KT_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "keygen") == 0) return cmd_keygen(argc - 1, argv + 1);
+    if (strcmp(cmd, "create") == 0) return cmd_create(argc - 1, argv + 1);
+    fprintf(stderr, "kiemthu-bundle: unknown command \"%s\"\n", cmd);
+    usage(stderr);
+    return KT_EXIT_USAGE;
+}

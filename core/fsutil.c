@@ -1,0 +1,99 @@
+#include "fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int kt_write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (w == 0) {
+            errno = EIO;
+            return -1;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+ssize_t kt_read_full(int fd, void *p, size_t n)
+{
+    char *c = p;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, c + got, n - got);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (r == 0) break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+int kt_read_file(const char *path, size_t cap, char **out, size_t *len, kt_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return kt_fail_errno(err, errno == ENOENT ? KT_E_NOINPUT : KT_E_DATA, errno,
+                             "cannot open %s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return kt_fail_errno(err, KT_E_IO, e, "cannot stat %s", path);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return kt_fail(err, KT_E_DATA, "%s is not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > cap) {
+        close(fd);
+        return kt_fail(err, KT_E_LIMIT, "%s is %lld bytes, more than the limit of %zu", path,
+                       (long long)st.st_size, cap);
+    }
+    char *buf = malloc(cap + 1);
+    if (!buf) {
+        close(fd);
+        return kt_fail(err, KT_E_NOMEM, "out of memory reading %s", path);
+    }
+    ssize_t n = kt_read_full(fd, buf, cap + 1);
+    int e = errno;
+    close(fd);
+    if (n < 0) {
+        free(buf);
+        return kt_fail_errno(err, KT_E_IO, e, "cannot read %s", path);
+    }
+    if ((size_t)n > cap) {
+        free(buf);
+        return kt_fail(err, KT_E_LIMIT, "%s grew past the limit of %zu bytes", path, cap);
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = (size_t)n;
+    return 0;
+}
+
+void kt_dirname(const char *path, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, cap, ".");
+    else if (slash == path)
+        snprintf(out, cap, "/");
+    else
+        snprintf(out, cap, "%.*s", (int)(slash - path), path);
+}

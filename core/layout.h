@@ -1,0 +1,21 @@
+/* layout.h - member names and resource caps of a kiemthu bundle (docs/FORMAT.md). */
+#ifndef KT_LAYOUT_H
+#define KT_LAYOUT_H
+
+#define KT_VERSION "0.1.0"
+
+/* Members, in the (byte-sorted) order they appear. */
+#define KT_EVIDENCE_PREFIX "evidence/"
+#define KT_ENVELOPE_NAME "manifest.dsse.json"
+#define KT_MANIFEST_NAME "manifest.json"
+
+#define KT_STATEMENT_TYPE "https://in-toto.io/Statement/v1"
+#define KT_PREDICATE_TYPE "https://kiemthu.dev/evidence-bundle/v1"
+
+/* Caps a verifier checks before the work they protect. */
+#define KT_MAX_MEMBERS 50000
+#define KT_MAX_MANIFEST (16u << 20) /* manifest.json bytes */
+#define KT_MAX_ENVELOPE (24u << 20) /* manifest.dsse.json bytes (base64 of the manifest) */
+#define KT_MAX_TOTAL_DEFAULT (64ULL << 30) /* sum of member sizes */
+
+#endif

@@ -1,0 +1,54 @@
+#include "sha256.h"
+
+#include <string.h>
+
+void kt_sha256_init(kt_sha256_ctx *c)
+{
+    sha256_init(c);
+}
+
+void kt_sha256_update(kt_sha256_ctx *c, const void *p, size_t n)
+{
+    sha256_update(c, n, p);
+}
+
+void kt_sha256_final(kt_sha256_ctx *c, uint8_t out[KT_SHA256_LEN])
+{
+    sha256_digest(c, KT_SHA256_LEN, out);
+}
+
+void kt_sha256(const void *p, size_t n, uint8_t out[KT_SHA256_LEN])
+{
+    kt_sha256_ctx c;
+    kt_sha256_init(&c);
+    kt_sha256_update(&c, p, n);
+    kt_sha256_final(&c, out);
+}
+
+void kt_hex(const uint8_t *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int nibble(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+int kt_unhex_lower(const char *s, uint8_t *out, size_t n)
+{
+    if (strlen(s) != 2 * n) return -1;
+    for (size_t i = 0; i < n; i++) {
+        int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+        if (hi < 0 || lo < 0) return -1;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}

@@ -1,0 +1,134 @@
+/* kiemthu-verify - check a bundle offline against keys the auditor pins. */
+#include "../core/cli.h"
+#include "../core/layout.h"
+#include "../keys/keys.h"
+#include "report.h"
+#include "verify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_KEYS 16
+
+enum { OPT_HELP = 'h', OPT_VERSION = 256, OPT_MAX_SIZE };
+
+typedef struct verify_ctx {
+    const char *bundle;
+    const char *keypaths[MAX_KEYS];
+    kt_pubkey keys[MAX_KEYS];
+    size_t nkeys;
+    enum kt_format fmt;
+    uint64_t max_total;
+} verify_ctx;
+
+static const kt_option opts[] = {
+    {"key", 'k', "PUB", "pinned Ed25519 public key (SPKI PEM); repeatable, at most 16"},
+    {"format", 'f', "FMT", "output: text (default) or json"},
+    {"max-size", OPT_MAX_SIZE, "BYTES", "refuse bundles whose members add up to more (64 GiB)"},
+    {"help", OPT_HELP, NULL, "show this help"},
+    {"version", OPT_VERSION, NULL, "show the version"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const char synopsis[] = "kiemthu-verify BUNDLE --key PUB [--key PUB]... [--format text|json]";
+static const char about[] =
+    "Verify a kiemthu evidence bundle offline: canonical tar form, DSSE/Ed25519 signature by a\n"
+    "pinned key, and every evidence member against the signed manifest. BUNDLE may be - (stdin).\n"
+    "Exit codes: 0 PASS; 1 authentic but the evidence adjudicates to FAIL; 2 not authentic or\n"
+    "not intact (bad signature, untrusted key, tampering, malformed); 64 usage error.";
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "kiemthu-verify: %s\nUsage: %s\nTry 'kiemthu-verify --help'.\n", msg,
+            synopsis);
+    return KT_EXIT_USAGE;
+}
+
+static int parse_args(verify_ctx *ctx, int argc, char **argv)
+{
+    kt_cli cli;
+    kt_cli_init(&cli, opts);
+    /* Permute so the bundle may come before or after the options. */
+    cli.shortopts[0] = '-';
+    int c;
+    while ((c = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1) {
+        switch (c) {
+        case 1:
+            if (ctx->bundle) return usage_error("more than one bundle given");
+            ctx->bundle = optarg;
+            break;
+        case 'k':
+            if (ctx->nkeys == MAX_KEYS) return usage_error("too many --key options");
+            ctx->keypaths[ctx->nkeys++] = optarg;
+            break;
+        case 'f':
+            if (strcmp(optarg, "text") == 0)
+                ctx->fmt = KT_FMT_TEXT;
+            else if (strcmp(optarg, "json") == 0)
+                ctx->fmt = KT_FMT_JSON;
+            else
+                return usage_error("--format takes text or json");
+            break;
+        case OPT_MAX_SIZE: {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || *end || end == optarg || optarg[0] == '-')
+                return usage_error("--max-size takes a byte count");
+            ctx->max_total = v;
+            break;
+        }
+        case OPT_HELP:
+            kt_cli_usage(stdout, synopsis, about, opts);
+            exit(0);
+        case OPT_VERSION:
+            printf("kiemthu-verify %s\n", KT_VERSION);
+            exit(0);
+        default: return KT_EXIT_USAGE;
+        }
+    }
+    if (!ctx->bundle) return usage_error("no bundle given");
+    if (ctx->nkeys == 0)
+        return usage_error("no --key given. kiemthu-verify trusts only keys you pin: pass the "
+                           "signer's public key, e.g. --key ci.pub (a key inside the bundle is "
+                           "never trusted)");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    verify_ctx ctx = {.fmt = KT_FMT_TEXT, .max_total = KT_MAX_TOTAL_DEFAULT};
+    int rc = parse_args(&ctx, argc, argv);
+    if (rc) return rc;
+    kt_err err;
+    kt_err_clear(&err);
+    if (kt_keys_init(&err) < 0) {
+        fprintf(stderr, "kiemthu-verify: %s\n", err.msg);
+        return KT_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < ctx.nkeys; i++) {
+        if (kt_pubkey_load(ctx.keypaths[i], &ctx.keys[i], &err) < 0) {
+            fprintf(stderr, "kiemthu-verify: cannot use --key %s: %s\n", ctx.keypaths[i],
+                    err.msg);
+            return KT_EXIT_USAGE;
+        }
+    }
+    int fd = strcmp(ctx.bundle, "-") == 0 ? STDIN_FILENO
+                                          : open(ctx.bundle, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        fprintf(stderr, "kiemthu-verify: cannot open %s: %s\n", ctx.bundle, strerror(errno));
+        return KT_EXIT_REJECT;
+    }
+    kt_verify_opts vo = {.keys = ctx.keys, .nkeys = ctx.nkeys, .max_total = ctx.max_total};
+    kt_verify_result res;
+    kt_verify_fd(fd, &vo, &res);
+    if (fd != STDIN_FILENO) close(fd);
+    kt_report_print(stdout, ctx.fmt, ctx.bundle, ctx.keypaths, &res);
+    rc = kt_report_exit(&res);
+    kt_verify_result_free(&res);
+    return rc;
+}

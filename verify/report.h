@@ -1,0 +1,16 @@
+/* report.h - print a verification result as text or as stable JSON. */
+#ifndef KT_REPORT_H
+#define KT_REPORT_H
+
+#include "verify.h"
+
+#include <stdio.h>
+
+enum kt_format { KT_FMT_TEXT, KT_FMT_JSON };
+
+/* Exit code for a result: 0 PASS, 1 FAIL, 2 REJECT. */
+int kt_report_exit(const kt_verify_result *res);
+int kt_report_print(FILE *f, enum kt_format fmt, const char *bundle, const char *const *keypaths,
+                    const kt_verify_result *res);
+
+#endif

@@ -1,0 +1,33 @@
+/* tarreader.h - read a kiemthu bundle in one pass and accept only its
+ * canonical form: every header is rebuilt and compared byte for byte
+ * (core/ustar.h), data padding must be zero, and the archive must end with
+ * exactly two zero blocks and nothing after them. */
+#ifndef KT_TARREADER_H
+#define KT_TARREADER_H
+
+#include "../core/err.h"
+#include "../core/ustar.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct kt_tarr {
+    int fd;
+    uint8_t *buf;
+    size_t pos, len;
+    uint64_t off;       /* archive offset of buf[pos] */
+    uint64_t file_size; /* known size of a regular-file bundle, else 0 */
+    int at_end;
+} kt_tarr;
+
+typedef void (*kt_tarr_sink)(void *arg, const uint8_t *p, size_t n);
+
+int kt_tarr_init(kt_tarr *r, int fd, kt_err *err);
+void kt_tarr_free(kt_tarr *r);
+/* 1: a member header was read; 0: the canonical end was reached; -1: error. */
+int kt_tarr_next(kt_tarr *r, char name[KT_TAR_NAME_MAX + 1], uint64_t *size, uint64_t *mtime,
+                 kt_err *err);
+/* Pass the member's size bytes to sink in chunks, then check its padding. */
+int kt_tarr_data(kt_tarr *r, uint64_t size, kt_tarr_sink sink, void *arg, kt_err *err);
+
+#endif

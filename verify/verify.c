@@ -1,0 +1,237 @@
+#include "verify.h"
+
+#include "../core/buf.h"
+#include "../core/dsse.h"
+#include "../core/json_canon.h"
+#include "../core/layout.h"
+#include "tarreader.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum stage { ST_EVIDENCE, ST_ENVELOPE_DONE, ST_MANIFEST_DONE };
+
+typedef struct vstate {
+    kt_tarr r;
+    enum stage stage;
+    kt_buf envelope, manifest;
+    kt_subject *subs;
+    size_t nsubs, cap;
+    uint64_t total, mtime;
+    char prev[KT_TAR_NAME_MAX + 1];
+} vstate;
+
+static void sink_hash(void *arg, const uint8_t *p, size_t n)
+{
+    kt_sha256_update(arg, p, n);
+}
+
+static void sink_buf(void *arg, const uint8_t *p, size_t n)
+{
+    /* The size was checked against the buffer limit before reading. */
+    kt_buf_append(arg, p, n, NULL);
+}
+
+static int read_evidence(vstate *v, const char *name, uint64_t size, kt_err *err)
+{
+    if (v->stage != ST_EVIDENCE)
+        return kt_fail(err, KT_E_TAMPER, "evidence member \"%s\" after the manifest", name);
+    if (v->nsubs == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        kt_subject *p = realloc(v->subs, cap * sizeof *p);
+        if (!p) return kt_fail(err, KT_E_NOMEM, "out of memory");
+        v->subs = p;
+        v->cap = cap;
+    }
+    kt_subject *s = &v->subs[v->nsubs];
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->size = size;
+    kt_sha256_ctx h;
+    kt_sha256_init(&h);
+    if (kt_tarr_data(&v->r, size, sink_hash, &h, err) < 0) return -1;
+    kt_sha256_final(&h, s->sha256);
+    v->nsubs++;
+    return 0;
+}
+
+static int read_small(vstate *v, kt_buf *b, size_t cap, const char *name, uint64_t size,
+                      kt_err *err)
+{
+    if (size > cap)
+        return kt_fail(err, KT_E_LIMIT, "%s is %llu bytes; the limit is %zu", name,
+                       (unsigned long long)size, cap);
+    kt_buf_init(b, cap);
+    return kt_tarr_data(&v->r, size, sink_buf, b, err);
+}
+
+static int read_members(vstate *v, const kt_verify_opts *o, kt_verify_result *res, kt_err *err)
+{
+    char name[KT_TAR_NAME_MAX + 1];
+    uint64_t size, mtime;
+    int rc;
+    while ((rc = kt_tarr_next(&v->r, name, &size, &mtime, err)) == 1) {
+        kt_err_member(err, name);
+        if (++res->members > KT_MAX_MEMBERS)
+            return kt_fail(err, KT_E_LIMIT, "more than %d members", KT_MAX_MEMBERS);
+        if (res->members == 1)
+            v->mtime = mtime;
+        else if (mtime != v->mtime)
+            return kt_fail(err, KT_E_TAMPER, "member \"%s\" has a different mtime", name);
+        if (res->members > 1 && strcmp(v->prev, name) >= 0)
+            return kt_fail(err, KT_E_TAMPER, "member \"%s\" is %s", name,
+                           strcmp(v->prev, name) == 0 ? "duplicated" : "out of sorted order");
+        memcpy(v->prev, name, sizeof v->prev);
+        if (size > o->max_total - v->total)
+            return kt_fail(err, KT_E_LIMIT, "members exceed the total size limit of %llu bytes",
+                           (unsigned long long)o->max_total);
+        v->total += size;
+        if (strncmp(name, KT_EVIDENCE_PREFIX, strlen(KT_EVIDENCE_PREFIX)) == 0) {
+            rc = read_evidence(v, name, size, err);
+        } else if (strcmp(name, KT_ENVELOPE_NAME) == 0) {
+            v->stage = ST_ENVELOPE_DONE;
+            rc = read_small(v, &v->envelope, KT_MAX_ENVELOPE, name, size, err);
+        } else if (strcmp(name, KT_MANIFEST_NAME) == 0) {
+            if (v->stage != ST_ENVELOPE_DONE)
+                return kt_fail(err, KT_E_TAMPER, "manifest without a signature envelope");
+            v->stage = ST_MANIFEST_DONE;
+            rc = read_small(v, &v->manifest, KT_MAX_MANIFEST, name, size, err);
+        } else {
+            return kt_fail(err, KT_E_TAMPER, "unexpected member \"%s\"", name);
+        }
+        if (rc < 0) return -1;
+        err->member[0] = '\0';
+    }
+    if (rc < 0) return -1;
+    if (v->stage != ST_MANIFEST_DONE)
+        return kt_fail(err, KT_E_TAMPER, "the bundle has no %s",
+                       v->stage == ST_EVIDENCE ? KT_ENVELOPE_NAME " (signature)" : KT_MANIFEST_NAME);
+    if (v->nsubs == 0) return kt_fail(err, KT_E_TAMPER, "the bundle has no evidence members");
+    return 0;
+}
+
+/* Envelope in canonical bytes, one signature, right payload type, and a
+ * signature that verifies under one of the pinned keys. */
+static int check_envelope(vstate *v, const kt_verify_opts *o, kt_dsse_env *env,
+                          kt_verify_result *res, kt_err *err)
+{
+    kt_err_member(err, KT_ENVELOPE_NAME);
+    if (kt_dsse_parse(v->envelope.data, v->envelope.len, env, err) < 0) {
+        err->cls = KT_E_TAMPER;
+        return -1;
+    }
+    if (env->nsigs != 1)
+        return kt_fail(err, KT_E_TAMPER, "envelope has %zu signatures; exactly one is allowed",
+                       env->nsigs);
+    if (strcmp(env->payload_type, KT_DSSE_INTOTO_TYPE) != 0)
+        return kt_fail(err, KT_E_TAMPER, "envelope payloadType is \"%.100s\", not %s",
+                       env->payload_type, KT_DSSE_INTOTO_TYPE);
+    const kt_dsse_sig *sig = &env->sigs[0];
+    if (sig->sig_len != KT_SIG_LEN)
+        return kt_fail(err, KT_E_AUTH, "signature is %zu bytes, not an Ed25519 signature",
+                       sig->sig_len);
+    if (!sig->keyid) return kt_fail(err, KT_E_TAMPER, "envelope signature has no keyid");
+    kt_buf canon;
+    kt_buf_init(&canon, 0);
+    int rc = kt_dsse_emit(env->payload_type, env->payload, env->payload_len, sig->keyid, sig->sig,
+                          &canon, err);
+    if (rc == 0 && (canon.len != v->envelope.len ||
+                    memcmp(canon.data, v->envelope.data, canon.len) != 0))
+        rc = kt_fail(err, KT_E_TAMPER, "envelope is not in canonical form (standard padded "
+                                       "base64, canonical JSON)");
+    kt_buf_free(&canon);
+    if (rc < 0) return -1;
+
+    kt_buf pae;
+    kt_buf_init(&pae, 0);
+    if (kt_dsse_pae(env->payload_type, env->payload, env->payload_len, &pae, err) < 0) {
+        kt_buf_free(&pae);
+        return -1;
+    }
+    /* The keyid is only a hint: every pinned key is tried. */
+    size_t i = 0;
+    for (; i < o->nkeys; i++)
+        if (kt_verify_sig(&o->keys[i], (const uint8_t *)pae.data, pae.len, sig->sig,
+                          sig->sig_len) == 0)
+            break;
+    kt_buf_free(&pae);
+    if (i == o->nkeys) {
+        for (size_t k = 0; k < o->nkeys; k++)
+            if (strcmp(o->keys[k].keyid, sig->keyid) == 0)
+                return kt_fail(err, KT_E_AUTH, "signature does not verify with pinned key %s "
+                                               "(named by the envelope's keyid)", sig->keyid);
+        return kt_fail(err, KT_E_AUTH, "signature does not verify with any pinned key (the "
+                                       "envelope names key %.64s)", sig->keyid);
+    }
+    res->key_index = i;
+    memcpy(res->keyid, o->keys[i].keyid, KT_KEYID_HEX);
+    return 0;
+}
+
+static int check_manifest(vstate *v, const kt_dsse_env *env, kt_verify_result *res, kt_err *err)
+{
+    kt_err_member(err, KT_MANIFEST_NAME);
+    if (v->manifest.len != env->payload_len ||
+        memcmp(v->manifest.data, env->payload, env->payload_len) != 0)
+        return kt_fail(err, KT_E_TAMPER, "%s differs from the signed payload", KT_MANIFEST_NAME);
+    cJSON *st = NULL;
+    if (kt_json_parse_canonical(v->manifest.data, v->manifest.len, KT_MANIFEST_NAME, &st, err) <
+        0) {
+        err->cls = err->cls == KT_E_LIMIT ? KT_E_LIMIT : KT_E_TAMPER;
+        return -1;
+    }
+    err->member[0] = '\0';
+    if (kt_manifest_check(st, v->subs, v->nsubs, v->mtime, err) < 0) {
+        cJSON_Delete(st);
+        return -1;
+    }
+    res->manifest = st;
+    return 0;
+}
+
+int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->verdict = KT_VERDICT_REJECT;
+    kt_err *err = &res->err;
+    vstate v;
+    memset(&v, 0, sizeof v);
+    kt_buf_init(&v.envelope, KT_MAX_ENVELOPE);
+    kt_buf_init(&v.manifest, KT_MAX_MANIFEST);
+    kt_dsse_env env;
+    memset(&env, 0, sizeof env);
+    int rc = -1;
+    if (o->nkeys == 0) {
+        kt_fail(err, KT_E_USAGE, "no pinned key");
+        goto out;
+    }
+    if (kt_tarr_init(&v.r, fd, err) < 0) goto out;
+    if (read_members(&v, o, res, err) < 0) goto out;
+    res->bytes = v.r.off;
+    res->evidence = v.nsubs;
+    res->source_date_epoch = v.mtime;
+    if (check_envelope(&v, o, &env, res, err) < 0) goto out;
+    if (check_manifest(&v, &env, res, err) < 0) goto out;
+    res->subjects = v.subs;
+    v.subs = NULL;
+    res->verdict = KT_VERDICT_PASS;
+    kt_err_clear(err);
+    rc = 0;
+out:
+    if (rc < 0) res->keyid[0] = '\0';
+    kt_dsse_env_free(&env);
+    kt_tarr_free(&v.r);
+    kt_buf_free(&v.envelope);
+    kt_buf_free(&v.manifest);
+    free(v.subs);
+    return rc;
+}
+
+void kt_verify_result_free(kt_verify_result *res)
+{
+    free(res->subjects);
+    cJSON_Delete(res->manifest);
+    res->subjects = NULL;
+    res->manifest = NULL;
+}

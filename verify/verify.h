@@ -1,0 +1,40 @@
+/* verify.h - check a bundle: canonical tar, DSSE signature by a pinned key,
+ * canonical envelope and manifest, every evidence member against its subject. */
+#ifndef KT_VERIFY_H
+#define KT_VERIFY_H
+
+#include "../core/err.h"
+#include "../core/manifest.h"
+#include "../keys/keys.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum kt_verdict { KT_VERDICT_REJECT = 0, KT_VERDICT_PASS, KT_VERDICT_FAIL };
+
+typedef struct kt_verify_opts {
+    const kt_pubkey *keys; /* pinned keys: the only ones trusted */
+    size_t nkeys;
+    uint64_t max_total; /* cap on the sum of member sizes */
+} kt_verify_opts;
+
+typedef struct kt_verify_result {
+    enum kt_verdict verdict;
+    kt_err err;                   /* the first reason, when REJECT */
+    char keyid[KT_KEYID_HEX];     /* key that signed (a pinned one), when authentic */
+    size_t key_index;             /* which pinned key */
+    size_t members;               /* all members */
+    size_t evidence;              /* evidence members */
+    uint64_t bytes;               /* bundle bytes read */
+    uint64_t source_date_epoch;
+    kt_subject *subjects;         /* evidence members with their digests */
+    cJSON *manifest;              /* the verified Statement */
+} kt_verify_result;
+
+/* Verify the bundle read from fd. Always fills res; returns 0 when the bundle
+ * is authentic and intact, -1 otherwise (res->err says why). */
+int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res);
+void kt_verify_result_free(kt_verify_result *res);
+
+#endif
