@@ -16,7 +16,7 @@ SAN     ?=
 PKGS      := libsodium libcjson nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
-TEST_CFLAGS := $(shell pkg-config --cflags cmocka libarchive)
+TEST_CFLAGS := $(shell pkg-config --cflags cmocka libarchive) -DKT_SRCDIR=\"$(CURDIR)\"
 TEST_LIBS   := $(shell pkg-config --libs cmocka libarchive)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -44,27 +44,33 @@ TOOLS := $(BUILD)/kiemthu-bundle $(BUILD)/kiemthu-verify
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
+.SECONDARY:
 .PHONY: all check unit e2e asan bench install uninstall clean format format-check
 all: $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo '  CC      $<'
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+	@echo '  CC      $<'
+	@$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
 $(BUILD)/kiemthu-bundle: $(call obj,bundle/main.c $(BUNDLE_SRC)) $(LIB_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo '  LD      $@'
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/kiemthu-verify: $(call obj,verify/main.c $(VERIFY_SRC)) $(LIB_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo '  LD      $@'
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link every library module; each test uses what it needs.
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(call obj,$(BUNDLE_SRC) $(VERIFY_SRC)) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
+	@echo '  LD      $@'
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

@@ -172,7 +172,7 @@ int kt_sign(const kt_seckey *k, const uint8_t *msg, size_t n, uint8_t sig[KT_SIG
 
 int kt_pubkey_from_pem(const char *pem, size_t n, const char *what, kt_pubkey *out, kt_err *err)
 {
-    uint8_t der[128];
+    uint8_t der[2048]; /* room for other key types, so the error can name them */
     size_t len = 0;
     if (strstr(pem, "PRIVATE KEY-----"))
         return kt_fail(err, KT_E_DATA, "%s is a secret key; pass the public key (.pub) instead",

@@ -164,6 +164,11 @@ static int check_envelope(vstate *v, const kt_verify_opts *o, kt_dsse_env *env,
         return kt_fail(err, KT_E_AUTH, "signature does not verify with any pinned key (the "
                                        "envelope names key %.64s)", sig->keyid);
     }
+    /* The keyid chose nothing, but it is part of the stored bytes: it must
+     * name the key that signed, or it could be edited without detection. */
+    if (strcmp(sig->keyid, o->keys[i].keyid) != 0)
+        return kt_fail(err, KT_E_TAMPER, "envelope keyid %.64s does not name the key that signed "
+                                         "(%s)", sig->keyid, o->keys[i].keyid);
     res->key_index = i;
     memcpy(res->keyid, o->keys[i].keyid, KT_KEYID_HEX);
     return 0;
