@@ -20,14 +20,22 @@ int kt_tar_block_is_zero(const uint8_t blk[KT_TAR_BLOCK])
 }
 
 /* Where to split name into prefix/name: 0 for no split, the index of the
- * separating '/' otherwise, -1 if it cannot be split. */
+ * separating '/' otherwise, -1 if it cannot be split. The rule is GNU tar's
+ * (split_long_name): the rightmost '/' that leaves at most 155 bytes of
+ * prefix, provided the rest fits the 100-byte name field. */
 static int split_at(const char *name, size_t len)
 {
     if (len <= LEN_NAME) return 0;
-    for (size_t i = 1; i < len && i <= LEN_PREFIX; i++)
-        if (name[i] == '/' && len - i - 1 <= LEN_NAME) return (int)i;
-    return -1;
+    size_t i = len < LEN_PREFIX + 1 ? len - 1 : LEN_PREFIX;
+    while (i > 0 && name[i] != '/') i--;
+    if (i == 0 || len - i - 1 > LEN_NAME || len - i - 1 == 0) return -1;
+    return (int)i;
 }
+
+/* POSIX portable file name characters plus a few that need no quoting in
+ * JSON, sha256sum lines or a shell word. */
+static const char NAME_CHARS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                 "0123456789._-+@=,:~/";
 
 int kt_tar_name_check(const char *name, kt_err *err)
 {
@@ -38,9 +46,10 @@ int kt_tar_name_check(const char *name, kt_err *err)
     if (name[0] == '/') return kt_fail(err, KT_E_DATA, "absolute name \"%s\"", name);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];
-        if (c < 0x20 || c > 0x7e || c == '\\')
+        if (!strchr(NAME_CHARS, c) || c == '\0')
             return kt_fail(err, KT_E_DATA,
-                           "name contains byte 0x%02x (only printable ASCII except '\\')", c);
+                           "name contains byte 0x%02x; names use only A-Z a-z 0-9 and . _ - + @ "
+                           "= , : ~ /", c);
     }
     const char *p = name;
     for (;;) {

@@ -5,8 +5,11 @@
  * uid/gid 0, empty user/group names, 11-digit zero-padded octal numbers,
  * "%06o\0 " checksum, magic "ustar\0" version "00", zero devmajor/devminor
  * written as "0000000\0", every unused byte zero. Names longer than 100 bytes
- * are split at the first '/' that leaves at most 100 bytes for the name
- * field and at most 155 for the prefix. See docs/FORMAT.md. */
+ * are split as GNU tar splits them: at the rightmost '/' that leaves at most
+ * 155 bytes of prefix, if the rest fits the 100-byte name field. The result
+ * is byte-identical to GNU tar --format=ustar --owner=0 --group=0
+ * --numeric-owner --mode=0644 --mtime=@T -b1 given the same names in the
+ * same order. See docs/FORMAT.md. */
 #ifndef KT_USTAR_H
 #define KT_USTAR_H
 
@@ -19,8 +22,8 @@
 #define KT_TAR_SIZE_MAX 077777777777ULL    /* 11 octal digits: 8 GiB - 1 */
 #define KT_TAR_MTIME_MAX 077777777777ULL
 
-/* A member name kiemthu accepts: 1..256 bytes of printable ASCII except '\\',
- * relative, '/'-separated components that are neither empty, "." nor "..",
+/* A member name kiemthu accepts: 1..256 bytes of A-Z a-z 0-9 . _ - + @ = , : ~
+ * and '/', relative, '/'-separated components that are neither empty, "." nor "..",
  * and splittable into ustar prefix/name. */
 int kt_tar_name_check(const char *name, kt_err *err);
 

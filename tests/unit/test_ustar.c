@@ -49,12 +49,13 @@ static void name_rules(void **state)
 {
     (void)state;
     static const char *bad[] = {"",        "/abs",   "a//b",     "a/./b", "../x",   "a/..",
-                                "x/",      "tab\tx", "back\\sl", "\x7f",  "\xc3\xa9"};
+                                "x/",      "tab\tx", "back\\sl", "\x7f",  "\xc3\xa9",
+                                "a b",     "q\"x",  "a*b",      "$x"};
     kt_err err;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (kt_tar_name_check(bad[i], &err) != -1) fail_msg("accepted bad name \"%s\"", bad[i]);
     }
-    assert_int_equal(kt_tar_name_check("evidence/a b/c-d_e.f+g@h=i,j:k~l", &err), 0);
+    assert_int_equal(kt_tar_name_check("evidence/a_b/c-d_e.f+g@h=i,j:k~l", &err), 0);
     assert_int_equal(kt_tar_name_check("..a/b..", &err), 0);
 }
 

@@ -1,0 +1,56 @@
+# lib.sh - tiny TAP-like harness for the end-to-end tests (sourced by run.sh).
+# Each check prints "ok", "not ok" or "SKIPPED ... (why)"; run.sh prints the
+# totals as "N passed, N failed, N skipped" and fails if anything failed.
+: "${KT_BIN:?KT_BIN must point at the build directory}"
+KT_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUNDLE=$KT_BIN/kiemthu-bundle
+VERIFY=$KT_BIN/kiemthu-verify
+FIXKEYS=$KT_SRC/fixtures/keys
+PASSED=0 FAILED=0 SKIPPED=0
+
+ok()      { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+not_ok()  { FAILED=$((FAILED + 1)); echo "not ok - $*"; [ -s "$T/err" ] && sed 's/^/#   stderr: /' "$T/err" | head -5; [ -s "$T/out" ] && sed 's/^/#   stdout: /' "$T/out" | head -5; return 0; }
+skip()    { SKIPPED=$((SKIPPED + 1)); echo "SKIPPED - $*"; }
+
+# run CMD...: run it, keep stdout/stderr in $T/out, $T/err and status in RC.
+run() { "$@" > "$T/out" 2> "$T/err"; RC=$?; }
+
+# expect WANT_RC DESC CMD...: run and check the exit status.
+expect() {
+    local want=$1 desc=$2; shift 2
+    run "$@"
+    if [ "$RC" -eq "$want" ]; then ok "$desc"; else not_ok "$desc (exit $RC, want $want)"; fi
+}
+
+# expect_msg WANT_RC REGEX DESC CMD...: status and a message on stdout/stderr.
+expect_msg() {
+    local want=$1 re=$2 desc=$3; shift 3
+    run "$@"
+    if [ "$RC" -ne "$want" ]; then not_ok "$desc (exit $RC, want $want)"; return; fi
+    if cat "$T/out" "$T/err" | grep -qE -- "$re"; then ok "$desc"; else not_ok "$desc (no /$re/ in output)"; fi
+}
+
+check() { # check DESC CMD...: passes when CMD succeeds
+    local desc=$1; shift
+    if "$@" > /dev/null 2>&1; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+newdir() { local d; d=$(mktemp -d "$T/d.XXXXXX"); chmod 755 "$d"; echo "$d"; }
+
+seckey() { # seckey NAME FIXTURE: a 0600 copy of a committed test key
+    cp "$FIXKEYS/$2" "$T/$1"; chmod 600 "$T/$1"; echo "$T/$1"
+}
+
+make_evidence() { # make_evidence DIR: a small evidence folder
+    mkdir -p "$1/runs/probe/strict" "$1/runs/probe/startup-safe" "$1/tests" "$1/profiles"
+    echo '{"ci":"local"}' > "$1/venue.json"
+    printf 'operation not permitted\n' > "$1/runs/probe/strict/stderr"
+    : > "$1/runs/probe/startup-safe/stderr"
+    echo '{"started":true,"exit_code":0}' > "$1/runs/probe/startup-safe/run.json"
+    head -c 70000 /dev/urandom > "$1/tests/junit.xml"
+    cp "$KT_SRC/../shared/anchors/moby-default-seccomp.json" "$1/profiles/" 2>/dev/null ||
+        echo '{}' > "$1/profiles/default.json"
+}
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }

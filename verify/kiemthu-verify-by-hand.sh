@@ -1,0 +1,71 @@
+#!/bin/sh
+# kiemthu-verify-by-hand.sh BUNDLE PUBKEY
+#
+# Verify a kiemthu bundle WITHOUT kiemthu: only GNU tar, sha256sum, base64,
+# openssl (3.x) and POSIX sh. Every step is one an auditor can read and rerun
+# by hand; docs/FORMAT.md explains each of them. Exit 0 = PASS, 2 = REJECT.
+# (Adjudication of the evidence under the policy is not re-done here.)
+set -eu
+LC_ALL=C
+export LC_ALL
+
+die() { echo "REJECT: $*" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: $0 BUNDLE PUBKEY.pem" >&2; exit 64; }
+bundle=$1 pub=$2
+[ -f "$bundle" ] || die "$bundle is not a file"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+
+# 1. Members: regular files only, safe names, sorted, unique, fixed layout.
+tar --list --verbose --numeric-owner -f "$bundle" > "$work/long" || die "GNU tar cannot list it"
+tar --list -f "$bundle" > "$work/names"
+grep -qv '^-rw-r--r-- 0/0 ' "$work/long" && die "a member is not a 0644 regular file owned by 0/0"
+grep -qv '^[A-Za-z0-9._+@=,:~/-]*$' "$work/names" && die "a member name has a forbidden character"
+grep -qE '(^|/)\.\.?(/|$)|^/|//' "$work/names" && die "a member name is absolute or has . or .."
+sort -u -c "$work/names" 2>/dev/null || die "member names are not sorted and unique"
+grep -v '^evidence/' "$work/names" > "$work/meta" || true
+printf 'manifest.dsse.json\nmanifest.json\n' | cmp -s - "$work/meta" ||
+    die "members outside evidence/ must be exactly manifest.dsse.json and manifest.json"
+
+mkdir "$work/x"
+tar -x -f "$bundle" -C "$work/x" --no-same-owner --no-same-permissions
+x=$work/x
+
+# 2. Envelope: the exact canonical layout, one signature.
+type='application/vnd.in-toto+json'
+b64='[A-Za-z0-9+/]*={0,2}'
+grep -qxE "\{\"payload\":\"$b64\",\"payloadType\":\"application/vnd\.in-toto\+json\",\"signatures\":\[\{\"keyid\":\"[0-9a-f]{64}\",\"sig\":\"$b64\"\}\]\}" \
+    "$x/manifest.dsse.json" || die "manifest.dsse.json is not in canonical form"
+[ "$(wc -l < "$x/manifest.dsse.json")" -eq 1 ] || die "manifest.dsse.json is not one line"
+sed 's/^{"payload":"\([^"]*\)".*/\1/' "$x/manifest.dsse.json" | tr -d '\n' | base64 -d > "$work/payload" ||
+    die "payload is not base64"
+sed 's/.*"sig":"\([^"]*\)".*/\1/' "$x/manifest.dsse.json" | tr -d '\n' | base64 -d > "$work/sig" ||
+    die "signature is not base64"
+keyid=$(sed 's/.*"keyid":"\([0-9a-f]*\)".*/\1/' "$x/manifest.dsse.json")
+cmp -s "$work/payload" "$x/manifest.json" || die "manifest.json is not the signed payload"
+
+# 3. Signature: Ed25519 over PAE(type, manifest.json), by the pinned key.
+printf 'DSSEv1 %s %s %s ' "${#type}" "$type" "$(wc -c < "$x/manifest.json" | tr -d ' ')" > "$work/pae"
+cat "$x/manifest.json" >> "$work/pae"
+openssl pkeyutl -verify -pubin -inkey "$pub" -rawin -in "$work/pae" -sigfile "$work/sig" \
+    > /dev/null 2>&1 || die "signature does not verify with $pub"
+pinned=$(openssl pkey -pubin -in "$pub" -outform DER | sha256sum | cut -d' ' -f1)
+[ "$keyid" = "$pinned" ] || die "envelope keyid does not name the pinned key"
+
+# 4. Every evidence member matches its subject, and every subject is a member.
+grep -o '{"digest":{"sha256":"[0-9a-f]\{64\}"},"name":"[^"]*"}' "$x/manifest.json" |
+    sed 's/^{"digest":{"sha256":"\([0-9a-f]*\)"},"name":"\([^"]*\)"}$/\1  \2/' > "$work/sums"
+cut -c67- "$work/sums" > "$work/subjects"
+grep '^evidence/' "$work/names" | cmp -s - "$work/subjects" ||
+    die "manifest subjects are not exactly the evidence members"
+(cd "$x" && sha256sum --strict --quiet -c "$work/sums") || die "an evidence member does not match its sha256"
+
+# 5. Canonical archive bytes: GNU tar rebuilds the bundle byte for byte.
+sde=$(sed -n 's/.*"sourceDateEpoch":\([0-9]*\)[,}].*/\1/p' "$x/manifest.json")
+[ -n "$sde" ] || die "manifest has no sourceDateEpoch"
+(cd "$x" && tar --format=ustar --owner=0 --group=0 --numeric-owner --mode=0644 \
+    --mtime="@$sde" -b1 --no-recursion -T "$work/names" -cf "$work/rebuilt.tar") ||
+    die "GNU tar cannot rebuild the bundle"
+cmp -s "$work/rebuilt.tar" "$bundle" || die "archive bytes are not in canonical form"
+
+echo "PASS (by hand): signed by key $keyid; $(wc -l < "$work/sums" | tr -d ' ') evidence files match; canonical bytes rebuilt by GNU tar"
