@@ -84,7 +84,7 @@ asan:
 	$(MAKE) BUILD=build-asan SAN=1 check
 
 bench: $(TOOLS)
-	@KT_BIN=$(abspath $(BUILD)) bash tests/bench/bench.sh
+	@KT_BIN=$(abspath $(BUILD)) python3 tests/bench/bench.py
 
 install: $(TOOLS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -34,8 +34,8 @@ int kt_parse_source_date_epoch(const char *s, uint64_t *out, kt_err *err)
     if (!ok || v > KT_TAR_MTIME_MAX)
         return kt_fail(err, KT_E_USAGE,
                        "SOURCE_DATE_EPOCH=\"%.32s\" is not a decimal Unix time between 0 and "
-                       "%llu without sign or leading zeros", s,
-                       (unsigned long long)KT_TAR_MTIME_MAX);
+                       "%llu without sign or leading zeros",
+                       s, (unsigned long long)KT_TAR_MTIME_MAX);
     *out = v;
     return 0;
 }
@@ -60,7 +60,7 @@ static int add_evidence(kt_tarw *w, int rootfd, const kt_create_opts *o, const c
         kt_fail(err, KT_E_DATA, "%s is not a regular file", what);
     else {
         sub->size = (uint64_t)st.st_size;
-        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        if (sub->size >= (1u << 20)) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         rc = kt_tarw_add_fd(w, sub->name, fd, sub->size, what, sub->sha256, err);
     }
     close(fd);
@@ -69,8 +69,7 @@ static int add_evidence(kt_tarw *w, int rootfd, const kt_create_opts *o, const c
 
 /* Manifest -> canonical bytes -> PAE -> Ed25519 -> canonical envelope. */
 static int sign_manifest(const kt_subject *subs, size_t n, const kt_create_opts *o,
-                         kt_buf *manifest, kt_buf *envelope, char keyid[KT_KEYID_HEX],
-                         kt_err *err)
+                         kt_buf *manifest, kt_buf *envelope, char keyid[KT_KEYID_HEX], kt_err *err)
 {
     cJSON *st = kt_manifest_build(subs, n, o->source_date_epoch, err);
     if (!st) return -1;
@@ -84,8 +83,8 @@ static int sign_manifest(const kt_subject *subs, size_t n, const kt_create_opts 
     kt_pubkey pub;
     kt_seckey_public(o->key, &pub);
     memcpy(keyid, pub.keyid, KT_KEYID_HEX);
-    rc = kt_dsse_pae(KT_DSSE_INTOTO_TYPE, (const uint8_t *)manifest->data, manifest->len, &pae,
-                     err);
+    rc =
+        kt_dsse_pae(KT_DSSE_INTOTO_TYPE, (const uint8_t *)manifest->data, manifest->len, &pae, err);
     if (rc == 0) rc = kt_sign(o->key, (const uint8_t *)pae.data, pae.len, sig, err);
     if (rc == 0)
         rc = kt_dsse_emit(KT_DSSE_INTOTO_TYPE, (const uint8_t *)manifest->data, manifest->len,
@@ -114,8 +113,10 @@ int kt_bundle_create(const kt_create_opts *o, kt_create_result *res, kt_err *err
     int rc = -1;
     if (kt_walk_evidence(rootfd, o->evidence_dir, &list, err) < 0) goto out_fd;
     if (list.n == 0) {
-        kt_fail(err, KT_E_DATA, "evidence directory %s contains no files; an empty bundle "
-                                "proves nothing", o->evidence_dir);
+        kt_fail(err, KT_E_DATA,
+                "evidence directory %s contains no files; an empty bundle "
+                "proves nothing",
+                o->evidence_dir);
         goto out;
     }
     if (!(subs = calloc(list.n, sizeof *subs))) {

@@ -59,12 +59,15 @@ static int cmd_keygen(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1) {
         switch (c) {
-        case 'o': prefix = optarg; break;
+        case 'o':
+            prefix = optarg;
+            break;
         case OPT_HELP:
             kt_cli_usage(stdout, "kiemthu-bundle keygen -o PREFIX",
                          "Generate an Ed25519 key pair (openssl-compatible PEM).", keygen_opts);
             return 0;
-        default: return KT_EXIT_USAGE;
+        default:
+            return KT_EXIT_USAGE;
         }
     }
     if (!prefix || optind != argc) {
@@ -76,8 +79,7 @@ static int cmd_keygen(int argc, char **argv)
     kt_pubkey pub;
     if (kt_keys_init(&err) < 0 || kt_keygen_write(prefix, &pub, &err) < 0)
         return fail("keygen", &err);
-    printf("wrote %s.key (secret, mode 0600) and %s.pub\nkey id: %s\n", prefix, prefix,
-           pub.keyid);
+    printf("wrote %s.key (secret, mode 0600) and %s.pub\nkey id: %s\n", prefix, prefix, pub.keyid);
     return 0;
 }
 
@@ -89,16 +91,25 @@ static int cmd_create(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1) {
         switch (c) {
-        case 'e': ctx.evidence = optarg; break;
-        case 'k': ctx.key = optarg; break;
-        case 'o': ctx.out = optarg; break;
-        case 'q': ctx.quiet = 1; break;
+        case 'e':
+            ctx.evidence = optarg;
+            break;
+        case 'k':
+            ctx.key = optarg;
+            break;
+        case 'o':
+            ctx.out = optarg;
+            break;
+        case 'q':
+            ctx.quiet = 1;
+            break;
         case OPT_HELP:
             kt_cli_usage(stdout, "kiemthu-bundle create --evidence DIR [--key KEY] -o FILE",
                          "Pack an evidence folder into a signed, byte-reproducible bundle.",
                          create_opts);
             return 0;
-        default: return KT_EXIT_USAGE;
+        default:
+            return KT_EXIT_USAGE;
         }
     }
     if (!ctx.evidence || !ctx.out || optind != argc) {

@@ -13,13 +13,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NSLOT 4
+#define NSLOT 8
 #define SLOT_SIZE (1u << 20)
+#define BIG_FILE (4u << 20)        /* from this size on, hashing has its own thread */
+#define WRITEBACK_STEP (64u << 20) /* the flusher syncs every this many bytes */
 
+/* A slot goes: filled by the main thread -> full -> written by the writer
+ * thread and (for slots holding a big file's data) hashed by the hasher
+ * thread, concurrently -> empty. All three walk the ring in the same order. */
 struct slot {
     uint8_t *data;
     size_t len;
-    int full; /* handed to the writer thread */
+    int full;
+    int hash;         /* holds big-file data for the hasher */
+    int wdone, hdone; /* written; hashed (or nothing to hash) */
 };
 
 struct kt_tarw {
@@ -31,13 +38,26 @@ struct kt_tarw {
     uint64_t mtime, total;
 
     struct slot slots[NSLOT];
-    int cur;   /* slot the main thread fills */
-    int wnext; /* slot the writer thread writes next */
-    int stop, werr, started;
-    pthread_t thread;
+    int cur;               /* slot the main thread fills */
+    int wnext, hnext;      /* slots the writer and hasher handle next */
+    kt_sha256_ctx *bigctx; /* hash of the big file being added */
+    int stop, werr;
+    uint64_t woff, flushed; /* bytes written; bytes known flushed */
+    pthread_t threads[3];
+    int nthreads;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
+
+/* Called with mu held once a thread is done with s. */
+static void release(kt_tarw *w, struct slot *s)
+{
+    if (s->wdone && s->hdone) {
+        s->full = s->hash = s->wdone = s->hdone = 0;
+        s->len = 0;
+    }
+    pthread_cond_broadcast(&w->cv);
+}
 
 static void *writer_main(void *arg)
 {
@@ -45,18 +65,60 @@ static void *writer_main(void *arg)
     pthread_mutex_lock(&w->mu);
     for (;;) {
         struct slot *s = &w->slots[w->wnext];
-        while (!s->full && !w->stop) pthread_cond_wait(&w->cv, &w->mu);
-        if (!s->full) break;
+        while (!(s->full && !s->wdone) && !w->stop) pthread_cond_wait(&w->cv, &w->mu);
+        if (!(s->full && !s->wdone)) break;
         int failed = w->werr;
         pthread_mutex_unlock(&w->mu);
         int e = 0;
         if (!failed && kt_write_all(w->fd, s->data, s->len) < 0) e = errno;
         pthread_mutex_lock(&w->mu);
         if (e && !w->werr) w->werr = e;
-        s->full = 0;
-        s->len = 0;
+        if (!failed && !e) w->woff += s->len;
+        s->wdone = 1;
         w->wnext = (w->wnext + 1) % NSLOT;
-        pthread_cond_broadcast(&w->cv);
+        release(w, s);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static void *hasher_main(void *arg)
+{
+    kt_tarw *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        struct slot *s = &w->slots[w->hnext];
+        while (!(s->full && !s->hdone) && !w->stop) pthread_cond_wait(&w->cv, &w->mu);
+        if (!(s->full && !s->hdone)) break;
+        if (s->hash) {
+            kt_sha256_ctx *h = w->bigctx;
+            pthread_mutex_unlock(&w->mu);
+            kt_sha256_update(h, s->data, s->len);
+            pthread_mutex_lock(&w->mu);
+        }
+        s->hdone = 1;
+        w->hnext = (w->hnext + 1) % NSLOT;
+        release(w, s);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Flush in the background while data is still being hashed and written, so
+ * that getting it onto the disk overlaps the work instead of following it in
+ * one long final fsync (which still runs, and reports any error). */
+static void *flusher_main(void *arg)
+{
+    kt_tarw *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->stop && w->woff - w->flushed < WRITEBACK_STEP) pthread_cond_wait(&w->cv, &w->mu);
+        if (w->stop) break;
+        uint64_t upto = w->woff;
+        pthread_mutex_unlock(&w->mu);
+        fdatasync(w->fd);
+        pthread_mutex_lock(&w->mu);
+        w->flushed = upto;
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -67,10 +129,11 @@ static int write_error(kt_tarw *w, int e, kt_err *err)
     return kt_fail_errno(err, KT_E_IO, e, "cannot write %s", w->path);
 }
 
-/* Hand the current slot to the writer and wait for the next one to be free. */
-static int submit(kt_tarw *w, kt_err *err)
+/* Hand the current slot on and wait for the next one to be free. */
+static int submit(kt_tarw *w, int hash, kt_err *err)
 {
     pthread_mutex_lock(&w->mu);
+    w->slots[w->cur].hash = hash;
     w->slots[w->cur].full = 1;
     pthread_cond_broadcast(&w->cv);
     w->cur = (w->cur + 1) % NSLOT;
@@ -78,6 +141,25 @@ static int submit(kt_tarw *w, kt_err *err)
     int e = w->werr;
     pthread_mutex_unlock(&w->mu);
     return e ? write_error(w, e, err) : 0;
+}
+
+/* Wait until every submitted slot has been written and hashed. */
+static void drain(kt_tarw *w)
+{
+    pthread_mutex_lock(&w->mu);
+    for (int i = 0; i < NSLOT; i++)
+        while (w->slots[i].full) pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void stop_threads(kt_tarw *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->stop = 1;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    for (int i = 0; i < w->nthreads; i++) pthread_join(w->threads[i], NULL);
+    w->nthreads = 0;
 }
 
 static int put(kt_tarw *w, const void *p, size_t n, kt_err *err)
@@ -94,20 +176,14 @@ static int put(kt_tarw *w, const void *p, size_t n, kt_err *err)
         w->total += k;
         n -= k;
         if (c) c += k;
-        if (s->len == SLOT_SIZE && submit(w, err) < 0) return -1;
+        if (s->len == SLOT_SIZE && submit(w, 0, err) < 0) return -1;
     }
     return 0;
 }
 
 static void tarw_free(kt_tarw *w)
 {
-    if (w->started) {
-        pthread_mutex_lock(&w->mu);
-        w->stop = 1;
-        pthread_cond_broadcast(&w->cv);
-        pthread_mutex_unlock(&w->mu);
-        pthread_join(w->thread, NULL);
-    }
+    stop_threads(w);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     for (int i = 0; i < NSLOT; i++) free(w->slots[i].data);
@@ -163,11 +239,14 @@ int kt_tarw_open(kt_tarw **out, const char *path, uint64_t mtime, kt_err *err)
         tarw_free(w);
         return kt_fail_errno(err, KT_E_CANTCREAT, e, "cannot create %s in %s", base, dir);
     }
-    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-        kt_tarw_abort(w);
-        return kt_fail(err, KT_E_INTERNAL, "cannot start writer thread");
+    void *(*mains[3])(void *) = {writer_main, hasher_main, flusher_main};
+    for (int i = 0; i < 3; i++) {
+        if (pthread_create(&w->threads[i], NULL, mains[i], w) != 0) {
+            kt_tarw_abort(w);
+            return kt_fail(err, KT_E_INTERNAL, "cannot start a writer thread");
+        }
+        w->nthreads++;
     }
-    w->started = 1;
     *out = w;
     return 0;
 }
@@ -179,31 +258,78 @@ static int header(kt_tarw *w, const char *name, uint64_t size, kt_err *err)
     return put(w, hdr, sizeof hdr, err);
 }
 
+static int read_error(const char *what, int e, kt_err *err)
+{
+    return kt_fail_errno(err, KT_E_IO, e, "cannot read %s", what);
+}
+
+/* read() retried on EINTR. */
+static ssize_t read_some(int fd, uint8_t *dst, size_t n)
+{
+    for (;;) {
+        ssize_t r = read(fd, dst, n);
+        if (r >= 0 || errno != EINTR) return r;
+    }
+}
+
+/* Copy size bytes from fd into the archive. Reads ask for one byte more than
+ * the rest of the file where there is room, so a short read proves the end
+ * of the file without another syscall. Data of files of BIG_FILE bytes or
+ * more go in whole slots that the hasher thread hashes while the writer
+ * writes them; smaller files are hashed here, in the slot. */
+static int copy_data(kt_tarw *w, int fd, uint64_t size, const char *what, kt_sha256_ctx *h,
+                     kt_err *err)
+{
+    int big = size >= BIG_FILE;
+    if (big) {
+        if (w->slots[w->cur].len && submit(w, 0, err) < 0) return -1;
+        pthread_mutex_lock(&w->mu);
+        w->bigctx = h;
+        pthread_mutex_unlock(&w->mu);
+    }
+    uint64_t left = size;
+    int rc = 0, at_eof = 0;
+    while (left && !at_eof) {
+        struct slot *s = &w->slots[w->cur];
+        size_t room = SLOT_SIZE - s->len;
+        size_t want = left < room ? (size_t)left + 1 : room;
+        ssize_t r = read_some(fd, s->data + s->len, want);
+        if (r < 0) {
+            rc = read_error(what, errno, err);
+            break;
+        }
+        if ((uint64_t)r > left) {
+            rc = kt_fail(err, KT_E_DATA, "%s grew while it was being read", what);
+            break;
+        }
+        at_eof = (size_t)r < want;
+        if (!big) kt_sha256_update(h, s->data + s->len, (size_t)r);
+        s->len += (size_t)r;
+        w->total += (uint64_t)r;
+        left -= (uint64_t)r;
+        if ((s->len == SLOT_SIZE || (big && (!left || at_eof))) && submit(w, big, err) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && left) rc = kt_fail(err, KT_E_DATA, "%s shrank while it was being read", what);
+    if (rc == 0 && !at_eof) {
+        uint8_t probe;
+        ssize_t r = read_some(fd, &probe, 1);
+        if (r < 0) rc = read_error(what, errno, err);
+        if (r > 0) rc = kt_fail(err, KT_E_DATA, "%s grew while it was being read", what);
+    }
+    if (big) drain(w); /* the hasher must be done with h before it is used or gone */
+    return rc;
+}
+
 int kt_tarw_add_fd(kt_tarw *w, const char *name, int fd, uint64_t size, const char *what,
                    uint8_t digest[KT_SHA256_LEN], kt_err *err)
 {
     if (header(w, name, size, err) < 0) return -1;
     kt_sha256_ctx h;
     kt_sha256_init(&h);
-    uint64_t left = size;
-    /* Read straight into the output slot and hash it there: one copy. */
-    while (left) {
-        struct slot *s = &w->slots[w->cur];
-        size_t room = SLOT_SIZE - s->len, want = left < room ? (size_t)left : room;
-        ssize_t r = read(fd, s->data + s->len, want);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return kt_fail_errno(err, KT_E_IO, errno, "cannot read %s", what);
-        if (r == 0) return kt_fail(err, KT_E_DATA, "%s shrank while it was being read", what);
-        kt_sha256_update(&h, s->data + s->len, (size_t)r);
-        s->len += (size_t)r;
-        w->total += (uint64_t)r;
-        left -= (uint64_t)r;
-        if (s->len == SLOT_SIZE && submit(w, err) < 0) return -1;
-    }
-    uint8_t probe;
-    ssize_t r = read(fd, &probe, 1);
-    if (r > 0) return kt_fail(err, KT_E_DATA, "%s grew while it was being read", what);
-    if (r < 0) return kt_fail_errno(err, KT_E_IO, errno, "cannot read %s", what);
+    if (copy_data(w, fd, size, what, &h, err) < 0) return -1;
     kt_sha256_final(&h, digest);
     return put(w, NULL, kt_tar_pad(size), err);
 }
@@ -230,13 +356,8 @@ int kt_tarw_commit(kt_tarw *w, kt_err *err)
 {
     /* End of archive: exactly two zero blocks. */
     if (put(w, NULL, 2 * KT_TAR_BLOCK, err) < 0) goto fail;
-    if (w->slots[w->cur].len && submit(w, err) < 0) goto fail;
-    pthread_mutex_lock(&w->mu);
-    w->stop = 1;
-    pthread_cond_broadcast(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
-    w->started = 0;
+    if (w->slots[w->cur].len && submit(w, 0, err) < 0) goto fail;
+    stop_threads(w);
     if (w->werr) {
         write_error(w, w->werr, err);
         goto fail;

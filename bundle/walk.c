@@ -54,8 +54,29 @@ static const char *kind(mode_t m)
     return "not a regular file";
 }
 
-static int walk(int fd, const char *root, const char *rel, int depth, kt_evlist *out,
-                kt_err *err)
+static mode_t dtype_mode(unsigned char t)
+{
+    switch (t) {
+    case DT_REG:
+        return S_IFREG;
+    case DT_DIR:
+        return S_IFDIR;
+    case DT_LNK:
+        return S_IFLNK;
+    case DT_CHR:
+        return S_IFCHR;
+    case DT_BLK:
+        return S_IFBLK;
+    case DT_FIFO:
+        return S_IFIFO;
+    case DT_SOCK:
+        return S_IFSOCK;
+    default:
+        return 0; /* DT_UNKNOWN: ask fstatat */
+    }
+}
+
+static int walk(int fd, const char *root, const char *rel, int depth, kt_evlist *out, kt_err *err)
 {
     if (depth > MAX_DEPTH)
         return kt_fail(err, KT_E_DATA, "%s/%s: directories nested deeper than %d", root, rel,
@@ -81,24 +102,29 @@ static int walk(int fd, const char *root, const char *rel, int depth, kt_evlist 
             rc = kt_fail(err, KT_E_DATA, "%s/%s: path too long", root, rel);
             break;
         }
-        struct stat st;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            rc = kt_fail_errno(err, KT_E_IO, errno, "cannot stat %s/%s", root, path);
-            break;
+        /* d_type saves a stat per file; the file is fstat'ed when opened. */
+        mode_t type = dtype_mode(de->d_type);
+        if (type == 0) {
+            struct stat st;
+            if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                rc = kt_fail_errno(err, KT_E_IO, errno, "cannot stat %s/%s", root, path);
+                break;
+            }
+            type = st.st_mode & S_IFMT;
         }
-        if (S_ISDIR(st.st_mode)) {
+        if (S_ISDIR(type)) {
             int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub < 0) {
-                rc = kt_fail_errno(err, KT_E_DATA, errno, "cannot open directory %s/%s", root,
-                                   path);
+                rc =
+                    kt_fail_errno(err, KT_E_DATA, errno, "cannot open directory %s/%s", root, path);
                 break;
             }
             if ((rc = walk(sub, root, path, depth + 1, out, err)) < 0) break;
             continue;
         }
-        if (!S_ISREG(st.st_mode)) {
+        if (!S_ISREG(type)) {
             rc = kt_fail(err, KT_E_DATA, "%s/%s is %s; evidence must be regular files", root, path,
-                         kind(st.st_mode));
+                         kind(type));
             break;
         }
         char member[sizeof path + 16];

@@ -7,9 +7,8 @@ void kt_cli_init(kt_cli *cli, const kt_option *opts)
     size_t n = 0, s = 0;
     cli->shortopts[s++] = '+'; /* stop at the first non-option (for "-- CMD") */
     for (; opts[n].name && n < KT_CLI_MAX_OPTS; n++) {
-        cli->longopts[n] = (struct option){opts[n].name, opts[n].argname ? required_argument
-                                                                         : no_argument,
-                                           NULL, opts[n].val};
+        cli->longopts[n] = (struct option){
+            opts[n].name, opts[n].argname ? required_argument : no_argument, NULL, opts[n].val};
         if (opts[n].val > 0 && opts[n].val < 256) {
             cli->shortopts[s++] = (char)opts[n].val;
             if (opts[n].argname) cli->shortopts[s++] = ':';

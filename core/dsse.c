@@ -76,8 +76,8 @@ static int parse_sig(const cJSON *s, kt_dsse_sig *out, kt_err *err)
     if (!cJSON_IsString(sig)) return kt_fail(err, KT_E_DATA, "DSSE signature has no \"sig\"");
     if (kid && !cJSON_IsString(kid))
         return kt_fail(err, KT_E_DATA, "DSSE signature \"keyid\" is not a string");
-    if (kt_b64_decode(sig->valuestring, strlen(sig->valuestring), &out->sig, &out->sig_len,
-                      err) < 0)
+    if (kt_b64_decode(sig->valuestring, strlen(sig->valuestring), &out->sig, &out->sig_len, err) <
+        0)
         return kt_fail(err, KT_E_DATA, "DSSE signature: \"sig\" is not valid base64");
     if (kid && !(out->keyid = strdup(kid->valuestring)))
         return kt_fail(err, KT_E_NOMEM, "out of memory");
@@ -100,8 +100,9 @@ int kt_dsse_parse(const char *p, size_t n, kt_dsse_env *out, kt_err *err)
     }
     if (only_keys(env, allowed, "DSSE envelope", err) < 0) goto out;
     if (!cJSON_IsString(payload) || !cJSON_IsString(type) || !cJSON_IsArray(sigs)) {
-        kt_fail(err, KT_E_DATA, "DSSE envelope needs string \"payload\", string \"payloadType\" "
-                                "and array \"signatures\"");
+        kt_fail(err, KT_E_DATA,
+                "DSSE envelope needs string \"payload\", string \"payloadType\" "
+                "and array \"signatures\"");
         goto out;
     }
     if (kt_b64_decode(payload->valuestring, strlen(payload->valuestring), &out->payload,
@@ -115,8 +116,7 @@ int kt_dsse_parse(const char *p, size_t n, kt_dsse_env *out, kt_err *err)
     }
     for (const cJSON *s = sigs->child; s; s = s->next) {
         if (out->nsigs == KT_DSSE_MAX_SIGS) {
-            kt_fail(err, KT_E_LIMIT, "DSSE envelope has more than %d signatures",
-                    KT_DSSE_MAX_SIGS);
+            kt_fail(err, KT_E_LIMIT, "DSSE envelope has more than %d signatures", KT_DSSE_MAX_SIGS);
             goto out;
         }
         if (parse_sig(s, &out->sigs[out->nsigs++], err) < 0) goto out;

@@ -45,17 +45,28 @@ int kt_err_member(kt_err *err, const char *member)
 const char *kt_errclass_name(enum kt_errclass cls)
 {
     switch (cls) {
-    case KT_E_NONE: return "none";
-    case KT_E_USAGE: return "usage";
-    case KT_E_NOINPUT: return "no-input";
-    case KT_E_DATA: return "data";
-    case KT_E_CANTCREAT: return "cant-create";
-    case KT_E_IO: return "io";
-    case KT_E_NOMEM: return "no-memory";
-    case KT_E_AUTH: return "authenticity";
-    case KT_E_TAMPER: return "integrity";
-    case KT_E_LIMIT: return "limit";
-    case KT_E_INTERNAL: return "internal";
+    case KT_E_NONE:
+        return "none";
+    case KT_E_USAGE:
+        return "usage";
+    case KT_E_NOINPUT:
+        return "no-input";
+    case KT_E_DATA:
+        return "data";
+    case KT_E_CANTCREAT:
+        return "cant-create";
+    case KT_E_IO:
+        return "io";
+    case KT_E_NOMEM:
+        return "no-memory";
+    case KT_E_AUTH:
+        return "authenticity";
+    case KT_E_TAMPER:
+        return "integrity";
+    case KT_E_LIMIT:
+        return "limit";
+    case KT_E_INTERNAL:
+        return "internal";
     }
     return "unknown";
 }

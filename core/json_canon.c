@@ -50,13 +50,27 @@ static int emit_string(const char *s, kt_buf *out, kt_err *err)
         const char *esc = NULL;
         char u[7];
         switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\b':
+            esc = "\\b";
+            break;
+        case '\f':
+            esc = "\\f";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
         default:
             if (c < 0x20) {
                 static const char hx[] = "0123456789abcdef";
@@ -171,8 +185,8 @@ int kt_json_parse(const char *p, size_t n, const char *what, cJSON **out, kt_err
     for (const char *q = end; q < p + n; q++) {
         if (*q != ' ' && *q != '\n' && *q != '\t' && *q != '\r') {
             cJSON_Delete(v);
-            return kt_fail(err, KT_E_DATA, "%s: trailing data after JSON value at byte %zu",
-                           what, (size_t)(q - p));
+            return kt_fail(err, KT_E_DATA, "%s: trailing data after JSON value at byte %zu", what,
+                           (size_t)(q - p));
         }
     }
     *out = v;

@@ -14,8 +14,8 @@
 
 /* Caps a verifier checks before the work they protect. */
 #define KT_MAX_MEMBERS 50000
-#define KT_MAX_MANIFEST (16u << 20) /* manifest.json bytes */
-#define KT_MAX_ENVELOPE (24u << 20) /* manifest.dsse.json bytes (base64 of the manifest) */
+#define KT_MAX_MANIFEST (16u << 20)        /* manifest.json bytes */
+#define KT_MAX_ENVELOPE (24u << 20)        /* manifest.dsse.json bytes (base64 of the manifest) */
 #define KT_MAX_TOTAL_DEFAULT (64ULL << 30) /* sum of member sizes */
 
 #endif

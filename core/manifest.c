@@ -83,8 +83,10 @@ static int check_subject(const cJSON *s, size_t i, const kt_subject *m, kt_err *
     kt_err_member(err, m->name);
     const cJSON *sha = cJSON_GetObjectItemCaseSensitive(dig, "sha256");
     if (!sha)
-        return kt_fail(err, KT_E_TAMPER, "subject \"%s\" has no sha256 digest (only unknown "
-                                         "algorithms)", m->name);
+        return kt_fail(err, KT_E_TAMPER,
+                       "subject \"%s\" has no sha256 digest (only unknown "
+                       "algorithms)",
+                       m->name);
     if (cJSON_GetArraySize(dig) != 1)
         return kt_fail(err, KT_E_TAMPER, "subject \"%s\" digest has algorithms besides sha256",
                        m->name);
@@ -112,8 +114,9 @@ int kt_manifest_check(const cJSON *stmt, const kt_subject *members, size_t n, ui
     if (!cJSON_IsString(ptype) || strcmp(ptype->valuestring, KT_PREDICATE_TYPE) != 0)
         return kt_fail(err, KT_E_TAMPER, "manifest predicateType is not %s", KT_PREDICATE_TYPE);
     if (!cJSON_IsArray(subs) || !cJSON_IsObject(pred) || cJSON_GetArraySize(stmt) != 4)
-        return kt_fail(err, KT_E_TAMPER, "manifest needs exactly _type, predicateType, subject "
-                                         "and predicate");
+        return kt_fail(err, KT_E_TAMPER,
+                       "manifest needs exactly _type, predicateType, subject "
+                       "and predicate");
     size_t i = 0;
     const cJSON *s = subs->child;
     for (; s && i < n; s = s->next, i++)
@@ -134,7 +137,9 @@ int kt_manifest_check(const cJSON *stmt, const kt_subject *members, size_t n, ui
     kt_rfc3339(mtime, want);
     if (!cJSON_IsNumber(sde) || sde->valuedouble != (double)mtime || !cJSON_IsString(created) ||
         strcmp(created->valuestring, want) != 0)
-        return kt_fail(err, KT_E_TAMPER, "manifest creation time does not match the members' "
-                                         "mtime (%llu)", (unsigned long long)mtime);
+        return kt_fail(err, KT_E_TAMPER,
+                       "manifest creation time does not match the members' "
+                       "mtime (%llu)",
+                       (unsigned long long)mtime);
     return 0;
 }

@@ -25,8 +25,7 @@ typedef struct kt_subject {
 void kt_rfc3339(uint64_t t, char out[32]);
 
 /* New Statement for these subjects; NULL on failure. */
-cJSON *kt_manifest_build(const kt_subject *subs, size_t n, uint64_t source_date_epoch,
-                         kt_err *err);
+cJSON *kt_manifest_build(const kt_subject *subs, size_t n, uint64_t source_date_epoch, kt_err *err);
 
 /* The predicate object of a statement built or checked here. */
 cJSON *kt_manifest_predicate(const cJSON *stmt);

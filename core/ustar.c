@@ -5,11 +5,25 @@
 
 /* Field offsets and lengths (POSIX ustar). */
 enum {
-    OFF_NAME = 0, LEN_NAME = 100,
-    OFF_MODE = 100, OFF_UID = 108, OFF_GID = 116, OFF_SIZE = 124, OFF_MTIME = 136,
-    OFF_CHKSUM = 148, OFF_TYPE = 156, OFF_LINK = 157, OFF_MAGIC = 257, OFF_VERSION = 263,
-    OFF_UNAME = 265, OFF_GNAME = 297, OFF_DEVMAJ = 329, OFF_DEVMIN = 337,
-    OFF_PREFIX = 345, LEN_PREFIX = 155, OFF_PAD = 500,
+    OFF_NAME = 0,
+    LEN_NAME = 100,
+    OFF_MODE = 100,
+    OFF_UID = 108,
+    OFF_GID = 116,
+    OFF_SIZE = 124,
+    OFF_MTIME = 136,
+    OFF_CHKSUM = 148,
+    OFF_TYPE = 156,
+    OFF_LINK = 157,
+    OFF_MAGIC = 257,
+    OFF_VERSION = 263,
+    OFF_UNAME = 265,
+    OFF_GNAME = 297,
+    OFF_DEVMAJ = 329,
+    OFF_DEVMIN = 337,
+    OFF_PREFIX = 345,
+    LEN_PREFIX = 155,
+    OFF_PAD = 500,
 };
 
 int kt_tar_block_is_zero(const uint8_t blk[KT_TAR_BLOCK])
@@ -49,7 +63,8 @@ int kt_tar_name_check(const char *name, kt_err *err)
         if (!strchr(NAME_CHARS, c) || c == '\0')
             return kt_fail(err, KT_E_DATA,
                            "name contains byte 0x%02x; names use only A-Z a-z 0-9 and . _ - + @ "
-                           "= , : ~ /", c);
+                           "= , : ~ /",
+                           c);
     }
     const char *p = name;
     for (;;) {
@@ -128,11 +143,11 @@ static const char *field_at(int off)
         int off;
         const char *name;
     } fields[] = {
-        {OFF_NAME, "name"},     {OFF_MODE, "mode"},         {OFF_UID, "uid"},
-        {OFF_GID, "gid"},       {OFF_SIZE, "size"},         {OFF_MTIME, "mtime"},
-        {OFF_CHKSUM, "chksum"}, {OFF_TYPE, "typeflag"},     {OFF_LINK, "linkname"},
-        {OFF_MAGIC, "magic"},   {OFF_VERSION, "version"},   {OFF_UNAME, "uname"},
-        {OFF_GNAME, "gname"},   {OFF_DEVMAJ, "devmajor"},   {OFF_DEVMIN, "devminor"},
+        {OFF_NAME, "name"},     {OFF_MODE, "mode"},          {OFF_UID, "uid"},
+        {OFF_GID, "gid"},       {OFF_SIZE, "size"},          {OFF_MTIME, "mtime"},
+        {OFF_CHKSUM, "chksum"}, {OFF_TYPE, "typeflag"},      {OFF_LINK, "linkname"},
+        {OFF_MAGIC, "magic"},   {OFF_VERSION, "version"},    {OFF_UNAME, "uname"},
+        {OFF_GNAME, "gname"},   {OFF_DEVMAJ, "devmajor"},    {OFF_DEVMIN, "devminor"},
         {OFF_PREFIX, "prefix"}, {OFF_PAD, "header padding"},
     };
     const char *name = "name";
@@ -144,16 +159,28 @@ static const char *field_at(int off)
 static const char *type_name(uint8_t t)
 {
     switch (t) {
-    case '1': return "a hard link";
-    case '2': return "a symbolic link";
-    case '3': return "a character device";
-    case '4': return "a block device";
-    case '5': return "a directory";
-    case '6': return "a FIFO";
-    case 'x': case 'g': return "a pax extended header";
-    case 'L': case 'K': return "a GNU long-name header";
-    case '\0': return "an old-style regular file (typeflag NUL)";
-    default: return "an unsupported member type";
+    case '1':
+        return "a hard link";
+    case '2':
+        return "a symbolic link";
+    case '3':
+        return "a character device";
+    case '4':
+        return "a block device";
+    case '5':
+        return "a directory";
+    case '6':
+        return "a FIFO";
+    case 'x':
+    case 'g':
+        return "a pax extended header";
+    case 'L':
+    case 'K':
+        return "a GNU long-name header";
+    case '\0':
+        return "an old-style regular file (typeflag NUL)";
+    default:
+        return "an unsupported member type";
     }
 }
 
@@ -180,8 +207,7 @@ int kt_tar_header_parse(const uint8_t hdr[KT_TAR_BLOCK], char name[KT_TAR_NAME_M
     if (parse_octal(hdr + OFF_SIZE, 11, size) < 0)
         return kt_fail(err, KT_E_TAMPER, "member \"%s\": size field is not canonical octal", name);
     if (parse_octal(hdr + OFF_MTIME, 11, mtime) < 0)
-        return kt_fail(err, KT_E_TAMPER, "member \"%s\": mtime field is not canonical octal",
-                       name);
+        return kt_fail(err, KT_E_TAMPER, "member \"%s\": mtime field is not canonical octal", name);
     uint8_t want[KT_TAR_BLOCK];
     if (kt_tar_header(want, name, *size, *mtime, err) < 0) return -1;
     for (int i = 0; i < KT_TAR_BLOCK; i++)

@@ -18,8 +18,8 @@
 #include <stdint.h>
 
 #define KT_TAR_BLOCK 512
-#define KT_TAR_NAME_MAX 256                /* prefix(155) + '/' + name(100) */
-#define KT_TAR_SIZE_MAX 077777777777ULL    /* 11 octal digits: 8 GiB - 1 */
+#define KT_TAR_NAME_MAX 256             /* prefix(155) + '/' + name(100) */
+#define KT_TAR_SIZE_MAX 077777777777ULL /* 11 octal digits: 8 GiB - 1 */
 #define KT_TAR_MTIME_MAX 077777777777ULL
 
 /* A member name kiemthu accepts: 1..256 bytes of A-Z a-z 0-9 . _ - + @ = , : ~

@@ -76,8 +76,10 @@ int kt_seckey_from_pem(const char *pem, size_t n, const char *what, kt_seckey **
         if (!has_ed25519_oid(der, len))
             kt_fail(err, KT_E_DATA, "%s: not an Ed25519 key (wrong key type)", what);
         else
-            kt_fail(err, KT_E_DATA, "%s: unsupported Ed25519 PKCS#8 encoding (expected the "
-                                    "48-byte form openssl genpkey writes)", what);
+            kt_fail(err, KT_E_DATA,
+                    "%s: unsupported Ed25519 PKCS#8 encoding (expected the "
+                    "48-byte form openssl genpkey writes)",
+                    what);
         goto out;
     }
     if (!(k = seckey_alloc(err))) goto out;
@@ -110,8 +112,10 @@ int kt_seckey_load(const char *path, kt_seckey **out, kt_err *err)
         goto out;
     }
     if (st.st_mode & 077) {
-        kt_fail(err, KT_E_DATA, "secret key %s is accessible by group or others (mode %04o); "
-                                "run: chmod 600 %s", path, (unsigned)(st.st_mode & 07777), path);
+        kt_fail(err, KT_E_DATA,
+                "secret key %s is accessible by group or others (mode %04o); "
+                "run: chmod 600 %s",
+                path, (unsigned)(st.st_mode & 07777), path);
         goto out;
     }
     if (st.st_size > SECRET_FILE_MAX) {

@@ -38,8 +38,7 @@ int kt_seckey_load(const char *path, kt_seckey **out, kt_err *err);
 int kt_seckey_load_env(kt_seckey **out, kt_err *err);
 void kt_seckey_free(kt_seckey *k);
 void kt_seckey_public(const kt_seckey *k, kt_pubkey *out);
-int kt_sign(const kt_seckey *k, const uint8_t *msg, size_t n, uint8_t sig[KT_SIG_LEN],
-            kt_err *err);
+int kt_sign(const kt_seckey *k, const uint8_t *msg, size_t n, uint8_t sig[KT_SIG_LEN], kt_err *err);
 
 int kt_pubkey_from_pem(const char *pem, size_t n, const char *what, kt_pubkey *out, kt_err *err);
 int kt_pubkey_load(const char *path, kt_pubkey *out, kt_err *err);

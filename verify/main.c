@@ -34,7 +34,8 @@ static const kt_option opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
-static const char synopsis[] = "kiemthu-verify BUNDLE --key PUB [--key PUB]... [--format text|json]";
+static const char synopsis[] =
+    "kiemthu-verify BUNDLE --key PUB [--key PUB]... [--format text|json]";
 static const char about[] =
     "Verify a kiemthu evidence bundle offline: canonical tar form, DSSE/Ed25519 signature by a\n"
     "pinned key, and every evidence member against the signed manifest. BUNDLE may be - (stdin).\n"
@@ -43,8 +44,7 @@ static const char about[] =
 
 static int usage_error(const char *msg)
 {
-    fprintf(stderr, "kiemthu-verify: %s\nUsage: %s\nTry 'kiemthu-verify --help'.\n", msg,
-            synopsis);
+    fprintf(stderr, "kiemthu-verify: %s\nUsage: %s\nTry 'kiemthu-verify --help'.\n", msg, synopsis);
     return KT_EXIT_USAGE;
 }
 
@@ -88,7 +88,8 @@ static int parse_args(verify_ctx *ctx, int argc, char **argv)
         case OPT_VERSION:
             printf("kiemthu-verify %s\n", KT_VERSION);
             exit(0);
-        default: return KT_EXIT_USAGE;
+        default:
+            return KT_EXIT_USAGE;
         }
     }
     if (!ctx->bundle) return usage_error("no bundle given");
@@ -112,8 +113,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < ctx.nkeys; i++) {
         if (kt_pubkey_load(ctx.keypaths[i], &ctx.keys[i], &err) < 0) {
-            fprintf(stderr, "kiemthu-verify: cannot use --key %s: %s\n", ctx.keypaths[i],
-                    err.msg);
+            fprintf(stderr, "kiemthu-verify: cannot use --key %s: %s\n", ctx.keypaths[i], err.msg);
             return KT_EXIT_USAGE;
         }
     }

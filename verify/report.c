@@ -9,9 +9,12 @@
 static const char *verdict_name(enum kt_verdict v)
 {
     switch (v) {
-    case KT_VERDICT_PASS: return "PASS";
-    case KT_VERDICT_FAIL: return "FAIL";
-    case KT_VERDICT_REJECT: return "REJECT";
+    case KT_VERDICT_PASS:
+        return "PASS";
+    case KT_VERDICT_FAIL:
+        return "FAIL";
+    case KT_VERDICT_REJECT:
+        return "REJECT";
     }
     return "REJECT";
 }
@@ -19,9 +22,12 @@ static const char *verdict_name(enum kt_verdict v)
 int kt_report_exit(const kt_verify_result *res)
 {
     switch (res->verdict) {
-    case KT_VERDICT_PASS: return KT_EXIT_OK;
-    case KT_VERDICT_FAIL: return KT_EXIT_FAIL;
-    case KT_VERDICT_REJECT: return KT_EXIT_REJECT;
+    case KT_VERDICT_PASS:
+        return KT_EXIT_OK;
+    case KT_VERDICT_FAIL:
+        return KT_EXIT_FAIL;
+    case KT_VERDICT_REJECT:
+        return KT_EXIT_REJECT;
     }
     return KT_EXIT_REJECT;
 }

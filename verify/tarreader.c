@@ -58,15 +58,22 @@ static int check_magic(const uint8_t *p, size_t n, kt_err *err)
         size_t len;
         const char *name;
     } kinds[] = {
-        {"\x1f\x8b", 2, "gzip"},       {"\xfd" "7zXZ\0", 6, "xz"}, {"\x28\xb5\x2f\xfd", 4, "zstd"},
-        {"BZh", 3, "bzip2"},           {"\x04\x22\x4d\x18", 4, "lz4"},
+        {"\x1f\x8b", 2, "gzip"},
+        {"\xfd"
+         "7zXZ\0",
+         6, "xz"},
+        {"\x28\xb5\x2f\xfd", 4, "zstd"},
+        {"BZh", 3, "bzip2"},
+        {"\x04\x22\x4d\x18", 4, "lz4"},
         {"PK\x03\x04", 4, "zip"},
     };
     if (n == 0) return kt_fail(err, KT_E_TAMPER, "the bundle is empty");
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (n >= kinds[i].len && memcmp(p, kinds[i].magic, kinds[i].len) == 0)
-            return kt_fail(err, KT_E_TAMPER, "the bundle is %s-compressed; kiemthu bundles are "
-                                             "plain uncompressed tar", kinds[i].name);
+            return kt_fail(err, KT_E_TAMPER,
+                           "the bundle is %s-compressed; kiemthu bundles are "
+                           "plain uncompressed tar",
+                           kinds[i].name);
     if (n < KT_TAR_BLOCK || memcmp(p + 257, "ustar", 5) != 0)
         return kt_fail(err, KT_E_TAMPER, "not a ustar archive");
     return 0;
@@ -86,16 +93,19 @@ int kt_tarr_next(kt_tarr *r, char name[KT_TAR_NAME_MAX + 1], uint64_t *size, uin
         consume(r, KT_TAR_BLOCK);
         if ((avail = fill(r, KT_TAR_BLOCK, err)) < 0) return -1;
         if (avail < KT_TAR_BLOCK)
-            return kt_fail(err, KT_E_TAMPER, "truncated: the second end-of-archive block is "
-                                             "missing");
+            return kt_fail(err, KT_E_TAMPER,
+                           "truncated: the second end-of-archive block is "
+                           "missing");
         if (!kt_tar_block_is_zero(r->buf + r->pos))
             return kt_fail(err, KT_E_TAMPER, "data after an end-of-archive block at byte %llu",
                            (unsigned long long)r->off);
         consume(r, KT_TAR_BLOCK);
         if ((avail = fill(r, 1, err)) < 0) return -1;
         if (avail > 0)
-            return kt_fail(err, KT_E_TAMPER, "trailing bytes after the end of the archive at "
-                                             "byte %llu", (unsigned long long)r->off);
+            return kt_fail(err, KT_E_TAMPER,
+                           "trailing bytes after the end of the archive at "
+                           "byte %llu",
+                           (unsigned long long)r->off);
         return 0;
     }
     if (kt_tar_header_parse(h, name, size, mtime, err) < 0) {
@@ -105,8 +115,10 @@ int kt_tarr_next(kt_tarr *r, char name[KT_TAR_NAME_MAX + 1], uint64_t *size, uin
     consume(r, KT_TAR_BLOCK);
     uint64_t need = *size + kt_tar_pad(*size);
     if (r->file_size && need > r->file_size - r->off)
-        return kt_fail(err, KT_E_TAMPER, "member \"%s\" declares %llu bytes but the bundle ends "
-                                         "%llu bytes later", name, (unsigned long long)*size,
+        return kt_fail(err, KT_E_TAMPER,
+                       "member \"%s\" declares %llu bytes but the bundle ends "
+                       "%llu bytes later",
+                       name, (unsigned long long)*size,
                        (unsigned long long)(r->file_size - r->off));
     return 1;
 }

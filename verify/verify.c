@@ -106,7 +106,8 @@ static int read_members(vstate *v, const kt_verify_opts *o, kt_verify_result *re
     if (rc < 0) return -1;
     if (v->stage != ST_MANIFEST_DONE)
         return kt_fail(err, KT_E_TAMPER, "the bundle has no %s",
-                       v->stage == ST_EVIDENCE ? KT_ENVELOPE_NAME " (signature)" : KT_MANIFEST_NAME);
+                       v->stage == ST_EVIDENCE ? KT_ENVELOPE_NAME " (signature)"
+                                               : KT_MANIFEST_NAME);
     if (v->nsubs == 0) return kt_fail(err, KT_E_TAMPER, "the bundle has no evidence members");
     return 0;
 }
@@ -136,10 +137,11 @@ static int check_envelope(vstate *v, const kt_verify_opts *o, kt_dsse_env *env,
     kt_buf_init(&canon, 0);
     int rc = kt_dsse_emit(env->payload_type, env->payload, env->payload_len, sig->keyid, sig->sig,
                           &canon, err);
-    if (rc == 0 && (canon.len != v->envelope.len ||
-                    memcmp(canon.data, v->envelope.data, canon.len) != 0))
-        rc = kt_fail(err, KT_E_TAMPER, "envelope is not in canonical form (standard padded "
-                                       "base64, canonical JSON)");
+    if (rc == 0 &&
+        (canon.len != v->envelope.len || memcmp(canon.data, v->envelope.data, canon.len) != 0))
+        rc = kt_fail(err, KT_E_TAMPER,
+                     "envelope is not in canonical form (standard padded "
+                     "base64, canonical JSON)");
     kt_buf_free(&canon);
     if (rc < 0) return -1;
 
@@ -159,16 +161,22 @@ static int check_envelope(vstate *v, const kt_verify_opts *o, kt_dsse_env *env,
     if (i == o->nkeys) {
         for (size_t k = 0; k < o->nkeys; k++)
             if (strcmp(o->keys[k].keyid, sig->keyid) == 0)
-                return kt_fail(err, KT_E_AUTH, "signature does not verify with pinned key %s "
-                                               "(named by the envelope's keyid)", sig->keyid);
-        return kt_fail(err, KT_E_AUTH, "signature does not verify with any pinned key (the "
-                                       "envelope names key %.64s)", sig->keyid);
+                return kt_fail(err, KT_E_AUTH,
+                               "signature does not verify with pinned key %s "
+                               "(named by the envelope's keyid)",
+                               sig->keyid);
+        return kt_fail(err, KT_E_AUTH,
+                       "signature does not verify with any pinned key (the "
+                       "envelope names key %.64s)",
+                       sig->keyid);
     }
     /* The keyid chose nothing, but it is part of the stored bytes: it must
      * name the key that signed, or it could be edited without detection. */
     if (strcmp(sig->keyid, o->keys[i].keyid) != 0)
-        return kt_fail(err, KT_E_TAMPER, "envelope keyid %.64s does not name the key that signed "
-                                         "(%s)", sig->keyid, o->keys[i].keyid);
+        return kt_fail(err, KT_E_TAMPER,
+                       "envelope keyid %.64s does not name the key that signed "
+                       "(%s)",
+                       sig->keyid, o->keys[i].keyid);
     res->key_index = i;
     memcpy(res->keyid, o->keys[i].keyid, KT_KEYID_HEX);
     return 0;

@@ -21,15 +21,15 @@ typedef struct kt_verify_opts {
 
 typedef struct kt_verify_result {
     enum kt_verdict verdict;
-    kt_err err;                   /* the first reason, when REJECT */
-    char keyid[KT_KEYID_HEX];     /* key that signed (a pinned one), when authentic */
-    size_t key_index;             /* which pinned key */
-    size_t members;               /* all members */
-    size_t evidence;              /* evidence members */
-    uint64_t bytes;               /* bundle bytes read */
+    kt_err err;               /* the first reason, when REJECT */
+    char keyid[KT_KEYID_HEX]; /* key that signed (a pinned one), when authentic */
+    size_t key_index;         /* which pinned key */
+    size_t members;           /* all members */
+    size_t evidence;          /* evidence members */
+    uint64_t bytes;           /* bundle bytes read */
     uint64_t source_date_epoch;
-    kt_subject *subjects;         /* evidence members with their digests */
-    cJSON *manifest;              /* the verified Statement */
+    kt_subject *subjects; /* evidence members with their digests */
+    cJSON *manifest;      /* the verified Statement */
 } kt_verify_result;
 
 /* Verify the bundle read from fd. Always fills res; returns 0 when the bundle

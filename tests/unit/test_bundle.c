@@ -70,8 +70,8 @@ static char *path_in(const fx *f, const char *rel)
 
 static int create(const fx *f, const char *ev, const char *out, uint64_t sde, kt_err *err)
 {
-    kt_create_opts o = {.evidence_dir = ev, .out_path = out, .key = f->key,
-                        .source_date_epoch = sde};
+    kt_create_opts o = {
+        .evidence_dir = ev, .out_path = out, .key = f->key, .source_date_epoch = sde};
     kt_create_result res;
     return kt_bundle_create(&o, &res, err);
 }
@@ -104,8 +104,11 @@ static void roundtrip_and_libarchive(void **state)
     /* libarchive, an independent reader, sees the same members and bytes. */
     static const char *names[] = {"evidence/runs/probe/startup-safe/run.json",
                                   "evidence/runs/probe/startup-safe/stderr",
-                                  "evidence/runs/probe/strict/stderr", "evidence/tests/junit.xml",
-                                  "evidence/venue.json", KT_ENVELOPE_NAME, KT_MANIFEST_NAME};
+                                  "evidence/runs/probe/strict/stderr",
+                                  "evidence/tests/junit.xml",
+                                  "evidence/venue.json",
+                                  KT_ENVELOPE_NAME,
+                                  KT_MANIFEST_NAME};
     struct archive *a = archive_read_new();
     archive_read_support_format_tar(a);
     assert_int_equal(archive_read_open_filename(a, out, 10240), ARCHIVE_OK);
@@ -317,8 +320,8 @@ static void source_date_epoch_parsing(void **state)
     assert_int_equal(kt_parse_source_date_epoch("1700000000", &v, &err), 0);
     assert_int_equal(v, 1700000000);
     assert_int_equal(kt_parse_source_date_epoch("8589934591", &v, &err), 0);
-    static const char *bad[] = {"-1", "+5", "01", "1e9", "12 ", " 12", "8589934592", "0x10",
-                                "99999999999999999999", "1.5"};
+    static const char *bad[] = {
+        "-1", "+5", "01", "1e9", "12 ", " 12", "8589934592", "0x10", "99999999999999999999", "1.5"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (kt_parse_source_date_epoch(bad[i], &v, &err) == 0) fail_msg("accepted %s", bad[i]);
 }
@@ -326,9 +329,9 @@ static void source_date_epoch_parsing(void **state)
 /* --- validly signed bundles whose contents are wrong ------------------- */
 
 typedef struct forged {
-    const char *manifest;    /* NULL: the honest one */
+    const char *manifest; /* NULL: the honest one */
     const char *payload_type;
-    int urlsafe;             /* re-encode the envelope with URL-safe base64 */
+    int urlsafe; /* re-encode the envelope with URL-safe base64 */
     int two_sigs;
     const char *expect;
 } forged;
@@ -358,8 +361,8 @@ static void write_forged(const fx *f, const char *out, const forged *c)
     assert_int_equal(kt_dsse_pae(type, (const uint8_t *)m, strlen(m), &pae, &err), 0);
     uint8_t sig[64];
     assert_int_equal(kt_sign(f->key, (const uint8_t *)pae.data, pae.len, sig, &err), 0);
-    assert_int_equal(kt_dsse_emit(type, (const uint8_t *)m, strlen(m), f->pub.keyid, sig, &env,
-                                  &err), 0);
+    assert_int_equal(
+        kt_dsse_emit(type, (const uint8_t *)m, strlen(m), f->pub.keyid, sig, &env, &err), 0);
     if (c->urlsafe) {
         /* Unpadded base64 for the signature (64 bytes end in "=="), which a
          * DSSE parser accepts but the canonical form does not. */
@@ -396,18 +399,40 @@ static void write_forged(const fx *f, const char *out, const forged *c)
 static void signed_but_wrong(void **state)
 {
     fx *f = *state;
-    static const char good[] = TYPE PRED "," PTYPE "," SUBJ("bdcf4c994585af6dd6cb1cfbff78bcc73ab27dc30a299db5bb83766ca05b5de4") "}\n";
+    static const char good[] = TYPE PRED
+        "," PTYPE
+        "," SUBJ("bdcf4c994585af6dd6cb1cfbff78bcc73ab27dc30a299db5bb83766ca05b5de4") "}\n";
     const forged cases[] = {
         {good, NULL, 0, 0, NULL},
-        {TYPE PRED "," PTYPE "," SUBJ("bdcf4c994585af6dd6cb1cfbff78bcc73ab27dc30a299db5bb83766ca05b5de5") "}\n", NULL, 0, 0, "does not match its sha256"},
-        {TYPE PRED "," PTYPE "," SUBJ("BDCF4C994585AF6DD6CB1CFBFF78BCC73AB27DC30A299DB5BB83766CA05B5DE4") "}\n", NULL, 0, 0, "lowercase hex"},
+        {TYPE PRED "," PTYPE "," SUBJ(
+             "bdcf4c994585af6dd6cb1cfbff78bcc73ab27dc30a299db5bb83766ca05b5de5") "}\n",
+         NULL, 0, 0, "does not match its sha256"},
+        {TYPE PRED "," PTYPE "," SUBJ(
+             "BDCF4C994585AF6DD6CB1CFBFF78BCC73AB27DC30A299DB5BB83766CA05B5DE4") "}\n",
+         NULL, 0, 0, "lowercase hex"},
         {TYPE PRED "," PTYPE ",\"subject\":[]}\n", NULL, 0, 0, "has no subject"},
-        {TYPE PRED "," PTYPE ",\"subject\":[{\"digest\":{\"sha512\":\"00\"},\"name\":\"evidence/ev.txt\"}]}\n", NULL, 0, 0, "only unknown algorithms"},
-        {TYPE PRED "," PTYPE "," "\"subject\":[{\"digest\":{\"sha256\":\"bdcf4c994585af6dd6cb1cfbff78bcc73ab27dc30a299db5bb83766ca05b5de4\"},\"name\":\"evidence/ev.txt\"},{\"digest\":{\"sha256\":\"00\"},\"name\":\"evidence/zz\"}]}\n", NULL, 0, 0, "names no member"},
-        {TYPE PRED ",\"predicateType\":\"x\"," SUBJ("bdcf4c994585af6dd6cb1cfbff78bcc73ab27dc30a299db5bb83766ca05b5de4") "}\n", NULL, 0, 0, "predicateType"},
-        {"{\"_type\":\"https://in-toto.io/Statement/v0.1\"," PRED "," PTYPE "," SUBJ("bdcf4c994585af6dd6cb1cfbff78bcc73ab27dc30a299db5bb83766ca05b5de4") "}\n", NULL, 0, 0, "Statement v1"},
-        {TYPE "\"predicate\":{\"created\":\"1970-01-01T00:00:01Z\",\"sourceDateEpoch\":1}," PTYPE "," SUBJ("bdcf4c994585af6dd6cb1cfbff78bcc73ab27dc30a299db5bb83766ca05b5de4") "}\n", NULL, 0, 0, "creation time"},
-        {TYPE " " PRED "," PTYPE "," SUBJ("bdcf4c994585af6dd6cb1cfbff78bcc73ab27dc30a299db5bb83766ca05b5de4") "}\n", NULL, 0, 0, "canonical"},
+        {TYPE PRED
+         "," PTYPE
+         ",\"subject\":[{\"digest\":{\"sha512\":\"00\"},\"name\":\"evidence/ev.txt\"}]}\n",
+         NULL, 0, 0, "only unknown algorithms"},
+        {TYPE PRED
+         "," PTYPE ","
+         "\"subject\":[{\"digest\":{\"sha256\":"
+         "\"bdcf4c994585af6dd6cb1cfbff78bcc73ab27dc30a299db5bb83766ca05b5de4\"},\"name\":"
+         "\"evidence/ev.txt\"},{\"digest\":{\"sha256\":\"00\"},\"name\":\"evidence/zz\"}]}\n",
+         NULL, 0, 0, "names no member"},
+        {TYPE PRED ",\"predicateType\":\"x\"," SUBJ(
+             "bdcf4c994585af6dd6cb1cfbff78bcc73ab27dc30a299db5bb83766ca05b5de4") "}\n",
+         NULL, 0, 0, "predicateType"},
+        {"{\"_type\":\"https://in-toto.io/Statement/v0.1\"," PRED "," PTYPE
+         "," SUBJ("bdcf4c994585af6dd6cb1cfbff78bcc73ab27dc30a299db5bb83766ca05b5de4") "}\n",
+         NULL, 0, 0, "Statement v1"},
+        {TYPE "\"predicate\":{\"created\":\"1970-01-01T00:00:01Z\",\"sourceDateEpoch\":1}," PTYPE
+              "," SUBJ("bdcf4c994585af6dd6cb1cfbff78bcc73ab27dc30a299db5bb83766ca05b5de4") "}\n",
+         NULL, 0, 0, "creation time"},
+        {TYPE " " PRED "," PTYPE
+              "," SUBJ("bdcf4c994585af6dd6cb1cfbff78bcc73ab27dc30a299db5bb83766ca05b5de4") "}\n",
+         NULL, 0, 0, "canonical"},
         {good, "application/json", 0, 0, "payloadType"},
         {good, NULL, 1, 0, "canonical"},
         {good, NULL, 0, 1, "exactly one"},
@@ -418,7 +443,8 @@ static void signed_but_wrong(void **state)
         kt_verify_result res;
         enum kt_verdict v = verify_path(&f->pub, 1, out, &res);
         if (!cases[i].expect) {
-            if (v != KT_VERDICT_PASS) fail_msg("case %zu: honest bundle rejected: %s", i, res.err.msg);
+            if (v != KT_VERDICT_PASS)
+                fail_msg("case %zu: honest bundle rejected: %s", i, res.err.msg);
         } else if (v != KT_VERDICT_REJECT || !strstr(res.err.msg, cases[i].expect)) {
             fail_msg("case %zu: want \"%s\", got verdict %d: %s", i, cases[i].expect, v,
                      res.err.msg);

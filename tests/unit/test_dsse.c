@@ -9,8 +9,9 @@ static void pae_vector(void **state)
     kt_buf b;
     kt_buf_init(&b, 0);
     kt_err err;
-    assert_int_equal(kt_dsse_pae("http://example.com/HelloWorld", (const uint8_t *)"hello world",
-                                 11, &b, &err), 0);
+    assert_int_equal(
+        kt_dsse_pae("http://example.com/HelloWorld", (const uint8_t *)"hello world", 11, &b, &err),
+        0);
     assert_string_equal(b.data, "DSSEv1 29 http://example.com/HelloWorld 11 hello world");
     kt_buf_free(&b);
 }
@@ -23,8 +24,8 @@ static void emit_parse_roundtrip(void **state)
     kt_buf b;
     kt_buf_init(&b, 0);
     kt_err err;
-    assert_int_equal(kt_dsse_emit(KT_DSSE_INTOTO_TYPE, (const uint8_t *)"{}\n", 3, "abc", sig, &b,
-                                  &err), 0);
+    assert_int_equal(
+        kt_dsse_emit(KT_DSSE_INTOTO_TYPE, (const uint8_t *)"{}\n", 3, "abc", sig, &b, &err), 0);
     assert_string_equal(b.data, "{\"payload\":\"e30K\",\"payloadType\":\"application/vnd.in-toto+"
                                 "json\",\"signatures\":[{\"keyid\":\"abc\",\"sig\":\"AAcOFRwjKjE4P0"
                                 "ZNVFtiaXB3foWMk5qhqK+2vcTL0tng5+71/AMKERgfJi00O0JJUFdeZWxzeoGIj5"
@@ -44,7 +45,8 @@ static void urlsafe_accepted(void **state)
 {
     (void)state;
     /* 0xfb 0xff -> standard "+/8=", URL-safe "-_8" (unpadded) */
-    const char *doc = "{\"payload\":\"-_8\",\"payloadType\":\"t\",\"signatures\":[{\"sig\":\"-_8=\"}]}";
+    const char *doc =
+        "{\"payload\":\"-_8\",\"payloadType\":\"t\",\"signatures\":[{\"sig\":\"-_8=\"}]}";
     kt_dsse_env env;
     kt_err err;
     assert_int_equal(kt_dsse_parse(doc, strlen(doc), &env, &err), 0);
@@ -67,7 +69,8 @@ static void malformed(void **state)
         "{\"payload\":\"e30K\",\"payloadType\":\"t\",\"signatures\":[{\"sig\":\"AA==\",\"x\":1}]}",
         "{\"payload\":\"e30K\",\"payloadType\":\"t\",\"signatures\":[{\"sig\":\"AA==\"}],\"x\":1}",
         "{\"payload\":1,\"payloadType\":\"t\",\"signatures\":[{\"sig\":\"AA==\"}]}",
-        "{\"payload\":\"e30K\",\"payloadType\":\"t\",\"signatures\":[{\"keyid\":5,\"sig\":\"AA==\"}]}",
+        "{\"payload\":\"e30K\",\"payloadType\":\"t\",\"signatures\":[{\"keyid\":5,\"sig\":\"AA==\"}"
+        "]}",
     };
     kt_dsse_env env;
     kt_err err;

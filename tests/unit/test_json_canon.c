@@ -64,20 +64,20 @@ static void canonical_check(void **state)
     kt_err err;
     assert_int_equal(parse_canon("{\"a\":1,\"b\":[true]}\n", &err), 0);
     static const char *bad[] = {
-        "{\"a\":1,\"b\":[true]}",       /* no final newline */
-        "{\"a\":1,\"b\":[true]}\n\n",   /* extra newline */
-        "{\"b\":[true],\"a\":1}\n",     /* unsorted */
-        "{\"a\": 1,\"b\":[true]}\n",    /* whitespace */
-        "{\"a\":1.0,\"b\":[true]}\n",   /* number form */
-        "{\"a\":\"\\u0041\"}\n",       /* needless escape */
-        "{\"a\":\"\\/\"}\n",            /* needless escape */
-        "{\"a\":1,\"a\":1}\n",          /* duplicate */
-        "{\"a\":1}\nx",                 /* trailing data */
-        "{\"a\":\"\xff\"}\n",           /* invalid UTF-8 */
-        "{\"a\":\"\xc0\xaf\"}\n",       /* overlong */
-        "{\"a\":\"\xed\xa0\x80\"}\n",   /* surrogate */
-        "{\"a\":\"x\\u0000y\"}\n",      /* embedded NUL escape */
-        "{\"a\":",                      /* truncated */
+        "{\"a\":1,\"b\":[true]}",     /* no final newline */
+        "{\"a\":1,\"b\":[true]}\n\n", /* extra newline */
+        "{\"b\":[true],\"a\":1}\n",   /* unsorted */
+        "{\"a\": 1,\"b\":[true]}\n",  /* whitespace */
+        "{\"a\":1.0,\"b\":[true]}\n", /* number form */
+        "{\"a\":\"\\u0041\"}\n",      /* needless escape */
+        "{\"a\":\"\\/\"}\n",          /* needless escape */
+        "{\"a\":1,\"a\":1}\n",        /* duplicate */
+        "{\"a\":1}\nx",               /* trailing data */
+        "{\"a\":\"\xff\"}\n",         /* invalid UTF-8 */
+        "{\"a\":\"\xc0\xaf\"}\n",     /* overlong */
+        "{\"a\":\"\xed\xa0\x80\"}\n", /* surrogate */
+        "{\"a\":\"x\\u0000y\"}\n",    /* embedded NUL escape */
+        "{\"a\":",                    /* truncated */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (parse_canon(bad[i], &err) == 0) fail_msg("accepted %s", bad[i]);
@@ -114,9 +114,12 @@ static void utf8(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sorts_and_compacts), cmocka_unit_test(escapes),
-        cmocka_unit_test(numbers),            cmocka_unit_test(duplicate_keys),
-        cmocka_unit_test(canonical_check),    cmocka_unit_test(depth_limit),
+        cmocka_unit_test(sorts_and_compacts),
+        cmocka_unit_test(escapes),
+        cmocka_unit_test(numbers),
+        cmocka_unit_test(duplicate_keys),
+        cmocka_unit_test(canonical_check),
+        cmocka_unit_test(depth_limit),
         cmocka_unit_test(utf8),
     };
     return cmocka_run_group_tests_name("json_canon", tests, NULL, NULL);

@@ -8,8 +8,8 @@
 /* Computed independently with openssl 3:
  *   printf kiemthu | openssl pkeyutl -sign -inkey test-ed25519.key -rawin | xxd -p
  *   openssl pkey -pubin -in test-ed25519.pub -outform DER | sha256sum */
-#define GOLDEN_SIG                                                                               \
-    "ef14c58b53f87c8cd65b2d4cd687a5463010e924317bde3cfd33724b1efa183d18978e407335669c2c5aed930" \
+#define GOLDEN_SIG                                                                                 \
+    "ef14c58b53f87c8cd65b2d4cd687a5463010e924317bde3cfd33724b1efa183d18978e407335669c2c5aed930"    \
     "7bee9a4c921eb7db1783382456b2718df4d2404"
 #define GOLDEN_KEYID "43ced1ebb66267bb54b004c4568dd1f1bac6290d1bf88a8d5bbeb2c8b64c3a4c"
 
@@ -136,14 +136,17 @@ static void secret_key_refusals(void **state)
         const char *text, *expect;
     } bad[] = {
         {"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEILFJxn2hbiTzl!!!\n-----END PRIVATE "
-         "KEY-----\n", "base64"},
+         "KEY-----\n",
+         "base64"},
         {"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEILFJxn2hbiTzlMOYoeJGIXgPgV+tX4Y/"
-         "pe8efznzYR2A\n", "END"},
+         "pe8efznzYR2A\n",
+         "END"},
         {"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
          "encrypted"},
         {"hello", "no PEM"},
         {"-----BEGIN PRIVATE KEY-----\nMCwCAQAwBQYDK2VwBCIEILFJxn2hbiTzlMOYoeJGIXgPgV+tX4Y/"
-         "pe8efznzYR2A\n-----END PRIVATE KEY-----\n", "PKCS#8"},
+         "pe8efznzYR2A\n-----END PRIVATE KEY-----\n",
+         "PKCS#8"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(kt_seckey_from_pem(bad[i].text, strlen(bad[i].text), "k", &sk, &err), -1);

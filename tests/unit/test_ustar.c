@@ -16,7 +16,10 @@ static void roundtrip(void **state)
     assert_int_equal(mtime, 1700000000);
     /* fixed fields */
     assert_memory_equal(h + 100, "0000644", 8);
-    assert_memory_equal(h + 257, "ustar\0" "00", 8);
+    assert_memory_equal(h + 257,
+                        "ustar\0"
+                        "00",
+                        8);
     assert_int_equal(h[156], '0');
     assert_int_equal(h[155], ' ');
 }
@@ -48,9 +51,9 @@ static void long_names_split(void **state)
 static void name_rules(void **state)
 {
     (void)state;
-    static const char *bad[] = {"",        "/abs",   "a//b",     "a/./b", "../x",   "a/..",
-                                "x/",      "tab\tx", "back\\sl", "\x7f",  "\xc3\xa9",
-                                "a b",     "q\"x",  "a*b",      "$x"};
+    static const char *bad[] = {"",         "/abs", "a//b",   "a/./b",    "../x",
+                                "a/..",     "x/",   "tab\tx", "back\\sl", "\x7f",
+                                "\xc3\xa9", "a b",  "q\"x",   "a*b",      "$x"};
     kt_err err;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (kt_tar_name_check(bad[i], &err) != -1) fail_msg("accepted bad name \"%s\"", bad[i]);
@@ -96,9 +99,10 @@ static void typeflags_named(void **state)
     static const struct {
         char flag;
         const char *word;
-    } cases[] = {{'1', "hard link"}, {'2', "symbolic link"}, {'3', "character device"},
-                 {'4', "block device"}, {'5', "directory"}, {'6', "FIFO"},
-                 {'x', "pax"}, {'g', "pax"}, {'L', "GNU long-name"}, {'\0', "typeflag NUL"}};
+    } cases[] = {{'1', "hard link"},    {'2', "symbolic link"}, {'3', "character device"},
+                 {'4', "block device"}, {'5', "directory"},     {'6', "FIFO"},
+                 {'x', "pax"},          {'g', "pax"},           {'L', "GNU long-name"},
+                 {'\0', "typeflag NUL"}};
     uint8_t h[512];
     char name[KT_TAR_NAME_MAX + 1];
     uint64_t size, mtime;
@@ -127,9 +131,9 @@ static void gnu_magic_rejected(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(roundtrip),         cmocka_unit_test(long_names_split),
-        cmocka_unit_test(name_rules),        cmocka_unit_test(limits),
-        cmocka_unit_test(every_header_byte), cmocka_unit_test(typeflags_named),
+        cmocka_unit_test(roundtrip),          cmocka_unit_test(long_names_split),
+        cmocka_unit_test(name_rules),         cmocka_unit_test(limits),
+        cmocka_unit_test(every_header_byte),  cmocka_unit_test(typeflags_named),
         cmocka_unit_test(gnu_magic_rejected),
     };
     return cmocka_run_group_tests_name("ustar", tests, NULL, NULL);

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""make bench: kiemthu against peers measured in the same run, as ratios.
+
+Times are medians of several runs with a warm page cache; peak RSS comes from
+getrusage of each child. Nothing here is asserted: machines are noisy, so the
+targets are printed next to the measurements for a human to read.
+"""
+import os, resource, shutil, statistics, subprocess, sys, tempfile, time
+
+BIN = os.environ["KT_BIN"]
+SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RUNS = int(os.environ.get("KT_BENCH_RUNS", "5"))
+BIG_MIB = int(os.environ.get("KT_BENCH_MIB", "1024"))
+TIME = os.path.exists("/usr/bin/time")  # GNU time, for peak RSS (Debian package "time")
+
+
+def measure(cmd, runs=RUNS, cwd=None, env=None, fresh=None):
+    """Median wall seconds and max peak RSS (KiB, from GNU time) over runs.
+
+    Dirty pages are synced before each run so that one run's writeback does
+    not land on the next one's clock."""
+    times, rss = [], 0
+    for _ in range(runs):
+        if fresh and os.path.exists(fresh):
+            os.unlink(fresh)  # every tool writes a new file, none pays for freeing an old one
+        os.sync()
+        with tempfile.NamedTemporaryFile("r") as tf:
+            wrapped = ["/usr/bin/time", "-o", tf.name, "-f", "%M"] + cmd if TIME else cmd
+            t0 = time.perf_counter()
+            r = subprocess.run(wrapped, cwd=cwd, env=env, stdout=subprocess.DEVNULL)
+            times.append(time.perf_counter() - t0)
+            if r.returncode != 0:
+                sys.exit(f"bench: command failed: {' '.join(cmd)}")
+            if TIME:
+                rss = max(rss, int(tf.read().split()[-1]))
+    return statistics.median(times), rss
+
+
+def row(name, t, rss, base=None, target=None):
+    ratio = f"{t / base:5.2f}x" if base else "   --"
+    tgt = f"(target <= {target})" if target else ""
+    print(f"  {name:44s} {t * 1000:9.1f} ms  {ratio}  peak RSS {rss / 1024:7.1f} MiB  {tgt}")
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="kt-bench-", dir=os.environ.get("KT_BENCH_DIR", "/tmp"))
+    try:
+        key = os.path.join(work, "k.key")
+        shutil.copy(os.path.join(SRC, "fixtures/keys/test-ed25519.key"), key)
+        os.chmod(key, 0o600)
+        pub = os.path.join(SRC, "fixtures/keys/test-ed25519.pub")
+        env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+        bundle, verify = os.path.join(BIN, "kiemthu-bundle"), os.path.join(BIN, "kiemthu-verify")
+
+        print(f"== one {BIG_MIB} MiB evidence file (page cache warm), median of {RUNS}")
+        ev = os.path.join(work, "big")
+        os.mkdir(ev)
+        big = os.path.join(ev, "payload.bin")
+        with open(big, "wb") as f:
+            for _ in range(BIG_MIB):
+                f.write(os.urandom(1 << 20))
+        out = os.path.join(work, "big.tar")
+        base, rss = measure(["openssl", "dgst", "-sha256", big])
+        row("openssl dgst -sha256", base, rss)
+        t, rss = measure(["sha256sum", big])
+        row("sha256sum", t, rss, base)
+        t, rss = measure(["tar", "--format=ustar", "--owner=0", "--group=0", "--numeric-owner",
+                          "--mtime=@0", "-cf", os.path.join(work, "gnu.tar"), "payload.bin"], cwd=ev,
+                         fresh=os.path.join(work, "gnu.tar"))
+        row("GNU tar -c (reproducible flags)", t, rss, base)
+        os.unlink(os.path.join(work, "gnu.tar"))
+        ddout = os.path.join(work, "dd.bin")
+        floor, rss = measure(["dd", f"if={big}", f"of={ddout}", "bs=1M", "conv=fsync", "status=none"],
+                             fresh=ddout)
+        row("dd conv=fsync (durable copy, no hashing)", floor, rss, base)
+        os.unlink(ddout)
+        t, rss = measure([bundle, "create", "-q", "-e", ev, "-k", key, "-o", out], env=env,
+                         fresh=out)
+        row("kiemthu-bundle create", t, rss, base, "1.25x, 32 MiB")
+        print(f"  {'':44s} {'':12s} {t / floor:5.2f}x of the durable-copy floor above")
+        shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        if shm:
+            sout = os.path.join(shm, f"kt-bench-{os.getpid()}.tar")
+            t, rss = measure([bundle, "create", "-q", "-e", ev, "-k", key, "-o", sout], env=env,
+                             fresh=sout)
+            row("kiemthu-bundle create, output on tmpfs", t, rss, base, "CPU path alone")
+            os.unlink(sout)
+        t, rss = measure([verify, out, "--key", pub])
+        row("kiemthu-verify", t, rss, base, "1.15x, 32 MiB")
+        os.unlink(big)
+        os.unlink(out)
+
+        print(f"== 20,000 evidence files of 1 KiB, median of {RUNS}")
+        ev = os.path.join(work, "many")
+        for d in range(100):
+            sub = os.path.join(ev, f"d{d:03d}")
+            os.makedirs(sub)
+            for i in range(200):
+                with open(os.path.join(sub, f"f{i:03d}"), "wb") as f:
+                    f.write(os.urandom(1024))
+        out = os.path.join(work, "many.tar")
+        base, rss = measure(["tar", "--sort=name", "--format=ustar", "--owner=0", "--group=0",
+                             "--numeric-owner", "--mtime=@0", "-cf", os.path.join(work, "g.tar"),
+                             "."], cwd=ev, fresh=os.path.join(work, "g.tar"))
+        row("GNU tar -c (reproducible flags)", base, rss)
+        t, rss = measure(["sh", "-c", "find . -type f | sort | xargs sha256sum"], cwd=ev)
+        row("find | sort | xargs sha256sum", t, rss, base)
+        t, rss = measure([bundle, "create", "-q", "-e", ev, "-k", key, "-o", out], env=env,
+                         fresh=out)
+        row("kiemthu-bundle create", t, rss, base, "2x")
+        t, rss = measure([verify, out, "--key", pub])
+        row("kiemthu-verify", t, rss, base, "2x")
+
+        sandbox = os.path.join(BIN, "kiemthu-sandbox")
+        if os.path.exists(sandbox) and os.path.exists(os.path.join(SRC, "tests/bench/sandbox.sh")):
+            subprocess.run(["bash", os.path.join(SRC, "tests/bench/sandbox.sh")], check=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
