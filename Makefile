@@ -1,5 +1,6 @@
 # kiemthu - evidence bundles for CI runs.  See README.md.
 #
+#   make demo       install missing packages, build, run the pipeline on the fixtures
 #   make            build every tool into $(BUILD)/ (warnings are errors)
 #   make check      unit tests (cmocka) + end-to-end tests of the real binaries
 #   make asan       build and run the whole suite under ASan + UBSan
@@ -45,7 +46,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
-.PHONY: all check unit e2e asan bench install uninstall clean format format-check
+.PHONY: all check unit e2e asan bench install uninstall clean format format-check demo deps
 all: $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -79,6 +80,14 @@ e2e: $(TOOLS)
 	@KT_BIN=$(abspath $(BUILD)) bash tests/e2e/run.sh
 
 check: all unit e2e
+
+deps:
+	@bash .ci/deps.sh
+
+# One command for a newcomer: install what is missing, build, run the main job.
+demo: deps
+	@$(MAKE) -s all
+	@KT_BIN=$(abspath $(BUILD)) bash tests/demo.sh
 
 asan:
 	$(MAKE) BUILD=build-asan SAN=1 check
