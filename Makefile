@@ -15,6 +15,7 @@ DESTDIR ?=
 SAN     ?=
 
 PKGS      := libsodium libcjson nettle
+SECCOMP_LIBS := $(shell pkg-config --libs libseccomp)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 TEST_CFLAGS := $(shell pkg-config --cflags cmocka libarchive) -DKT_SRCDIR=\"$(CURDIR)\"
@@ -37,11 +38,12 @@ CORE_SRC := $(wildcard core/*.c)
 KEYS_SRC := $(wildcard keys/*.c)
 BUNDLE_SRC := $(filter-out bundle/main.c,$(wildcard bundle/*.c))
 VERIFY_SRC := $(filter-out verify/main.c,$(wildcard verify/*.c))
+SANDBOX_SRC := $(filter-out sandbox/main.c sandbox/probe.c,$(wildcard sandbox/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJ := $(call obj,$(CORE_SRC) $(KEYS_SRC))
 
-TOOLS := $(BUILD)/kiemthu-bundle $(BUILD)/kiemthu-verify
+TOOLS := $(BUILD)/kiemthu-bundle $(BUILD)/kiemthu-verify $(BUILD)/kiemthu-sandbox
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
@@ -67,11 +69,15 @@ $(BUILD)/kiemthu-verify: $(call obj,verify/main.c $(VERIFY_SRC)) $(LIB_OBJ)
 	@echo '  LD      $@'
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/kiemthu-sandbox: $(call obj,sandbox/main.c $(SANDBOX_SRC)) $(LIB_OBJ)
+	@echo '  LD      $@'
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SECCOMP_LIBS)
+
 # Unit tests link every library module; each test uses what it needs.
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(call obj,$(BUNDLE_SRC) $(VERIFY_SRC)) $(LIB_OBJ)
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(call obj,$(BUNDLE_SRC) $(VERIFY_SRC) $(SANDBOX_SRC)) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo '  LD      $@'
-	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS) $(SECCOMP_LIBS)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

@@ -1,0 +1,239 @@
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define STAGE "/tmp" /* where the new root is assembled, in our own mount namespace */
+
+int kt_stage_fail(kt_stage *st, const char *fmt, ...)
+{
+    st->err = errno;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->what, sizeof st->what, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Flags a bind must keep: in a user namespace the kernel refuses to clear a
+ * locked nosuid/nodev/noexec/atime flag, so carry over what the source has. */
+static unsigned long locked_flags(const char *path)
+{
+    struct statvfs sv;
+    unsigned long f = 0;
+    if (statvfs(path, &sv) < 0) return 0;
+    if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+    if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+    return f;
+}
+
+/* Bind src (host path) onto dst (path under the stage), then remount it with
+ * flags. A file or directory is created at dst to mount on. */
+static int bind(const char *src, const char *dst, unsigned long flags, kt_stage *st)
+{
+    struct stat s;
+    if (stat(src, &s) < 0) return kt_stage_fail(st, "bind source %s", src);
+    if (S_ISDIR(s.st_mode)) {
+        if (mkdir(dst, 0755) < 0 && errno != EEXIST) return kt_stage_fail(st, "mkdir %s", dst);
+    } else {
+        int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0 && errno != EEXIST && errno != EROFS && errno != EACCES)
+            return kt_stage_fail(st, "create %s", dst);
+        if (fd >= 0) close(fd);
+    }
+    if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return kt_stage_fail(st, "bind %s on %s", src, dst);
+    unsigned long f = MS_REMOUNT | MS_BIND | flags | locked_flags(src);
+    if (mount(NULL, dst, NULL, f, NULL) < 0) return kt_stage_fail(st, "remount %s", dst);
+    return 0;
+}
+
+#define RO_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+static int mkdirs(const char *path, kt_stage *st)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return kt_stage_fail(st, "mkdir %s", tmp);
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return kt_stage_fail(st, "mkdir %s", tmp);
+    return 0;
+}
+
+/* /usr, and /bin /sbin /lib* as the host has them: symlinks into usr/
+ * (merged /usr) are recreated, real directories are bound read-only. */
+static int host_system_dirs(kt_stage *st)
+{
+    static const char *const tops[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32"};
+    if (bind("/usr", STAGE "/usr", RO_FLAGS, st) < 0) return -1;
+    for (size_t i = 0; i < sizeof tops / sizeof tops[0]; i++) {
+        char host[64], dst[64], target[PATH_MAX];
+        snprintf(host, sizeof host, "/%s", tops[i]);
+        snprintf(dst, sizeof dst, STAGE "/%s", tops[i]);
+        struct stat s;
+        if (lstat(host, &s) < 0) continue;
+        if (S_ISLNK(s.st_mode)) {
+            ssize_t n = readlink(host, target, sizeof target - 1);
+            if (n < 0) return kt_stage_fail(st, "readlink %s", host);
+            target[n] = '\0';
+            if (symlink(target, dst) < 0) return kt_stage_fail(st, "symlink %s", dst);
+        } else if (S_ISDIR(s.st_mode)) {
+            if (bind(host, dst, RO_FLAGS, st) < 0) return -1;
+        }
+    }
+    return 0;
+}
+
+static int dev_setup(const char *root, kt_stage *st)
+{
+    static const char *const nodes[] = {"null", "zero", "full", "random", "urandom"};
+    static const char *const links[][2] = {
+        {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
+        {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+    };
+    char dev[PATH_MAX], p[PATH_MAX + 64];
+    snprintf(dev, sizeof dev, "%s/dev", root);
+    if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0)
+        return kt_stage_fail(st, "mount tmpfs on /dev");
+    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+        char src[64];
+        snprintf(src, sizeof src, "/dev/%s", nodes[i]);
+        snprintf(p, sizeof p, "%s/%s", dev, nodes[i]);
+        if (bind(src, p, MS_NOSUID | MS_NOEXEC, st) < 0) return -1;
+    }
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dev, links[i][1]);
+        if (symlink(links[i][0], p) < 0) return kt_stage_fail(st, "symlink /dev/%s", links[i][1]);
+    }
+    if (mount(NULL, dev, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
+        return kt_stage_fail(st, "remount /dev read-only");
+    return 0;
+}
+
+static int proc_setup(const char *root, kt_stage *st)
+{
+    char p[PATH_MAX], sys[PATH_MAX + 64];
+    snprintf(p, sizeof p, "%s/proc", root);
+    if (mkdir(p, 0555) < 0 && errno != EEXIST) return kt_stage_fail(st, "mkdir /proc");
+    if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        return kt_stage_fail(st, "mount /proc");
+    /* As Docker does: kernel tunables stay read-only even for a root payload. */
+    static const char *const ro[] = {"sys", "sysrq-trigger", "irq", "bus"};
+    for (size_t i = 0; i < sizeof ro / sizeof ro[0]; i++) {
+        snprintf(sys, sizeof sys, "%s/%s", p, ro[i]);
+        if (access(sys, F_OK) < 0) continue;
+        if (mount(sys, sys, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+            mount(NULL, sys, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  NULL) < 0)
+            return kt_stage_fail(st, "make /proc/%s read-only", ro[i]);
+    }
+    return 0;
+}
+
+/* A directory to mount on: made in the root tmpfs, but never in a --rootfs
+ * tree (which must not change; its digest is recorded). */
+static int mount_point(const kt_sandbox *sb, const char *root, const char *dir, kt_stage *st)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s%s", root, dir);
+    struct stat s;
+    if (stat(p, &s) == 0 && S_ISDIR(s.st_mode)) return 0;
+    errno = ENOENT;
+    if (!sb->rootfs && mkdir(p, 0755) == 0) return 0;
+    return kt_stage_fail(st, "mount point %s missing (with --rootfs, create it in the tree)", dir);
+}
+
+int kt_fs_setup(const kt_sandbox *sb, kt_stage *st)
+{
+    /* Nothing we mount may propagate back to the host. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return kt_stage_fail(st, "make / private");
+    /* The bind sources are resolved now, before the stage hides host /tmp. */
+    int infd = -1, outfd = -1;
+    int bindfds[KT_SB_MAX_BINDS];
+    if (sb->in_dir && (infd = open(sb->in_dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return kt_stage_fail(st, "open --in %s", sb->in_dir);
+    if (sb->out_dir && (outfd = open(sb->out_dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return kt_stage_fail(st, "open --out %s", sb->out_dir);
+    for (size_t i = 0; i < sb->nbinds; i++)
+        if ((bindfds[i] = open(sb->binds[i].src, O_PATH | O_CLOEXEC)) < 0)
+            return kt_stage_fail(st, "open --ro-bind %s", sb->binds[i].src);
+    int rootfd = -1;
+    if (sb->rootfs && (rootfd = open(sb->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return kt_stage_fail(st, "open --rootfs %s", sb->rootfs);
+    char fdpath[64];
+
+    if (sb->rootfs) {
+        snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", rootfd);
+        if (mount(fdpath, STAGE, NULL, MS_BIND | MS_REC, NULL) < 0)
+            return kt_stage_fail(st, "bind --rootfs %s", sb->rootfs);
+        static const char *const need[] = {"/proc", "/dev", "/tmp"};
+        for (size_t i = 0; i < 3; i++)
+            if (mount_point(sb, STAGE, need[i], st) < 0) return -1;
+    } else {
+        if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
+            return kt_stage_fail(st, "mount the root tmpfs");
+        if (host_system_dirs(st) < 0) return -1;
+        static const char *const dirs[] = {"/dev", "/tmp", "/etc"};
+        for (size_t i = 0; i < 3; i++)
+            if (mount_point(sb, STAGE, dirs[i], st) < 0) return -1;
+    }
+    if (proc_setup(STAGE, st) < 0 || dev_setup(STAGE, st) < 0) return -1;
+    char opts[64];
+    snprintf(opts, sizeof opts, "mode=1777,size=%llu", (unsigned long long)sb->tmp_size);
+    if (mount("tmpfs", STAGE "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+        return kt_stage_fail(st, "mount /tmp");
+    char dst[PATH_MAX];
+    if (infd >= 0) {
+        snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", infd);
+        if (mount_point(sb, STAGE, "/in", st) < 0 || bind(fdpath, STAGE "/in", RO_FLAGS, st) < 0) return -1;
+    }
+    if (outfd >= 0) {
+        snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", outfd);
+        if (mount_point(sb, STAGE, "/out", st) < 0 ||
+            bind(fdpath, STAGE "/out", MS_NOSUID | MS_NODEV, st) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < sb->nbinds; i++) {
+        snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", bindfds[i]);
+        snprintf(dst, sizeof dst, STAGE "%s", sb->binds[i].dst);
+        char parent[PATH_MAX];
+        snprintf(parent, sizeof parent, "%s", dst);
+        char *slash = strrchr(parent, '/');
+        if (slash && slash != parent) {
+            *slash = '\0';
+            if (mkdirs(parent, st) < 0) return -1;
+        }
+        if (bind(fdpath, dst, RO_FLAGS, st) < 0) return -1;
+    }
+
+    /* Swap roots: the old root is stacked on the new one, then detached. */
+    if (chdir(STAGE) < 0) return kt_stage_fail(st, "chdir to the new root");
+    if (syscall(SYS_pivot_root, ".", ".") < 0) return kt_stage_fail(st, "pivot_root");
+    if (umount2(".", MNT_DETACH) < 0) return kt_stage_fail(st, "detach the old root");
+    if (chdir("/") < 0) return kt_stage_fail(st, "chdir /");
+    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | RO_FLAGS | locked_flags("/"), NULL) < 0)
+        return kt_stage_fail(st, "remount / read-only");
+    if (infd >= 0) close(infd);
+    if (outfd >= 0) close(outfd);
+    for (size_t i = 0; i < sb->nbinds; i++) close(bindfds[i]);
+    if (rootfd >= 0) close(rootfd);
+    return 0;
+}

@@ -1,0 +1,84 @@
+#include "ns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../core/fsutil.h"
+
+int kt_ns_clone_flags(const kt_sandbox *sb)
+{
+    int f = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+    if (sb->userns) f |= CLONE_NEWUSER;
+    return f;
+}
+
+static int write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = kt_write_all(fd, text, strlen(text));
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+int kt_ns_write_maps(const kt_sandbox *sb, pid_t child)
+{
+    char path[64], map[64];
+    snprintf(path, sizeof path, "/proc/%d/uid_map", (int)child);
+    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)sb->uid, (unsigned)sb->outer_uid);
+    if (write_file(path, map) < 0) return -1;
+    snprintf(path, sizeof path, "/proc/%d/setgroups", (int)child);
+    if (write_file(path, "deny") < 0 && errno != ENOENT) return -1;
+    snprintf(path, sizeof path, "/proc/%d/gid_map", (int)child);
+    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)sb->gid, (unsigned)sb->outer_gid);
+    return write_file(path, map);
+}
+
+int kt_ns_net_uts(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    int e = errno;
+    close(s);
+    errno = e;
+    if (rc < 0) return -1;
+    return sethostname("kiemthu", 7);
+}
+
+int kt_ns_userns_available(char *why, size_t n)
+{
+    /* Try it: a throwaway child that unshares a user namespace. Policies
+     * (Ubuntu's AppArmor restriction, user.max_user_namespaces=0,
+     * kernel.unprivileged_userns_clone=0) all show up as a failure here. */
+    pid_t pid = fork();
+    if (pid < 0) return snprintf(why, n, "fork: %s", strerror(errno)), 0;
+    if (pid == 0) _exit(unshare(CLONE_NEWUSER) == 0 ? 0 : errno);
+    int status;
+    if (waitpid(pid, &status, 0) < 0) return snprintf(why, n, "waitpid failed"), 0;
+    int e = WIFEXITED(status) ? WEXITSTATUS(status) : EPERM;
+    if (e == 0) return 1;
+    snprintf(why, n, "the kernel refuses unprivileged user namespaces (%s). On Ubuntu 24.04 an "
+             "AppArmor policy restricts them: run as root, or allow them with "
+             "'sysctl kernel.apparmor_restrict_unprivileged_userns=0' (or an AppArmor profile "
+             "for kiemthu-sandbox); elsewhere check user.max_user_namespaces and "
+             "kernel.unprivileged_userns_clone", strerror(e));
+    return 0;
+}

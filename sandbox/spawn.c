@@ -1,0 +1,264 @@
+#include "spawn.h"
+
+#include "../core/fsutil.h"
+#include "caps.h"
+#include "cgroup.h"
+#include "fs.h"
+#include "ns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* What the child reports on the status pipe when it cannot exec. The pipe is
+ * close-on-exec: end of file without a report means execve succeeded. */
+enum { REPORT_SETUP = 1, REPORT_EXEC = 2 };
+struct report {
+    int kind;
+    int err;
+    char what[160];
+};
+
+static __attribute__((noreturn)) void child_report(int fd, int kind, int e, const char *what)
+{
+    struct report r = {kind, e, {0}};
+    snprintf(r.what, sizeof r.what, "%s", what);
+    kt_write_all(fd, &r, sizeof r);
+    _exit(127);
+}
+
+/* PATH search as the payload will see it (after the root switch). */
+static int resolve(const kt_sandbox *sb, char *out, size_t n)
+{
+    const char *cmd = sb->argv[0];
+    if (strchr(cmd, '/')) return snprintf(out, n, "%s", cmd), 0;
+    const char *path = sb->envp[0] + strlen("PATH=");
+    int e = ENOENT;
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        snprintf(out, n, "%.*s/%s", (int)len, path, cmd);
+        struct stat st;
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(out, X_OK) == 0) return 0;
+            e = EACCES;
+        }
+        path += len + (path[len] == ':');
+    }
+    errno = e;
+    return -1;
+}
+
+/* The checklist, in security order. Nothing here returns. */
+static __attribute__((noreturn)) void child_main(kt_sandbox *sb, scmp_filter_ctx filter,
+                                                 int sync_fd, int status_fd, int out_w, int err_w)
+{
+    kt_stage st = {{0}, 0};
+    char go;
+    /* 1. Wait until the parent has written our id maps and cgroups. */
+    if (read(sync_fd, &go, 1) != 1) child_report(status_fd, REPORT_SETUP, errno, "wait for runner");
+    close(sync_fd);
+    /* 2. Die with the runner. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        child_report(status_fd, REPORT_SETUP, errno, "PR_SET_PDEATHSIG");
+    /* 3. No new privileges, first and fatal: nothing below can gain any. */
+    if (kt_caps_no_new_privs() < 0)
+        child_report(status_fd, REPORT_SETUP, errno, "PR_SET_NO_NEW_PRIVS");
+    /* 4. The filesystem, while we still may mount. */
+    if (kt_fs_setup(sb, &st) < 0) child_report(status_fd, REPORT_SETUP, st.err, st.what);
+    /* 5. Loopback up (the only interface), hostname. */
+    if (kt_ns_net_uts() < 0) child_report(status_fd, REPORT_SETUP, errno, "loopback/hostname");
+    /* 6. Limits no cgroup enforces. */
+    if (kt_limits_fallback(sb) < 0) child_report(status_fd, REPORT_SETUP, errno, "rlimits");
+    /* 7. Empty the bounding set while CAP_SETPCAP is still held. */
+    if (kt_caps_drop_bounding() < 0)
+        child_report(status_fd, REPORT_SETUP, errno, "drop capability bounding set");
+    /* 8. Identity: groups, gid, uid, in that order. */
+    if (kt_caps_set_identity(sb) < 0) child_report(status_fd, REPORT_SETUP, errno, "set uid/gid");
+    /* 9. Ambient, effective, permitted, inheritable: all empty. */
+    if (kt_caps_clear() < 0) child_report(status_fd, REPORT_SETUP, errno, "clear capabilities");
+    /* 10. stdio: /dev/null in, the capture pipes out. */
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+        child_report(status_fd, REPORT_SETUP, errno, "stdio");
+    /* 11. No other descriptor reaches the payload (the status pipe is
+     * close-on-exec already). */
+    if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        for (int fd = 3; fd < 4096; fd++)
+            if (fd != status_fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    /* 12. The program, as the payload's uid sees it. */
+    char path[4096];
+    if (resolve(sb, path, sizeof path) < 0)
+        child_report(status_fd, REPORT_EXEC, errno, sb->argv[0]);
+    /* 13. Seccomp last: compiled before the fork, loaded just before exec, so
+     * a profile that denies execve denies the payload's own exec. */
+    if (filter) {
+        int rc = seccomp_load(filter);
+        if (rc < 0) child_report(status_fd, REPORT_SETUP, -rc, "load the seccomp filter");
+    }
+    execve(path, sb->argv, sb->envp);
+    child_report(status_fd, REPORT_EXEC, errno, path);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Move what a pipe has into the capture file, keeping at most cap bytes. */
+static int drain(int from, int to, size_t cap, uint64_t *bytes, uint64_t *stored)
+{
+    char buf[65536];
+    ssize_t r = read(from, buf, sizeof buf);
+    if (r <= 0) return r < 0 && errno == EINTR ? 1 : 0; /* 0: closed */
+    *bytes += (uint64_t)r;
+    if (*stored < cap) {
+        size_t keep = (size_t)r < cap - *stored ? (size_t)r : cap - *stored;
+        if (kt_write_all(to, buf, keep) < 0) return -1;
+        *stored += keep;
+    }
+    return 1;
+}
+
+static void close_pair(int p[2])
+{
+    for (int i = 0; i < 2; i++)
+        if (p[i] >= 0) close(p[i]), p[i] = -1;
+}
+
+int kt_spawn(kt_sandbox *sb, scmp_filter_ctx filter, int out_fd, int err_fd, const char *tag,
+             kt_run *run, kt_err *err)
+{
+    memset(run, 0, sizeof *run);
+    run->exit_code = -1;
+    int syncp[2] = {-1, -1}, statp[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
+    if (pipe2(syncp, O_CLOEXEC) < 0 || pipe2(statp, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0 ||
+        pipe2(errp, O_CLOEXEC) < 0) {
+        kt_fail_errno(err, KT_E_INTERNAL, errno, "pipe");
+        close_pair(syncp), close_pair(statp), close_pair(outp), close_pair(errp);
+        return -1;
+    }
+    kt_cgroup cg;
+    kt_cgroup_setup(&cg, sb, tag);
+    uint64_t t0 = now_ms();
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD | kt_ns_clone_flags(sb), NULL, NULL, NULL, NULL);
+    if (pid == 0) {
+        close(syncp[1]), close(statp[0]), close(outp[0]), close(errp[0]);
+        child_main(sb, filter, syncp[0], statp[1], outp[1], errp[1]);
+    }
+    int rc = -1;
+    close(syncp[0]), close(statp[1]), close(outp[1]), close(errp[1]);
+    syncp[0] = statp[1] = outp[1] = errp[1] = -1;
+    if (pid < 0) {
+        kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot create the sandbox namespaces (clone)");
+        goto out;
+    }
+    if (sb->userns && kt_ns_write_maps(sb, pid) < 0) {
+        kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot write the user namespace id maps");
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        goto out;
+    }
+    if (kt_cgroup_attach(&cg, pid) < 0) {
+        kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot put the sandbox into its cgroups");
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        goto out;
+    }
+    if (write(syncp[1], "g", 1) != 1) {
+        kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot start the sandbox");
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        goto out;
+    }
+    close(syncp[1]);
+    syncp[1] = -1;
+
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    struct report rep = {0, 0, {0}};
+    size_t replen = 0;
+    int exited = 0, status = 0;
+    uint64_t deadline = sb->timeout_s > 0 ? t0 + (uint64_t)(sb->timeout_s * 1000) : 0;
+    uint64_t linger = 0; /* after exit: how long pipes may stay open */
+    while (!exited || outp[0] >= 0 || errp[0] >= 0 || statp[0] >= 0) {
+        struct pollfd fds[4] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}, {statp[0], POLLIN, 0},
+                                {exited ? -1 : pidfd, POLLIN, 0}};
+        uint64_t now = now_ms();
+        int wait_ms = pidfd < 0 && !exited ? 20 : 1000;
+        if (deadline && !exited) {
+            if (now >= deadline) {
+                kill(pid, SIGKILL); /* PID 1 of its namespace: everything in it dies */
+                run->timed_out = 1;
+                deadline = 0;
+            } else if (deadline - now < (uint64_t)wait_ms) {
+                wait_ms = (int)(deadline - now);
+            }
+        }
+        if (exited && now > linger) break; /* should not happen: the namespace is gone */
+        int n = poll(fds, 4, wait_ms);
+        if (n < 0 && errno != EINTR) {
+            kt_fail_errno(err, KT_E_INTERNAL, errno, "poll");
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            goto out;
+        }
+        for (int i = 0; i < 2; i++) {
+            int *p = i == 0 ? &outp[0] : &errp[0];
+            if (*p < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            int d = drain(*p, i == 0 ? out_fd : err_fd, sb->output_cap, &run->bytes[i],
+                          &run->stored[i]);
+            if (d < 0) {
+                kt_fail_errno(err, KT_E_IO, errno, "cannot store the payload's output");
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                goto out;
+            }
+            if (d == 0) close(*p), *p = -1;
+        }
+        if (statp[0] >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+            ssize_t r = read(statp[0], (char *)&rep + replen, sizeof rep - replen);
+            if (r > 0) replen += (size_t)r;
+            if (r == 0 || (r < 0 && errno != EINTR)) close(statp[0]), statp[0] = -1;
+        }
+        if (!exited && (pidfd < 0 || (fds[3].revents & POLLIN))) {
+            pid_t w = waitpid(pid, &status, pidfd < 0 ? WNOHANG : 0);
+            if (w == pid) {
+                exited = 1;
+                linger = now_ms() + 5000;
+            }
+        }
+    }
+    if (pidfd >= 0) close(pidfd);
+    run->duration_ms = now_ms() - t0;
+    if (WIFEXITED(status)) run->exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) run->signal = WTERMSIG(status);
+    run->oom_killed = kt_cgroup_oom_killed(&cg);
+    if (replen == sizeof rep && rep.kind == REPORT_SETUP) {
+        kt_fail_errno(err, KT_E_INTERNAL, rep.err, "sandbox setup failed: %s", rep.what);
+        goto out;
+    }
+    if (replen == sizeof rep && rep.kind == REPORT_EXEC) {
+        run->started = 0;
+        run->exec_errno = rep.err;
+        run->exit_code = -1;
+    } else {
+        run->started = 1;
+    }
+    rc = 0;
+out:
+    run->cgroups_left = kt_cgroup_destroy(&cg);
+    close_pair(syncp), close_pair(statp), close_pair(outp), close_pair(errp);
+    return rc;
+}

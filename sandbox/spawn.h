@@ -1,0 +1,30 @@
+/* spawn.h - run the payload once in a fresh sandbox and supervise it. */
+#ifndef KT_SPAWN_H
+#define KT_SPAWN_H
+
+#include "../core/err.h"
+#include "sandbox.h"
+
+#include <seccomp.h>
+#include <stdint.h>
+
+typedef struct kt_run {
+    int started;          /* the payload's execve succeeded */
+    int exec_errno;       /* why it did not start */
+    int exit_code;        /* -1 when killed by a signal or not started */
+    int signal;           /* terminating signal, 0 if none */
+    int timed_out, oom_killed;
+    uint64_t duration_ms;
+    uint64_t bytes[2];    /* stdout, stderr as the payload wrote them */
+    uint64_t stored[2];   /* what was kept (at most the cap) */
+    int cgroups_left;     /* groups that could not be removed */
+} kt_run;
+
+/* Run sb->argv under filter (loaded as the last step before execve), with
+ * stdout and stderr captured into out_fd / err_fd. Returns 0 whenever the
+ * sandbox was built (whatever the payload did, including not starting), -1
+ * when the runner itself failed; err then says at which step. */
+int kt_spawn(kt_sandbox *sb, scmp_filter_ctx filter, int out_fd, int err_fd, const char *tag,
+             kt_run *run, kt_err *err);
+
+#endif
