@@ -79,10 +79,16 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(call obj,$(BUNDLE_SRC)
 	@echo '  LD      $@'
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS) $(SECCOMP_LIBS)
 
+HELPERS := $(BUILD)/tests/try-syscall
+$(BUILD)/tests/try-syscall: tests/helpers/try-syscall.c
+	@mkdir -p $(dir $@)
+	@echo '  CC      $<'
+	@$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -o $@ $<
+
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-e2e: $(TOOLS)
+e2e: $(TOOLS) $(HELPERS)
 	@KT_BIN=$(abspath $(BUILD)) bash tests/e2e/run.sh
 
 check: all unit e2e

@@ -83,6 +83,15 @@ static int host_system_dirs(kt_stage *st)
 {
     static const char *const tops[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32"};
     if (bind("/usr", STAGE "/usr", RO_FLAGS, st) < 0) return -1;
+    /* Debian's program names are often /etc/alternatives symlinks (awk,
+     * editor, ...) and the loader reads ld.so.cache: both are needed to run
+     * programs, and hold only links and library paths. */
+    static const char *const etc[] = {"/etc/alternatives", "/etc/ld.so.cache"};
+    for (size_t i = 0; i < sizeof etc / sizeof etc[0]; i++) {
+        char dst[64];
+        snprintf(dst, sizeof dst, STAGE "%s", etc[i]);
+        if (access(etc[i], F_OK) == 0 && bind(etc[i], dst, RO_FLAGS, st) < 0) return -1;
+    }
     for (size_t i = 0; i < sizeof tops / sizeof tops[0]; i++) {
         char host[64], dst[64], target[PATH_MAX];
         snprintf(host, sizeof host, "/%s", tops[i]);
@@ -190,10 +199,10 @@ int kt_fs_setup(const kt_sandbox *sb, kt_stage *st)
     } else {
         if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
             return kt_stage_fail(st, "mount the root tmpfs");
-        if (host_system_dirs(st) < 0) return -1;
         static const char *const dirs[] = {"/dev", "/tmp", "/etc"};
         for (size_t i = 0; i < 3; i++)
             if (mount_point(sb, STAGE, dirs[i], st) < 0) return -1;
+        if (host_system_dirs(st) < 0) return -1;
     }
     if (proc_setup(STAGE, st) < 0 || dev_setup(STAGE, st) < 0) return -1;
     char opts[64];

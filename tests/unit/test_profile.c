@@ -1,0 +1,263 @@
+/* Docker-format seccomp profiles: the seed's two and Docker's default load;
+ * each class of malformed profile is refused with its JSON path; compiled
+ * filters are loaded in forked children to see what the kernel enforces. */
+#include "testutil.h"
+
+#include "../../sandbox/profile.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+
+static kt_profile *load_fixture(const char *rel)
+{
+    char *path = tu_fixture(rel);
+    kt_profile *p = NULL;
+    kt_err err;
+    if (kt_profile_load(path, &p, &err) < 0) fail_msg("%s: %s", rel, err.msg);
+    free(path);
+    return p;
+}
+
+static kt_profile *parse(const char *json, kt_err *err)
+{
+    kt_profile *p = NULL;
+    if (kt_profile_parse(json, strlen(json), "t.json", &p, err) < 0) return NULL;
+    return p;
+}
+
+static scmp_filter_ctx compile(kt_profile *p)
+{
+    kt_profile_env env;
+    kt_profile_env_host(&env);
+    scmp_filter_ctx ctx = NULL;
+    kt_err err;
+    if (kt_profile_compile(p, &env, &ctx, &err) < 0) fail_msg("compile: %s", err.msg);
+    return ctx;
+}
+
+typedef int (*probe_fn)(void);
+
+/* Load ctx in a child, run fn there, return what it returned (an errno). */
+static int in_child(scmp_filter_ctx ctx, probe_fn fn)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (seccomp_load(ctx) < 0) _exit(250);
+        _exit(fn());
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static int try_socket(int fam)
+{
+    int fd = socket(fam, SOCK_STREAM, 0);
+    if (fd < 0) return errno;
+    close(fd);
+    return 0;
+}
+static int sock_inet(void) { return try_socket(AF_INET); }
+static int sock_unix(void) { return try_socket(AF_UNIX); }
+static int sock_vsock(void) { return try_socket(AF_VSOCK); }
+static int do_clone3(void) { return syscall(SYS_clone3, NULL, 0) < 0 ? errno : 0; }
+static int do_mount(void) { return syscall(SYS_mount, "x", "/nonexistent", "tmpfs", 0, NULL) < 0 ? errno : 0; }
+static int do_getpid(void) { return syscall(SYS_getpid) < 0 ? errno : 0; }
+static int do_dup100(void) { return dup2(0, 100) < 0 || syscall(SYS_dup, 100) < 0 ? errno : 0; }
+static int do_dup101(void) { return dup2(0, 101) < 0 || syscall(SYS_dup, 101) < 0 ? errno : 0; }
+static int do_dup0(void) { return syscall(SYS_dup, 0) < 0 ? errno : 0; }
+
+static void seed_profiles(void **state)
+{
+    (void)state;
+    kt_profile *safe = load_fixture("profiles/seccomp-startup-safe.json");
+    kt_profile *strict = load_fixture("profiles/seccomp-deny-by-default.json");
+    scmp_filter_ctx c1 = compile(safe), c2 = compile(strict);
+    const kt_denied *d;
+    size_t n = kt_profile_denied(safe, &d);
+    assert_int_equal(n, 32);
+    int socket_seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(d[i].action, SCMP_ACT_ERRNO(1));
+        assert_string_not_equal(d[i].name, "execve");
+        socket_seen |= !strcmp(d[i].name, "socket");
+    }
+    assert_true(socket_seen);
+    n = kt_profile_denied(strict, &d);
+    assert_int_equal(n, 34);
+    assert_string_equal(d[33].name, "execveat");
+    assert_int_equal(kt_profile_default_action(strict), SCMP_ACT_ALLOW);
+    assert_int_equal(in_child(c1, sock_inet), EPERM);
+    assert_int_equal(in_child(c1, sock_unix), EPERM);
+    assert_int_equal(in_child(c1, do_getpid), 0);
+    assert_int_equal(strlen(kt_profile_sha256(safe)), 64);
+    seccomp_release(c1);
+    seccomp_release(c2);
+    kt_profile_free(safe);
+    kt_profile_free(strict);
+}
+
+static void docker_default_profile(void **state)
+{
+    (void)state;
+    char *path = tu_fixture("tests/fixtures/moby-default-seccomp.json");
+    kt_profile *p = NULL;
+    kt_err err;
+    if (kt_profile_load(path, &p, &err) < 0) fail_msg("%s", err.msg);
+    scmp_filter_ctx c = compile(p);
+    /* socket: allowed only for families < 38, == 39, > 40: AF_VSOCK (40) gets the default errno */
+    assert_int_equal(in_child(c, sock_vsock), 1);
+    assert_int_equal(in_child(c, sock_unix), 0);
+    assert_int_equal(in_child(c, sock_inet), 0);
+    /* clone3 -> ENOSYS for a sandbox without CAP_SYS_ADMIN (excludes.caps) */
+    assert_int_equal(in_child(c, do_clone3), ENOSYS);
+    /* mount is only allowed with CAP_SYS_ADMIN (includes.caps): default errno 1 */
+    assert_int_equal(in_child(c, do_mount), 1);
+    assert_int_equal(in_child(c, do_getpid), 0);
+    assert_int_equal(kt_profile_default_action(p), SCMP_ACT_ERRNO(1));
+    seccomp_release(c);
+    kt_profile_free(p);
+    free(path);
+}
+
+static void malformed_profiles(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json, *expect;
+    } cases[] = {
+        {"{", "invalid JSON"},
+        {"[]", "$: a profile must be a JSON object"},
+        {"{}", "$.defaultAction: missing"},
+        {"{\"defaultAction\":\"SCMP_ACT_NOPE\"}", "$.defaultAction: unknown action"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[],\"archMap\":[]}", "both"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_Z80\"]}",
+         "$.architectures[0]: unknown architecture"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultAcion\":1}", "$.defaultAcion: unknown field"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_X\"]}",
+         "$.flags[0]: unknown flag"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultErrnoRet\":-1}", "$.defaultErrnoRet"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"action\":\"SCMP_ACT_ERRNO\"}]}",
+         "$.syscalls[0]: needs \"names\""},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"X\"}]}",
+         "$.syscalls[0].action: unknown action"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":\"read\",\"action\":\"SCMP_ACT_ERRNO\"}]}",
+         "$.syscalls[0].names: must be an array"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
+         "\"args\":[{\"index\":6,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+         "$.syscalls[0].args[0]: \"index\" must be 0..5"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
+         "\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_XX\"}]}]}",
+         "$.syscalls[0].args[0]: unknown or missing \"op\""},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
+         "\"errnoRet\":5000}]}", "$.syscalls[0].errnoRet"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
+         "\"includes\":{\"minKernel\":\"four\"}}]}", "$.syscalls[0].includes.minKernel"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
+         "\"includes\":{\"kaps\":[]}}]}", "$.syscalls[0].includes.kaps: unknown field"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/agent.sock\"}", "seccomp agents"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        kt_err err;
+        kt_profile *p = parse(cases[i].json, &err);
+        if (p) fail_msg("case %zu accepted: %s", i, cases[i].json);
+        if (!strstr(err.msg, cases[i].expect) || !strstr(err.msg, "t.json"))
+            fail_msg("case %zu: want \"%s\", got \"%s\"", i, cases[i].expect, err.msg);
+    }
+}
+
+static void unknown_names_ignored(void **state)
+{
+    (void)state;
+    kt_err err;
+    kt_profile *p = parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+                          "[\"getpid\",\"no_such_syscall_xyz\"],\"action\":\"SCMP_ACT_ERRNO\","
+                          "\"errnoRet\":42}]}", &err);
+    assert_non_null(p);
+    scmp_filter_ctx c = compile(p);
+    const char *const *names;
+    assert_int_equal(kt_profile_ignored(p, &names), 1);
+    assert_string_equal(names[0], "no_such_syscall_xyz");
+    assert_int_equal(in_child(c, do_getpid), 42);
+    seccomp_release(c);
+    kt_profile_free(p);
+}
+
+static void includes_min_kernel(void **state)
+{
+    (void)state;
+    kt_err err;
+    kt_profile *future = parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+                               "[\"getpid\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":"
+                               "{\"minKernel\":\"99.0\"}}]}", &err);
+    kt_profile *past = parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+                             "[\"getpid\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":"
+                             "{\"minKernel\":\"3.0\",\"arches\":[\"amd64\",\"arm64\"]}}]}", &err);
+    kt_profile *capped = parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+                               "[\"getpid\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":"
+                               "{\"caps\":[\"CAP_SYS_ADMIN\"]}}]}", &err);
+    assert_non_null(future);
+    assert_non_null(past);
+    assert_non_null(capped);
+    scmp_filter_ctx a = compile(future), b = compile(past), c = compile(capped);
+    assert_int_equal(in_child(a, do_getpid), 0);     /* rule dropped: kernel too old */
+    assert_int_equal(in_child(b, do_getpid), EPERM); /* errnoRet defaults to EPERM */
+    assert_int_equal(in_child(c, do_getpid), 0);     /* no caps after cap-drop ALL */
+    seccomp_release(a), seccomp_release(b), seccomp_release(c);
+    kt_profile_free(future), kt_profile_free(past), kt_profile_free(capped);
+}
+
+/* runc: two conditions on one argument index are two rules (OR), not AND. */
+static void same_index_conditions_are_or(void **state)
+{
+    (void)state;
+    kt_err err;
+    kt_profile *p = parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"dup\"],"
+                          "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":77,\"args\":["
+                          "{\"index\":0,\"value\":100,\"op\":\"SCMP_CMP_EQ\"},"
+                          "{\"index\":0,\"value\":101,\"op\":\"SCMP_CMP_EQ\"}]}]}", &err);
+    assert_non_null(p);
+    scmp_filter_ctx c = compile(p);
+    assert_int_equal(in_child(c, do_dup100), 77);
+    assert_int_equal(in_child(c, do_dup101), 77);
+    assert_int_equal(in_child(c, do_dup0), 0);
+    seccomp_release(c);
+    kt_profile_free(p);
+}
+
+static void notify_refused_at_compile(void **state)
+{
+    (void)state;
+    kt_err err;
+    kt_profile *p = parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"dup\"],"
+                          "\"action\":\"SCMP_ACT_NOTIFY\"}]}", &err);
+    assert_non_null(p);
+    kt_profile_env env;
+    kt_profile_env_host(&env);
+    scmp_filter_ctx ctx;
+    assert_int_equal(kt_profile_compile(p, &env, &ctx, &err), -1);
+    assert_non_null(strstr(err.msg, "$.syscalls[0].action: SCMP_ACT_NOTIFY"));
+    kt_profile_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(seed_profiles),
+        cmocka_unit_test(docker_default_profile),
+        cmocka_unit_test(malformed_profiles),
+        cmocka_unit_test(unknown_names_ignored),
+        cmocka_unit_test(includes_min_kernel),
+        cmocka_unit_test(same_index_conditions_are_or),
+        cmocka_unit_test(notify_refused_at_compile),
+    };
+    return cmocka_run_group_tests_name("profile", tests, NULL, NULL);
+}
