@@ -269,6 +269,17 @@ static int open_capture(const char *dir, const char *name, kt_err *err)
     return fd;
 }
 
+static void remove_attempt(const char *dir)
+{
+    static const char *const files[] = {"stdout", "stderr", "run.json"};
+    char path[PATH_MAX + 16];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     sb_ctx c;
@@ -361,7 +372,9 @@ static int cmd_run(int argc, char **argv)
         close(ofd);
         close(efd);
         if (s < 0) {
+            /* The runner failed, not the payload: leave no half-written attempt. */
             fprintf(stderr, "kiemthu-sandbox: %s: %s\n", names[i], err.msg);
+            remove_attempt(dir);
             att[i].ran = 0;
             goto out;
         }

@@ -1,0 +1,62 @@
+# Limits and hostile payloads: each is contained, recorded, and leaves
+# nothing running and no cgroup behind.
+SANDBOX=$KT_BIN/kiemthu-sandbox
+SAFE=$KT_SRC/profiles/seccomp-startup-safe.json
+
+cgroups_left() { # kiemthu groups still present in any hierarchy
+    find /sys/fs/cgroup -maxdepth 4 -type d -name 'kiemthu-*' 2> /dev/null | wc -l
+}
+
+limit_case() { # limit_case DESC JSON_REGEX [sandbox options] -- CMD...
+    local desc=$1 re=$2; shift 2
+    local rec; rec=$(mktemp -u "$T/lim.XXXXXX")
+    run "$SANDBOX" run -p "$SAFE" --record "$rec" "$@"
+    if grep -qE -- "$re" "$rec/seccomp-startup-safe/run.json"; then ok "$desc"
+    else not_ok "$desc (exit $RC; run.json: $(grep -oE '"(exit_code|signal|timed_out|oom_killed|outcome)":[^,]*' "$rec/seccomp-startup-safe/run.json" | tr '\n' ' '))"; fi
+    LAST_REC=$rec
+}
+
+if ! is_root; then
+    skip "limit tests (need root for cgroups; the rlimit fallback is covered by the unprivileged suite)"
+else
+    before=$(cgroups_left)
+    limit_case "fork loop stops at the pids limit (sh: Cannot fork)" '"exit_code":2,' \
+        -- /bin/sh -c 'i=0; while [ $i -lt 300 ]; do sleep 30 & i=$((i+1)); done; echo spawned-all'
+    grep -q 'Cannot fork' "$LAST_REC/seccomp-startup-safe/stderr" && ok "the fork failure is in the captured stderr" || not_ok "the fork failure is in the captured stderr"
+    grep -q spawned-all "$LAST_REC/seccomp-startup-safe/stdout" && not_ok "300 processes were created" || ok "300 processes were not created"
+    pgrep -x 'sleep' -u 65532 > /dev/null && not_ok "sleepers survived the sandbox" || ok "no sandboxed process survives (PID namespace torn down)"
+    if [ -x /usr/bin/python3 ]; then
+        limit_case "a 1 GiB allocation is OOM-killed at 256 MiB" '"oom_killed":true' \
+            -- /usr/bin/python3 -c 'b = bytearray(1 << 30); print(len(b))'
+        grep -q '"signal":9' "$LAST_REC/seccomp-startup-safe/run.json" && ok "OOM kill recorded as SIGKILL" || not_ok "OOM kill recorded as SIGKILL"
+    else skip "allocation test (needs /usr/bin/python3)"; fi
+    limit_case "a CPU spin is killed at --timeout" '"timed_out":true' --timeout 1 -- /bin/sh -c 'while :; do :; done'
+    [ "$RC" -eq 137 ] && ok "timeout: exit 137 (128+SIGKILL)" || not_ok "timeout: exit $RC"
+    limit_case "a stdout flood is capped and the truncation recorded" '"stdout":\{"bytes":100000000,"cap":1048576,"stored":1048576,"truncated":true\}' \
+        --output-cap 1m -- /bin/sh -c 'head -c 100000000 /dev/zero'
+    [ "$(stat -c %s "$LAST_REC/seccomp-startup-safe/stdout")" -eq 1048576 ] && ok "stored stdout is exactly the cap" || not_ok "stored stdout is exactly the cap"
+    limit_case "filling /tmp stops at 16 MiB (ENOSPC)" '"exit_code":1,' \
+        -- /bin/sh -c 'head -c 64000000 /dev/zero > /tmp/fill'
+    grep -q 'No space left' "$LAST_REC/seccomp-startup-safe/stderr" && ok "/tmp full: No space left on device" || not_ok "/tmp full: No space left on device"
+    limit_case "the limits are recorded with their enforcing mechanism" '"pids":\{"enforced_by":"cgroup[12]","unit":"tasks","value":64\}' -- /bin/true
+    grep -qE '"memory":\{"enforced_by":"cgroup[12]","unit":"bytes","value":268435456\}' "$LAST_REC/seccomp-startup-safe/run.json" &&
+        ok "memory 256 MiB enforced by a cgroup" || not_ok "memory 256 MiB enforced by a cgroup"
+    grep -qE '"cpus":\{"enforced_by":"cgroup[12]","unit":"millicpus","value":1000\}' "$LAST_REC/seccomp-startup-safe/run.json" &&
+        ok "1 CPU enforced by a cgroup" || not_ok "1 CPU enforced by a cgroup"
+    [ "$(cgroups_left)" -eq "$before" ] && ok "no cgroup left behind by any run" || not_ok "cgroups left behind: $(find /sys/fs/cgroup -maxdepth 4 -type d -name 'kiemthu-*')"
+
+    # --rootfs: a tiny tree made of host files; read-only; digest of the tree.
+    R=$(newdir)
+    mkdir -p "$R/bin" "$R/proc" "$R/dev" "$R/tmp" "$R/out"
+    cp /bin/dash "$R/bin/sh" 2> /dev/null || cp /bin/sh "$R/bin/sh"
+    for l in $(ldd "$R/bin/sh" | grep -o '/[^ ]*'); do mkdir -p "$R$(dirname "$l")"; cp "$l" "$R$l"; done
+    chmod 777 "$R/out"
+    sum_before=$(find "$R" | sort | xargs ls -ld --time-style=+ | md5sum)
+    limit_case "--rootfs runs inside the tree" '"image_kind":"rootfs-tree"' --rootfs "$R" -- /bin/sh -c 'echo > /x; echo ran'
+    grep -q 'Read-only file system' "$LAST_REC/seccomp-startup-safe/stderr" && ok "--rootfs root is read-only" || not_ok "--rootfs root is read-only"
+    d1=$(grep -o '"image_digest":"[^"]*"' "$LAST_REC/seccomp-startup-safe/run.json")
+    limit_case "--rootfs digest is stable" "$d1" --rootfs "$R" -- /bin/true
+    expect_msg 125 'mount point /in missing' "--rootfs without /in: clear error" "$SANDBOX" run -p "$SAFE" --rootfs "$R" --in "$R" --record "$T/rfs-noin" -- /bin/true
+    [ -e "$T/rfs-noin/seccomp-startup-safe" ] && not_ok "failed attempt left a record" || ok "failed attempt left no record behind"
+    [ "$sum_before" = "$(find "$R" | sort | xargs ls -ld --time-style=+ | md5sum)" ] && ok "--rootfs tree unchanged" || not_ok "--rootfs tree changed"
+fi
