@@ -38,6 +38,7 @@ enum {
     OPT_CPUS,
     OPT_OUTPUT_CAP,
     OPT_TMP_SIZE,
+    OPT_TIMINGS,
 };
 
 static const kt_option opts[] = {
@@ -56,6 +57,7 @@ static const kt_option opts[] = {
     {"cpus", OPT_CPUS, "N", "CPU limit, e.g. 1 or 0.5 (default 1)"},
     {"output-cap", OPT_OUTPUT_CAP, "SIZE", "bytes of stdout and of stderr kept (default 16m)"},
     {"tmp-size", OPT_TMP_SIZE, "SIZE", "size of the /tmp tmpfs (default 16m)"},
+    {"timings", OPT_TIMINGS, NULL, "print how long each attempt and its cgroup work took"},
     {"help", OPT_HELP, NULL, "show this help"},
     {"version", OPT_VERSION, NULL, "show the version"},
     {NULL, 0, NULL, NULL},
@@ -78,7 +80,7 @@ typedef struct sb_ctx {
     const char *profiles[MAX_PROFILES];
     size_t nprofiles;
     const char *record;
-    int all;
+    int all, timings;
     char in_real[PATH_MAX], out_real[PATH_MAX], rootfs_real[PATH_MAX];
     char bind_src[KT_SB_MAX_BINDS][PATH_MAX];
     char *bind_dst[KT_SB_MAX_BINDS];
@@ -155,6 +157,7 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
         case OPT_RECORD: c->record = optarg; break;
         case OPT_ROOTFS: sb->rootfs = optarg; break;
         case OPT_ALL: c->all = 1; break;
+        case OPT_TIMINGS: c->timings = 1; break;
         case OPT_TIMEOUT: {
             char *end;
             errno = 0;
@@ -386,6 +389,10 @@ static int cmd_run(int argc, char **argv)
         kt_record_outcome(&att[i], outcome, sizeof outcome);
         fprintf(stderr, "kiemthu-sandbox: %s: %s (%llu ms)\n", names[i], outcome,
                 (unsigned long long)att[i].run.duration_ms);
+        if (c.timings)
+            fprintf(stderr, "kiemthu-sandbox: timings: %s: %llu us in total, %llu us of it on cgroups\n",
+                    names[i], (unsigned long long)att[i].run.total_us,
+                    (unsigned long long)att[i].run.cgroup_us);
         if (att[i].run.cgroups_left)
             fprintf(stderr, "kiemthu-sandbox: warning: %d cgroup(s) could not be removed\n",
                     att[i].run.cgroups_left);

@@ -110,11 +110,16 @@ static __attribute__((noreturn)) void child_main(kt_sandbox *sb, scmp_filter_ctx
     child_report(status_fd, REPORT_EXEC, errno, path);
 }
 
-static uint64_t now_ms(void)
+static uint64_t now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t now_ms(void)
+{
+    return now_us() / 1000;
 }
 
 /* Move what a pipe has into the capture file, keeping at most cap bytes. */
@@ -151,7 +156,9 @@ int kt_spawn(kt_sandbox *sb, scmp_filter_ctx filter, int out_fd, int err_fd, con
         return -1;
     }
     kt_cgroup cg;
+    uint64_t c0 = now_us(), start_us = c0;
     kt_cgroup_setup(&cg, sb, tag);
+    run->cgroup_us = now_us() - c0;
     uint64_t t0 = now_ms();
     pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD | kt_ns_clone_flags(sb), NULL, NULL, NULL, NULL);
     if (pid == 0) {
@@ -171,7 +178,10 @@ int kt_spawn(kt_sandbox *sb, scmp_filter_ctx filter, int out_fd, int err_fd, con
         waitpid(pid, NULL, 0);
         goto out;
     }
-    if (kt_cgroup_attach(&cg, pid) < 0) {
+    c0 = now_us();
+    int attached = kt_cgroup_attach(&cg, pid);
+    run->cgroup_us += now_us() - c0;
+    if (attached < 0) {
         kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot put the sandbox into its cgroups");
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
@@ -258,7 +268,10 @@ int kt_spawn(kt_sandbox *sb, scmp_filter_ctx filter, int out_fd, int err_fd, con
     }
     rc = 0;
 out:
+    c0 = now_us();
     run->cgroups_left = kt_cgroup_destroy(&cg);
+    run->cgroup_us += now_us() - c0;
+    run->total_us = now_us() - start_us;
     close_pair(syncp), close_pair(statp), close_pair(outp), close_pair(errp);
     return rc;
 }

@@ -18,6 +18,8 @@ typedef struct kt_run {
     uint64_t bytes[2];    /* stdout, stderr as the payload wrote them */
     uint64_t stored[2];   /* what was kept (at most the cap) */
     int cgroups_left;     /* groups that could not be removed */
+    uint64_t cgroup_us;   /* time spent creating, attaching and removing cgroups */
+    uint64_t total_us;    /* from before the cgroups are made to after they are removed */
 } kt_run;
 
 /* Run sb->argv under filter (loaded as the last step before execve), with
