@@ -194,9 +194,8 @@ void kt_cgroup_setup(kt_cgroup *cg, kt_sandbox *sb, const char *tag)
     if (!l[KT_LIMIT_PIDS].enforced_by) l[KT_LIMIT_PIDS].enforced_by = "rlimit";
     if (!l[KT_LIMIT_MEMORY].enforced_by) l[KT_LIMIT_MEMORY].enforced_by = "rlimit";
     if (!l[KT_LIMIT_SWAP].enforced_by)
-        l[KT_LIMIT_SWAP].enforced_by = strcmp(l[KT_LIMIT_MEMORY].enforced_by, "rlimit") == 0
-                                           ? "rlimit"
-                                           : "none";
+        l[KT_LIMIT_SWAP].enforced_by =
+            strcmp(l[KT_LIMIT_MEMORY].enforced_by, "rlimit") == 0 ? "rlimit" : "none";
     if (!l[KT_LIMIT_CPUS].enforced_by) l[KT_LIMIT_CPUS].enforced_by = "affinity";
 }
 

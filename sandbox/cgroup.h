@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 typedef struct kt_cgroup {
-    char v2[PATH_MAX];                    /* cgroup v2 group, "" if none */
+    char v2[PATH_MAX];                                 /* cgroup v2 group, "" if none */
     char pids[PATH_MAX], mem[PATH_MAX], cpu[PATH_MAX]; /* cgroup v1 groups */
 } kt_cgroup;
 

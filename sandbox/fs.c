@@ -114,8 +114,10 @@ static int dev_setup(const char *root, kt_stage *st)
 {
     static const char *const nodes[] = {"null", "zero", "full", "random", "urandom"};
     static const char *const links[][2] = {
-        {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
-        {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+        {"/proc/self/fd", "fd"},
+        {"/proc/self/fd/0", "stdin"},
+        {"/proc/self/fd/1", "stdout"},
+        {"/proc/self/fd/2", "stderr"},
     };
     char dev[PATH_MAX], p[PATH_MAX + 64];
     snprintf(dev, sizeof dev, "%s/dev", root);
@@ -149,8 +151,8 @@ static int proc_setup(const char *root, kt_stage *st)
         snprintf(sys, sizeof sys, "%s/%s", p, ro[i]);
         if (access(sys, F_OK) < 0) continue;
         if (mount(sys, sys, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-            mount(NULL, sys, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                  NULL) < 0)
+            mount(NULL, sys, NULL,
+                  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
             return kt_stage_fail(st, "make /proc/%s read-only", ro[i]);
     }
     return 0;
@@ -212,7 +214,8 @@ int kt_fs_setup(const kt_sandbox *sb, kt_stage *st)
     char dst[PATH_MAX];
     if (infd >= 0) {
         snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", infd);
-        if (mount_point(sb, STAGE, "/in", st) < 0 || bind(fdpath, STAGE "/in", RO_FLAGS, st) < 0) return -1;
+        if (mount_point(sb, STAGE, "/in", st) < 0 || bind(fdpath, STAGE "/in", RO_FLAGS, st) < 0)
+            return -1;
     }
     if (outfd >= 0) {
         snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", outfd);

@@ -48,7 +48,8 @@ static int to_host(const kt_sandbox *sb, const char *in, char *out, size_t n)
             best = l, src = sb->binds[i].src;
     }
     if (src) return snprintf(out, n, "%s%s", src, in + best), 0;
-    if (sb->in_dir && strncmp(in, "/in/", 4) == 0) return snprintf(out, n, "%s%s", sb->in_dir, in + 3), 0;
+    if (sb->in_dir && strncmp(in, "/in/", 4) == 0)
+        return snprintf(out, n, "%s%s", sb->in_dir, in + 3), 0;
     if (sb->out_dir && strncmp(in, "/out/", 5) == 0)
         return snprintf(out, n, "%s%s", sb->out_dir, in + 4), 0;
     static const char *const sys[] = {"/usr/", "/bin/", "/sbin/", "/lib", "/lib64/"};
@@ -102,13 +103,19 @@ static int walk(walker *w, int dfd, const char *rel, int depth)
         if (n == cap) {
             cap = cap ? cap * 2 : 32;
             char **p = realloc(names, cap * sizeof *p);
-            if (!p) { rc = kt_fail(w->err, KT_E_NOMEM, "out of memory"); break; }
+            if (!p) {
+                rc = kt_fail(w->err, KT_E_NOMEM, "out of memory");
+                break;
+            }
             names = p;
         }
-        if (!(names[n] = strdup(de->d_name))) { rc = kt_fail(w->err, KT_E_NOMEM, "out of memory"); break; }
+        if (!(names[n] = strdup(de->d_name))) {
+            rc = kt_fail(w->err, KT_E_NOMEM, "out of memory");
+            break;
+        }
         n++;
     }
-    if (rc == 0) qsort(names, n, sizeof *names, cmp_names);
+    if (rc == 0 && n) qsort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char path[PATH_MAX], line[PATH_MAX * 2 + 128];
         snprintf(path, sizeof path, "%s%s%s", rel, *rel ? "/" : "", names[i]);
@@ -123,8 +130,10 @@ static int walk(walker *w, int dfd, const char *rel, int depth)
             snprintf(line, sizeof line, "d %04o %s\n", mode, path);
             kt_sha256_update(&w->h, line, strlen(line));
             int sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub < 0) rc = kt_fail_errno(w->err, KT_E_DATA, errno, "cannot open %s/%s", w->root, path);
-            else rc = walk(w, sub, path, depth + 1);
+            if (sub < 0)
+                rc = kt_fail_errno(w->err, KT_E_DATA, errno, "cannot open %s/%s", w->root, path);
+            else
+                rc = walk(w, sub, path, depth + 1);
         } else if (S_ISREG(st.st_mode)) {
             uint8_t dg[KT_SHA256_LEN];
             char hex[KT_SHA256_HEX];
@@ -140,7 +149,10 @@ static int walk(walker *w, int dfd, const char *rel, int depth)
         } else if (S_ISLNK(st.st_mode)) {
             char target[PATH_MAX];
             ssize_t t = readlinkat(dirfd(d), names[i], target, sizeof target - 1);
-            if (t < 0) { rc = kt_fail_errno(w->err, KT_E_DATA, errno, "readlink %s/%s", w->root, path); break; }
+            if (t < 0) {
+                rc = kt_fail_errno(w->err, KT_E_DATA, errno, "readlink %s/%s", w->root, path);
+                break;
+            }
             target[t] = '\0';
             snprintf(line, sizeof line, "l %s %s\n", path, target);
             kt_sha256_update(&w->h, line, strlen(line));
@@ -163,14 +175,16 @@ int kt_image_digest(const kt_sandbox *sb, char out[KT_DIGEST_STR], char *host_pa
         walker w = {.err = err, .root = sb->rootfs};
         kt_sha256_init(&w.h);
         int fd = open(sb->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) return kt_fail_errno(err, KT_E_NOINPUT, errno, "cannot open --rootfs %s", sb->rootfs);
+        if (fd < 0)
+            return kt_fail_errno(err, KT_E_NOINPUT, errno, "cannot open --rootfs %s", sb->rootfs);
         if (walk(&w, fd, "", 0) < 0) return -1;
         kt_sha256_final(&w.h, d);
         snprintf(host_path, n, "%s", sb->rootfs);
     } else {
         if (host_program(sb, host_path, n) < 0)
-            return kt_fail(err, KT_E_NOINPUT, "cannot find %s on the sandbox's PATH (host mode maps "
-                                              "/usr, /bin, /sbin, /lib*, /in, /out and --ro-bind)",
+            return kt_fail(err, KT_E_NOINPUT,
+                           "cannot find %s on the sandbox's PATH (host mode maps "
+                           "/usr, /bin, /sbin, /lib*, /in, /out and --ro-bind)",
                            sb->argv[0]);
         int fd = open(host_path, O_RDONLY | O_CLOEXEC);
         if (fd < 0 || hash_fd(fd, d) < 0) {

@@ -106,10 +106,20 @@ static int parse_size(const char *s, uint64_t *out)
     uint64_t mul = 1;
     if (*end) {
         switch (*end) {
-        case 'k': case 'K': mul = 1ULL << 10; break;
-        case 'm': case 'M': mul = 1ULL << 20; break;
-        case 'g': case 'G': mul = 1ULL << 30; break;
-        default: return -1;
+        case 'k':
+        case 'K':
+            mul = 1ULL << 10;
+            break;
+        case 'm':
+        case 'M':
+            mul = 1ULL << 20;
+            break;
+        case 'g':
+        case 'G':
+            mul = 1ULL << 30;
+            break;
+        default:
+            return -1;
         }
         if (end[1] && !((end[1] == 'b' || end[1] == 'B') && !end[2])) return -1;
     }
@@ -149,15 +159,28 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
         uint64_t v;
         switch (ch) {
         case 'p':
-            if (c->nprofiles == MAX_PROFILES) return usage_error("at most %d profiles", MAX_PROFILES);
+            if (c->nprofiles == MAX_PROFILES)
+                return usage_error("at most %d profiles", MAX_PROFILES);
             c->profiles[c->nprofiles++] = optarg;
             break;
-        case OPT_IN: sb->in_dir = optarg; break;
-        case OPT_OUT: sb->out_dir = optarg; break;
-        case OPT_RECORD: c->record = optarg; break;
-        case OPT_ROOTFS: sb->rootfs = optarg; break;
-        case OPT_ALL: c->all = 1; break;
-        case OPT_TIMINGS: c->timings = 1; break;
+        case OPT_IN:
+            sb->in_dir = optarg;
+            break;
+        case OPT_OUT:
+            sb->out_dir = optarg;
+            break;
+        case OPT_RECORD:
+            c->record = optarg;
+            break;
+        case OPT_ROOTFS:
+            sb->rootfs = optarg;
+            break;
+        case OPT_ALL:
+            c->all = 1;
+            break;
+        case OPT_TIMINGS:
+            c->timings = 1;
+            break;
         case OPT_TIMEOUT: {
             char *end;
             errno = 0;
@@ -199,11 +222,13 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
             sb->limits[KT_LIMIT_MEMORY].value = v;
             break;
         case OPT_SWAP:
-            if (parse_size(optarg, &swap) < 0) return usage_error("--memory-swap: bad size \"%s\"", optarg);
+            if (parse_size(optarg, &swap) < 0)
+                return usage_error("--memory-swap: bad size \"%s\"", optarg);
             swap_set = 1;
             break;
         case OPT_CPUS:
-            if (parse_millis(optarg, &v) < 0) return usage_error("--cpus takes a number > 0, not \"%s\"", optarg);
+            if (parse_millis(optarg, &v) < 0)
+                return usage_error("--cpus takes a number > 0, not \"%s\"", optarg);
             sb->limits[KT_LIMIT_CPUS].value = v;
             break;
         case OPT_OUTPUT_CAP:
@@ -212,12 +237,18 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
             sb->output_cap = (size_t)v;
             break;
         case OPT_TMP_SIZE:
-            if (parse_size(optarg, &v) < 0 || v < 4096) return usage_error("--tmp-size: bad size \"%s\"", optarg);
+            if (parse_size(optarg, &v) < 0 || v < 4096)
+                return usage_error("--tmp-size: bad size \"%s\"", optarg);
             sb->tmp_size = v;
             break;
-        case OPT_HELP: kt_cli_usage(stdout, synopsis, about, opts); exit(0);
-        case OPT_VERSION: printf("kiemthu-sandbox %s\n", KT_VERSION); exit(0);
-        default: return KT_EXIT_USAGE;
+        case OPT_HELP:
+            kt_cli_usage(stdout, synopsis, about, opts);
+            exit(0);
+        case OPT_VERSION:
+            printf("kiemthu-sandbox %s\n", KT_VERSION);
+            exit(0);
+        default:
+            return KT_EXIT_USAGE;
         }
     }
     sb->limits[KT_LIMIT_SWAP].value = swap_set ? swap : sb->limits[KT_LIMIT_MEMORY].value;
@@ -249,8 +280,9 @@ static int check_out_writable(const kt_sandbox *sb)
                               (st.st_gid == sb->gid && (st.st_mode & 0030) == 0030) ||
                               (st.st_mode & 0003) == 0003;
     if (!ok)
-        fprintf(stderr, "kiemthu-sandbox: --out %s is not writable by uid %u; run 'chmod 0777 %s' "
-                        "(as the seed's workflow did) or 'chown %u %s'\n",
+        fprintf(stderr,
+                "kiemthu-sandbox: --out %s is not writable by uid %u; run 'chmod 0777 %s' "
+                "(as the seed's workflow did) or 'chown %u %s'\n",
                 sb->out_dir, (unsigned)sb->uid, sb->out_dir, (unsigned)sb->uid, sb->out_dir);
     return ok ? 0 : -1;
 }
@@ -337,7 +369,8 @@ static int cmd_run(int argc, char **argv)
         goto out;
     }
     if (mkdir(c.record, 0755) < 0 && errno != EEXIST) {
-        fprintf(stderr, "kiemthu-sandbox: cannot create --record %s: %s\n", c.record, strerror(errno));
+        fprintf(stderr, "kiemthu-sandbox: cannot create --record %s: %s\n", c.record,
+                strerror(errno));
         goto out;
     }
     kt_profile_env env;
@@ -351,27 +384,34 @@ static int cmd_run(int argc, char **argv)
                     errno == EEXIST ? " (use a new --record directory for every run)" : "");
             goto out;
         }
-        scmp_filter_ctx filter = NULL;
-        if (kt_profile_compile(profiles[i], &env, &filter, &err) < 0) {
+        scmp_filter_ctx ctx = NULL;
+        kt_bpf filter;
+        if (kt_profile_compile(profiles[i], &env, &ctx, &err) < 0 ||
+            kt_profile_export(ctx, &filter, &err) < 0) {
             fprintf(stderr, "kiemthu-sandbox: %s\n", err.msg);
+            if (ctx) seccomp_release(ctx);
+            remove_attempt(dir);
             goto out;
         }
+        seccomp_release(ctx);
         const char *const *ign;
         size_t nign = kt_profile_ignored(profiles[i], &ign);
         for (size_t k = 0; k < nign; k++)
-            fprintf(stderr, "kiemthu-sandbox: warning: %s: syscall \"%s\" is unknown here; ignored\n",
+            fprintf(stderr,
+                    "kiemthu-sandbox: warning: %s: syscall \"%s\" is unknown here; ignored\n",
                     names[i], ign[k]);
-        int ofd = open_capture(dir, "stdout", &err), efd = ofd < 0 ? -1 : open_capture(dir, "stderr", &err);
+        int ofd = open_capture(dir, "stdout", &err),
+            efd = ofd < 0 ? -1 : open_capture(dir, "stderr", &err);
         if (ofd < 0 || efd < 0) {
             fprintf(stderr, "kiemthu-sandbox: %s\n", err.msg);
-            seccomp_release(filter);
+            kt_bpf_free(&filter);
             if (ofd >= 0) close(ofd);
             goto out;
         }
         snprintf(tag, sizeof tag, "kiemthu-%ld-%zu", (long)getpid(), i);
         att[i].ran = 1;
-        int s = kt_spawn(sb, filter, ofd, efd, tag, &att[i].run, &err);
-        seccomp_release(filter);
+        int s = kt_spawn(sb, &filter, ofd, efd, tag, &att[i].run, &err);
+        kt_bpf_free(&filter);
         close(ofd);
         close(efd);
         if (s < 0) {
@@ -390,7 +430,8 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "kiemthu-sandbox: %s: %s (%llu ms)\n", names[i], outcome,
                 (unsigned long long)att[i].run.duration_ms);
         if (c.timings)
-            fprintf(stderr, "kiemthu-sandbox: timings: %s: %llu us in total, %llu us of it on cgroups\n",
+            fprintf(stderr,
+                    "kiemthu-sandbox: timings: %s: %llu us in total, %llu us of it on cgroups\n",
                     names[i], (unsigned long long)att[i].run.total_us,
                     (unsigned long long)att[i].run.cgroup_us);
         if (att[i].run.cgroups_left)
@@ -406,7 +447,8 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "kiemthu-sandbox: no profile let the payload start\n");
         goto out;
     }
-    fprintf(stderr, "kiemthu-sandbox: canonical profile: %s (the strictest that started", names[canonical]);
+    fprintf(stderr, "kiemthu-sandbox: canonical profile: %s (the strictest that started",
+            names[canonical]);
     for (int i = 0; i < canonical; i++) {
         char outcome[256];
         kt_record_outcome(&att[i], outcome, sizeof outcome);

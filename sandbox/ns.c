@@ -75,10 +75,12 @@ int kt_ns_userns_available(char *why, size_t n)
     if (waitpid(pid, &status, 0) < 0) return snprintf(why, n, "waitpid failed"), 0;
     int e = WIFEXITED(status) ? WEXITSTATUS(status) : EPERM;
     if (e == 0) return 1;
-    snprintf(why, n, "the kernel refuses unprivileged user namespaces (%s). On Ubuntu 24.04 an "
+    snprintf(why, n,
+             "the kernel refuses unprivileged user namespaces (%s). On Ubuntu 24.04 an "
              "AppArmor policy restricts them: run as root, or allow them with "
              "'sysctl kernel.apparmor_restrict_unprivileged_userns=0' (or an AppArmor profile "
              "for kiemthu-sandbox); elsewhere check user.max_user_namespaces and "
-             "kernel.unprivileged_userns_clone", strerror(e));
+             "kernel.unprivileged_userns_clone",
+             strerror(e));
     return 0;
 }

@@ -10,7 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #define PROFILE_MAX (4u << 20)
 
@@ -47,8 +51,12 @@ static const struct {
     const char *name;
     enum scmp_compare op;
 } ops[] = {
-    {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
-    {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
     {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
@@ -96,15 +104,24 @@ static uint32_t arch_token(const char *docker)
 static const char *go_arch(uint32_t token)
 {
     switch (token) {
-    case SCMP_ARCH_X86_64: return "amd64";
-    case SCMP_ARCH_X86: return "386";
-    case SCMP_ARCH_X32: return "amd64p32";
-    case SCMP_ARCH_AARCH64: return "arm64";
-    case SCMP_ARCH_ARM: return "arm";
-    case SCMP_ARCH_PPC64LE: return "ppc64le";
-    case SCMP_ARCH_S390X: return "s390x";
-    case SCMP_ARCH_RISCV64: return "riscv64";
-    default: return "?";
+    case SCMP_ARCH_X86_64:
+        return "amd64";
+    case SCMP_ARCH_X86:
+        return "386";
+    case SCMP_ARCH_X32:
+        return "amd64p32";
+    case SCMP_ARCH_AARCH64:
+        return "arm64";
+    case SCMP_ARCH_ARM:
+        return "arm";
+    case SCMP_ARCH_PPC64LE:
+        return "ppc64le";
+    case SCMP_ARCH_S390X:
+        return "s390x";
+    case SCMP_ARCH_RISCV64:
+        return "riscv64";
+    default:
+        return "?";
     }
 }
 
@@ -116,7 +133,7 @@ typedef struct vctx {
 } vctx;
 
 static __attribute__((format(printf, 3, 4))) int bad(vctx *v, const char *path, const char *fmt,
-                                                      ...)
+                                                     ...)
 {
     char why[256];
     va_list ap;
@@ -165,12 +182,12 @@ static int check_string_array(vctx *v, const cJSON *a, const char *path, int non
  * this libseccomp (LOONGARCH64 in 2.5.4): valid, but never the native
  * architecture here, so compiling simply skips them. */
 static const char *const spec_arches[] = {
-    "SCMP_ARCH_X86",       "SCMP_ARCH_X86_64",    "SCMP_ARCH_X32",      "SCMP_ARCH_ARM",
-    "SCMP_ARCH_AARCH64",   "SCMP_ARCH_MIPS",      "SCMP_ARCH_MIPS64",   "SCMP_ARCH_MIPS64N32",
-    "SCMP_ARCH_MIPSEL",    "SCMP_ARCH_MIPSEL64",  "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-    "SCMP_ARCH_PPC64",     "SCMP_ARCH_PPC64LE",   "SCMP_ARCH_S390",     "SCMP_ARCH_S390X",
-    "SCMP_ARCH_PARISC",    "SCMP_ARCH_PARISC64",  "SCMP_ARCH_RISCV64",  "SCMP_ARCH_LOONGARCH64",
-    "SCMP_ARCH_M68K",      "SCMP_ARCH_SH",        "SCMP_ARCH_SHEB",
+    "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
+    "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
+    "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+    "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
+    "SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64",
+    "SCMP_ARCH_M68K",    "SCMP_ARCH_SH",       "SCMP_ARCH_SHEB",
 };
 
 static int check_arch(vctx *v, const cJSON *s, const char *path)
@@ -206,8 +223,8 @@ static int check_filter(vctx *v, const cJSON *f, const char *path)
 
 static int check_rule(vctx *v, const cJSON *r, int idx)
 {
-    static const char *const keys[] = {"names", "name",     "action",   "errnoRet",
-                                       "args",  "includes", "excludes", "comment", NULL};
+    static const char *const keys[] = {"names",    "name",     "action",  "errnoRet", "args",
+                                       "includes", "excludes", "comment", NULL};
     static const char *const argkeys[] = {"index", "value", "valueTwo", "op", NULL};
     char path[128], p[512];
     snprintf(path, sizeof path, "$.syscalls[%d]", idx);
@@ -264,14 +281,16 @@ static int check_rule(vctx *v, const cJSON *r, int idx)
 
 static int validate(vctx *v, const cJSON *root)
 {
-    static const char *const keys[] = {"defaultAction", "defaultErrnoRet", "architectures",
-                                       "archMap",       "flags",           "syscalls",
-                                       "listenerPath",  "listenerMetadata", NULL};
+    static const char *const keys[] = {
+        "defaultAction", "defaultErrnoRet", "architectures",    "archMap", "flags",
+        "syscalls",      "listenerPath",    "listenerMetadata", NULL};
     if (!cJSON_IsObject(root)) return bad(v, "$", "a profile must be a JSON object%s", "");
     if (only_keys(v, root, "$", keys) < 0) return -1;
     if (cJSON_GetObjectItemCaseSensitive(root, "listenerPath"))
-        return bad(v, "$.listenerPath", "seccomp agents (SCMP_ACT_NOTIFY listeners) are not "
-                                        "supported%s", "");
+        return bad(v, "$.listenerPath",
+                   "seccomp agents (SCMP_ACT_NOTIFY listeners) are not "
+                   "supported%s",
+                   "");
     const cJSON *da = cJSON_GetObjectItemCaseSensitive(root, "defaultAction");
     uint32_t act;
     if (!da) return bad(v, "$.defaultAction", "missing%s", "");
@@ -499,8 +518,9 @@ static int add_rule(kt_profile *p, scmp_filter_ctx ctx, const cJSON *r, int idx,
     uint32_t act;
     kt_profile_action(action->valuestring, eret ? (int)eret->valuedouble : EPERM, &act);
     if (act == SCMP_ACT_NOTIFY)
-        return kt_fail(err, KT_E_DATA, "%s: $.syscalls[%d].action: SCMP_ACT_NOTIFY needs a "
-                                       "seccomp agent, which kiemthu-sandbox does not run",
+        return kt_fail(err, KT_E_DATA,
+                       "%s: $.syscalls[%d].action: SCMP_ACT_NOTIFY needs a "
+                       "seccomp agent, which kiemthu-sandbox does not run",
                        p->name, idx);
     struct scmp_arg_cmp conds[6 * 8];
     unsigned nconds = 0, seen[6] = {0};
@@ -535,9 +555,10 @@ static int add_rule(kt_profile *p, scmp_filter_ctx ctx, const cJSON *r, int idx,
             for (unsigned i = 0; i < nconds && rc == 0; i++)
                 rc = seccomp_rule_add_array(ctx, act, nr, 1, &conds[i]);
         if (rc < 0)
-            return kt_fail_errno(err, KT_E_DATA, -rc, "%s: $.syscalls[%d]: libseccomp refused "
-                                                      "the rule for %s", p->name, idx,
-                                 n->valuestring);
+            return kt_fail_errno(err, KT_E_DATA, -rc,
+                                 "%s: $.syscalls[%d]: libseccomp refused "
+                                 "the rule for %s",
+                                 p->name, idx, n->valuestring);
         if (act != SCMP_ACT_ALLOW && act != SCMP_ACT_LOG &&
             note_denied(p, n->valuestring, act, nconds > 0, err) < 0)
             return -1;
@@ -561,11 +582,14 @@ int kt_profile_compile(kt_profile *p, const kt_profile_env *env, scmp_filter_ctx
     const cJSON *der = cJSON_GetObjectItemCaseSensitive(root, "defaultErrnoRet");
     kt_profile_action(da->valuestring, der ? (int)der->valuedouble : EPERM, &p->defact);
     if (p->defact == SCMP_ACT_NOTIFY)
-        return kt_fail(err, KT_E_DATA, "%s: $.defaultAction: SCMP_ACT_NOTIFY needs a seccomp "
-                                       "agent, which kiemthu-sandbox does not run", p->name);
+        return kt_fail(err, KT_E_DATA,
+                       "%s: $.defaultAction: SCMP_ACT_NOTIFY needs a seccomp "
+                       "agent, which kiemthu-sandbox does not run",
+                       p->name);
     p->ndenied = 0;
     scmp_filter_ctx ctx = seccomp_init(p->defact);
-    if (!ctx) return kt_fail(err, KT_E_INTERNAL, "%s: libseccomp could not start a filter", p->name);
+    if (!ctx)
+        return kt_fail(err, KT_E_INTERNAL, "%s: libseccomp could not start a filter", p->name);
     uint32_t native = seccomp_arch_native();
     const cJSON *arches = cJSON_GetObjectItemCaseSensitive(root, "architectures");
     const cJSON *amap = cJSON_GetObjectItemCaseSensitive(root, "archMap");
@@ -589,7 +613,8 @@ int kt_profile_compile(kt_profile *p, const kt_profile_env *env, scmp_filter_ctx
         else if (strcmp(f->valuestring, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
             rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
         /* WAIT_KILLABLE_RECV only changes how a notify agent is woken: no agent here. */
-        if (rc < 0) rc = kt_fail_errno(err, KT_E_DATA, -rc, "%s: $.flags: %s", p->name, f->valuestring);
+        if (rc < 0)
+            rc = kt_fail_errno(err, KT_E_DATA, -rc, "%s: $.flags: %s", p->name, f->valuestring);
     }
     const char *arch = go_arch(native);
     const cJSON *sys = cJSON_GetObjectItemCaseSensitive(root, "syscalls");
@@ -602,4 +627,41 @@ int kt_profile_compile(kt_profile *p, const kt_profile_env *env, scmp_filter_ctx
     }
     *out = ctx;
     return 0;
+}
+
+int kt_profile_export(scmp_filter_ctx ctx, kt_bpf *out, kt_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int fd = memfd_create("kiemthu-bpf", MFD_CLOEXEC);
+    if (fd < 0) return kt_fail_errno(err, KT_E_INTERNAL, errno, "memfd_create");
+    int rc = seccomp_export_bpf(ctx, fd);
+    off_t n = rc < 0 ? -1 : lseek(fd, 0, SEEK_CUR);
+    if (rc < 0 || n <= 0 || n % (off_t)sizeof(struct sock_filter) != 0 ||
+        n / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
+        close(fd);
+        return kt_fail(err, KT_E_DATA, "the compiled seccomp filter is not usable (%s)",
+                       rc < 0 ? strerror(-rc) : "bad size or more than 4096 instructions");
+    }
+    out->insns = malloc((size_t)n);
+    if (!out->insns || pread(fd, out->insns, (size_t)n, 0) != n) {
+        close(fd);
+        kt_bpf_free(out);
+        return kt_fail(err, KT_E_INTERNAL, "cannot read the compiled seccomp filter");
+    }
+    close(fd);
+    out->len = (unsigned short)(n / (off_t)sizeof(struct sock_filter));
+    uint32_t v = 0;
+    if (seccomp_attr_get(ctx, SCMP_FLTATR_CTL_TSYNC, &v) == 0 && v)
+        out->flags |= SECCOMP_FILTER_FLAG_TSYNC;
+    if (seccomp_attr_get(ctx, SCMP_FLTATR_CTL_LOG, &v) == 0 && v)
+        out->flags |= SECCOMP_FILTER_FLAG_LOG;
+    if (seccomp_attr_get(ctx, SCMP_FLTATR_CTL_SSB, &v) == 0 && v)
+        out->flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    return 0;
+}
+
+void kt_bpf_free(kt_bpf *b)
+{
+    free(b->insns);
+    memset(b, 0, sizeof *b);
 }

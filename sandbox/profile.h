@@ -35,8 +35,7 @@ typedef struct kt_denied {
 } kt_denied;
 
 int kt_profile_load(const char *path, kt_profile **out, kt_err *err);
-int kt_profile_parse(const char *bytes, size_t n, const char *name, kt_profile **out,
-                     kt_err *err);
+int kt_profile_parse(const char *bytes, size_t n, const char *name, kt_profile **out, kt_err *err);
 void kt_profile_free(kt_profile *p);
 
 /* sha256 of the exact file bytes, lowercase hex. */
@@ -45,14 +44,25 @@ const char *kt_profile_name(const kt_profile *p);
 
 /* Build the filter. Names that do not resolve on this kernel are appended to
  * the profile's ignored list (kt_profile_ignored). */
-int kt_profile_compile(kt_profile *p, const kt_profile_env *env, scmp_filter_ctx *out,
-                       kt_err *err);
+int kt_profile_compile(kt_profile *p, const kt_profile_env *env, scmp_filter_ctx *out, kt_err *err);
 size_t kt_profile_ignored(const kt_profile *p, const char *const **names);
 
 /* After compile: the unconditional default action and the syscalls whose
  * rule action differs from ALLOW (for attestation by kiemthu-probe). */
 uint32_t kt_profile_default_action(const kt_profile *p);
 size_t kt_profile_denied(const kt_profile *p, const kt_denied **out);
+
+/* A compiled filter as the kernel takes it: exported from libseccomp in the
+ * parent, so the child installs it with one seccomp(2) call and no
+ * allocation (the payload's rlimits are already in force by then). */
+typedef struct kt_bpf {
+    void *insns; /* struct sock_filter[] */
+    unsigned short len;
+    unsigned int flags; /* SECCOMP_FILTER_FLAG_* */
+} kt_bpf;
+
+int kt_profile_export(scmp_filter_ctx ctx, kt_bpf *out, kt_err *err);
+void kt_bpf_free(kt_bpf *b);
 
 /* The running kernel's version and this sandbox's (empty) capability set. */
 void kt_profile_env_host(kt_profile_env *env);

@@ -100,7 +100,8 @@ int kt_record_run(const char *dir, const kt_sandbox *sb, const kt_attempt *a,
         cJSON_AddNullToObject(o, "exit_code");
     if (r->signal) {
         cJSON_AddNumberToObject(o, "signal", r->signal);
-        cJSON_AddStringToObject(o, "signal_name", sigabbrev_np(r->signal) ? sigabbrev_np(r->signal) : "?");
+        cJSON_AddStringToObject(o, "signal_name",
+                                sigabbrev_np(r->signal) ? sigabbrev_np(r->signal) : "?");
     } else {
         cJSON_AddNullToObject(o, "signal");
         cJSON_AddNullToObject(o, "signal_name");
@@ -133,8 +134,9 @@ int kt_record_run(const char *dir, const kt_sandbox *sb, const kt_attempt *a,
     for (size_t i = 0; i < 5; i++) cJSON_AddItemToArray(ns, cJSON_CreateString(names[i]));
     if (sb->userns) cJSON_AddItemToArray(ns, cJSON_CreateString("user"));
     cJSON_AddBoolToObject(iso, "no_new_privileges", 1);
-    cJSON_AddStringToObject(iso, "capabilities", "none (bounding, permitted, effective, "
-                                                 "inheritable and ambient sets empty)");
+    cJSON_AddStringToObject(iso, "capabilities",
+                            "none (bounding, permitted, effective, "
+                            "inheritable and ambient sets empty)");
     cJSON_AddStringToObject(iso, "root", sb->rootfs ? sb->rootfs : "host /usr, read-only");
     cJSON_AddBoolToObject(iso, "read_only_root", 1);
     char tmp[96];
@@ -144,10 +146,14 @@ int kt_record_run(const char *dir, const kt_sandbox *sb, const kt_attempt *a,
     cJSON_AddStringToObject(iso, "network", "loopback only");
     cJSON *env = cJSON_AddArrayToObject(iso, "env");
     for (size_t i = 0; sb->envp[i]; i++) cJSON_AddItemToArray(env, cJSON_CreateString(sb->envp[i]));
-    if (sb->in_dir) cJSON_AddStringToObject(iso, "in", sb->in_dir);
-    else cJSON_AddNullToObject(iso, "in");
-    if (sb->out_dir) cJSON_AddStringToObject(iso, "out", sb->out_dir);
-    else cJSON_AddNullToObject(iso, "out");
+    if (sb->in_dir)
+        cJSON_AddStringToObject(iso, "in", sb->in_dir);
+    else
+        cJSON_AddNullToObject(iso, "in");
+    if (sb->out_dir)
+        cJSON_AddStringToObject(iso, "out", sb->out_dir);
+    else
+        cJSON_AddNullToObject(iso, "out");
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/run.json", dir);
     int rc = write_json(path, o, err);
@@ -155,8 +161,7 @@ int kt_record_run(const char *dir, const kt_sandbox *sb, const kt_attempt *a,
     return rc;
 }
 
-int kt_record_ladder(const char *record, const kt_attempt *a, size_t n, int canonical,
-                     kt_err *err)
+int kt_record_ladder(const char *record, const kt_attempt *a, size_t n, int canonical, kt_err *err)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o) return kt_fail(err, KT_E_NOMEM, "out of memory");
@@ -165,8 +170,9 @@ int kt_record_ladder(const char *record, const kt_attempt *a, size_t n, int cano
         cJSON_AddStringToObject(o, "canonical", a[canonical].profile_name);
     else
         cJSON_AddNullToObject(o, "canonical");
-    cJSON_AddStringToObject(o, "rule", "the first profile, strictest first, under which the "
-                                       "payload started");
+    cJSON_AddStringToObject(o, "rule",
+                            "the first profile, strictest first, under which the "
+                            "payload started");
     cJSON *arr = cJSON_AddArrayToObject(o, "attempts");
     for (size_t i = 0; i < n; i++) {
         cJSON *e = cJSON_CreateObject();

@@ -38,12 +38,12 @@ typedef struct kt_sandbox {
     /* how */
     uid_t uid;
     gid_t gid;
-    int userns;                /* not root: a user namespace maps uid/gid to the caller */
+    int userns; /* not root: a user namespace maps uid/gid to the caller */
     uid_t outer_uid;
     gid_t outer_gid;
-    double timeout_s;          /* 0 = none */
-    size_t output_cap;         /* bytes kept of stdout and of stderr each */
-    uint64_t tmp_size;         /* /tmp tmpfs size */
+    double timeout_s;  /* 0 = none */
+    size_t output_cap; /* bytes kept of stdout and of stderr each */
+    uint64_t tmp_size; /* /tmp tmpfs size */
     kt_limit limits[KT_LIMIT_N];
 } kt_sandbox;
 

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,8 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/* What the child reports on the status pipe when it cannot exec. The pipe is
- * close-on-exec: end of file without a report means execve succeeded. */
+/* The status pipe (close-on-exec): the child writes READY just before it
+ * installs the filter and calls execve, and a report if something fails.
+ * READY then end of file: execve succeeded. A report: setup failed or the
+ * payload could not start. Nothing at all: the child died during setup,
+ * which is the runner's failure, never "started". */
+#define READY 'R'
 enum { REPORT_SETUP = 1, REPORT_EXEC = 2 };
 struct report {
     int kind;
@@ -60,8 +66,8 @@ static int resolve(const kt_sandbox *sb, char *out, size_t n)
 }
 
 /* The checklist, in security order. Nothing here returns. */
-static __attribute__((noreturn)) void child_main(kt_sandbox *sb, scmp_filter_ctx filter,
-                                                 int sync_fd, int status_fd, int out_w, int err_w)
+static __attribute__((noreturn)) void child_main(kt_sandbox *sb, const kt_bpf *filter, int sync_fd,
+                                                 int status_fd, int out_w, int err_w)
 {
     kt_stage st = {{0}, 0};
     char go;
@@ -78,33 +84,35 @@ static __attribute__((noreturn)) void child_main(kt_sandbox *sb, scmp_filter_ctx
     if (kt_fs_setup(sb, &st) < 0) child_report(status_fd, REPORT_SETUP, st.err, st.what);
     /* 5. Loopback up (the only interface), hostname. */
     if (kt_ns_net_uts() < 0) child_report(status_fd, REPORT_SETUP, errno, "loopback/hostname");
-    /* 6. Limits no cgroup enforces. */
-    if (kt_limits_fallback(sb) < 0) child_report(status_fd, REPORT_SETUP, errno, "rlimits");
-    /* 7. Empty the bounding set while CAP_SETPCAP is still held. */
+    /* 6. Empty the bounding set while CAP_SETPCAP is still held. */
     if (kt_caps_drop_bounding() < 0)
         child_report(status_fd, REPORT_SETUP, errno, "drop capability bounding set");
-    /* 8. Identity: groups, gid, uid, in that order. */
+    /* 7. Identity: groups, gid, uid, in that order. */
     if (kt_caps_set_identity(sb) < 0) child_report(status_fd, REPORT_SETUP, errno, "set uid/gid");
-    /* 9. Ambient, effective, permitted, inheritable: all empty. */
+    /* 8. Ambient, effective, permitted, inheritable: all empty. */
     if (kt_caps_clear() < 0) child_report(status_fd, REPORT_SETUP, errno, "clear capabilities");
-    /* 10. stdio: /dev/null in, the capture pipes out. */
+    /* 9. stdio: /dev/null in, the capture pipes out. */
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
         child_report(status_fd, REPORT_SETUP, errno, "stdio");
-    /* 11. No other descriptor reaches the payload (the status pipe is
+    /* 10. No other descriptor reaches the payload (the status pipe is
      * close-on-exec already). */
     if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         for (int fd = 3; fd < 4096; fd++)
             if (fd != status_fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
-    /* 12. The program, as the payload's uid sees it. */
+    /* 11. The program, as the payload's uid sees it. */
     char path[4096];
     if (resolve(sb, path, sizeof path) < 0)
         child_report(status_fd, REPORT_EXEC, errno, sb->argv[0]);
-    /* 13. Seccomp last: compiled before the fork, loaded just before exec, so
-     * a profile that denies execve denies the payload's own exec. */
+    /* 12. Limits no cgroup enforces; nothing below allocates memory. */
+    if (kt_limits_fallback(sb) < 0) child_report(status_fd, REPORT_SETUP, errno, "rlimits");
+    if (write(status_fd, &(char){READY}, 1) != 1) _exit(127);
+    /* 13. Seccomp last: compiled before the fork, installed just before exec,
+     * so a profile that denies execve denies the payload's own exec. */
     if (filter) {
-        int rc = seccomp_load(filter);
-        if (rc < 0) child_report(status_fd, REPORT_SETUP, -rc, "load the seccomp filter");
+        struct sock_fprog prog = {filter->len, filter->insns};
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, filter->flags, &prog) < 0)
+            child_report(status_fd, REPORT_SETUP, errno, "install the seccomp filter");
     }
     execve(path, sb->argv, sb->envp);
     child_report(status_fd, REPORT_EXEC, errno, path);
@@ -143,7 +151,7 @@ static void close_pair(int p[2])
         if (p[i] >= 0) close(p[i]), p[i] = -1;
 }
 
-int kt_spawn(kt_sandbox *sb, scmp_filter_ctx filter, int out_fd, int err_fd, const char *tag,
+int kt_spawn(kt_sandbox *sb, const kt_bpf *filter, int out_fd, int err_fd, const char *tag,
              kt_run *run, kt_err *err)
 {
     memset(run, 0, sizeof *run);
@@ -197,13 +205,17 @@ int kt_spawn(kt_sandbox *sb, scmp_filter_ctx filter, int out_fd, int err_fd, con
     syncp[1] = -1;
 
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    unsigned char sbuf[1 + sizeof(struct report)]; /* READY, then maybe a report */
+    size_t slen = 0;
     struct report rep = {0, 0, {0}};
     size_t replen = 0;
     int exited = 0, status = 0;
     uint64_t deadline = sb->timeout_s > 0 ? t0 + (uint64_t)(sb->timeout_s * 1000) : 0;
     uint64_t linger = 0; /* after exit: how long pipes may stay open */
     while (!exited || outp[0] >= 0 || errp[0] >= 0 || statp[0] >= 0) {
-        struct pollfd fds[4] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}, {statp[0], POLLIN, 0},
+        struct pollfd fds[4] = {{outp[0], POLLIN, 0},
+                                {errp[0], POLLIN, 0},
+                                {statp[0], POLLIN, 0},
                                 {exited ? -1 : pidfd, POLLIN, 0}};
         uint64_t now = now_ms();
         int wait_ms = pidfd < 0 && !exited ? 20 : 1000;
@@ -238,8 +250,9 @@ int kt_spawn(kt_sandbox *sb, scmp_filter_ctx filter, int out_fd, int err_fd, con
             if (d == 0) close(*p), *p = -1;
         }
         if (statp[0] >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-            ssize_t r = read(statp[0], (char *)&rep + replen, sizeof rep - replen);
-            if (r > 0) replen += (size_t)r;
+            ssize_t r = slen < sizeof sbuf ? read(statp[0], sbuf + slen, sizeof sbuf - slen)
+                                           : read(statp[0], &(char){0}, 1);
+            if (r > 0 && slen < sizeof sbuf) slen += (size_t)r;
             if (r == 0 || (r < 0 && errno != EINTR)) close(statp[0]), statp[0] = -1;
         }
         if (!exited && (pidfd < 0 || (fds[3].revents & POLLIN))) {
@@ -255,6 +268,18 @@ int kt_spawn(kt_sandbox *sb, scmp_filter_ctx filter, int out_fd, int err_fd, con
     if (WIFEXITED(status)) run->exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) run->signal = WTERMSIG(status);
     run->oom_killed = kt_cgroup_oom_killed(&cg);
+    int ready = slen > 0 && sbuf[0] == READY;
+    if (slen - (size_t)ready == sizeof rep)
+        memcpy(&rep, sbuf + ready, sizeof rep), replen = sizeof rep;
+    if (!ready && replen == 0) {
+        if (WIFSIGNALED(status))
+            kt_fail(err, KT_E_INTERNAL, "the sandbox died during setup (signal %d)",
+                    WTERMSIG(status));
+        else
+            kt_fail(err, KT_E_INTERNAL, "the sandbox died during setup (exit %d)",
+                    WEXITSTATUS(status));
+        goto out;
+    }
     if (replen == sizeof rep && rep.kind == REPORT_SETUP) {
         kt_fail_errno(err, KT_E_INTERNAL, rep.err, "sandbox setup failed: %s", rep.what);
         goto out;

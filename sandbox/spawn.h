@@ -3,30 +3,30 @@
 #define KT_SPAWN_H
 
 #include "../core/err.h"
+#include "profile.h"
 #include "sandbox.h"
 
-#include <seccomp.h>
 #include <stdint.h>
 
 typedef struct kt_run {
-    int started;          /* the payload's execve succeeded */
-    int exec_errno;       /* why it did not start */
-    int exit_code;        /* -1 when killed by a signal or not started */
-    int signal;           /* terminating signal, 0 if none */
+    int started;    /* the payload's execve succeeded */
+    int exec_errno; /* why it did not start */
+    int exit_code;  /* -1 when killed by a signal or not started */
+    int signal;     /* terminating signal, 0 if none */
     int timed_out, oom_killed;
     uint64_t duration_ms;
-    uint64_t bytes[2];    /* stdout, stderr as the payload wrote them */
-    uint64_t stored[2];   /* what was kept (at most the cap) */
-    int cgroups_left;     /* groups that could not be removed */
-    uint64_t cgroup_us;   /* time spent creating, attaching and removing cgroups */
-    uint64_t total_us;    /* from before the cgroups are made to after they are removed */
+    uint64_t bytes[2];  /* stdout, stderr as the payload wrote them */
+    uint64_t stored[2]; /* what was kept (at most the cap) */
+    int cgroups_left;   /* groups that could not be removed */
+    uint64_t cgroup_us; /* time spent creating, attaching and removing cgroups */
+    uint64_t total_us;  /* from before the cgroups are made to after they are removed */
 } kt_run;
 
-/* Run sb->argv under filter (loaded as the last step before execve), with
- * stdout and stderr captured into out_fd / err_fd. Returns 0 whenever the
- * sandbox was built (whatever the payload did, including not starting), -1
- * when the runner itself failed; err then says at which step. */
-int kt_spawn(kt_sandbox *sb, scmp_filter_ctx filter, int out_fd, int err_fd, const char *tag,
+/* Run sb->argv under filter (installed as the last step before execve),
+ * with stdout and stderr captured into out_fd / err_fd. Returns 0 whenever
+ * the sandbox was built (whatever the payload did, including not starting),
+ * -1 when the runner itself failed; err then says at which step. */
+int kt_spawn(kt_sandbox *sb, const kt_bpf *filter, int out_fd, int err_fd, const char *tag,
              kt_run *run, kt_err *err);
 
 #endif

@@ -43,7 +43,8 @@ static int try_create(const char *path)
 /* Copy this very program into /tmp and run it: noexec must refuse. */
 static int exec_tmp(void)
 {
-    int in = open("/proc/self/exe", O_RDONLY), out = open("/tmp/try-exec", O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    int in = open("/proc/self/exe", O_RDONLY),
+        out = open("/tmp/try-exec", O_WRONLY | O_CREAT | O_TRUNC, 0755);
     if (in < 0 || out < 0) return errno;
     char buf[65536];
     ssize_t n;
@@ -101,7 +102,8 @@ static int run(const char *op)
     if (!strcmp(op, "write-out")) return try_create("/out/try-syscall-was-here");
     if (!strcmp(op, "write-tmp")) return try_create("/tmp/try-syscall-was-here");
     if (!strcmp(op, "write-proc-sys")) return try_create("/proc/sys/kernel/hostname");
-    if (!strcmp(op, "mknod")) return mknod("/tmp/null2", S_IFCHR | 0666, makedev(1, 3)) < 0 ? errno : 0;
+    if (!strcmp(op, "mknod"))
+        return mknod("/tmp/null2", S_IFCHR | 0666, makedev(1, 3)) < 0 ? errno : 0;
     if (!strcmp(op, "exec-tmp")) return exec_tmp();
     if (!strcmp(op, "execve")) {
         char *argv[] = {"/bin/true", NULL};

@@ -65,15 +65,42 @@ static int try_socket(int fam)
     close(fd);
     return 0;
 }
-static int sock_inet(void) { return try_socket(AF_INET); }
-static int sock_unix(void) { return try_socket(AF_UNIX); }
-static int sock_vsock(void) { return try_socket(AF_VSOCK); }
-static int do_clone3(void) { return syscall(SYS_clone3, NULL, 0) < 0 ? errno : 0; }
-static int do_mount(void) { return syscall(SYS_mount, "x", "/nonexistent", "tmpfs", 0, NULL) < 0 ? errno : 0; }
-static int do_getpid(void) { return syscall(SYS_getpid) < 0 ? errno : 0; }
-static int do_dup100(void) { return dup2(0, 100) < 0 || syscall(SYS_dup, 100) < 0 ? errno : 0; }
-static int do_dup101(void) { return dup2(0, 101) < 0 || syscall(SYS_dup, 101) < 0 ? errno : 0; }
-static int do_dup0(void) { return syscall(SYS_dup, 0) < 0 ? errno : 0; }
+static int sock_inet(void)
+{
+    return try_socket(AF_INET);
+}
+static int sock_unix(void)
+{
+    return try_socket(AF_UNIX);
+}
+static int sock_vsock(void)
+{
+    return try_socket(AF_VSOCK);
+}
+static int do_clone3(void)
+{
+    return syscall(SYS_clone3, NULL, 0) < 0 ? errno : 0;
+}
+static int do_mount(void)
+{
+    return syscall(SYS_mount, "x", "/nonexistent", "tmpfs", 0, NULL) < 0 ? errno : 0;
+}
+static int do_getpid(void)
+{
+    return syscall(SYS_getpid) < 0 ? errno : 0;
+}
+static int do_dup100(void)
+{
+    return dup2(0, 100) < 0 || syscall(SYS_dup, 100) < 0 ? errno : 0;
+}
+static int do_dup101(void)
+{
+    return dup2(0, 101) < 0 || syscall(SYS_dup, 101) < 0 ? errno : 0;
+}
+static int do_dup0(void)
+{
+    return syscall(SYS_dup, 0) < 0 ? errno : 0;
+}
 
 static void seed_profiles(void **state)
 {
@@ -141,29 +168,41 @@ static void malformed_profiles(void **state)
         {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[],\"archMap\":[]}", "both"},
         {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_Z80\"]}",
          "$.architectures[0]: unknown architecture"},
-        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultAcion\":1}", "$.defaultAcion: unknown field"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultAcion\":1}",
+         "$.defaultAcion: unknown field"},
         {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_X\"]}",
          "$.flags[0]: unknown flag"},
         {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultErrnoRet\":-1}", "$.defaultErrnoRet"},
         {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"action\":\"SCMP_ACT_ERRNO\"}]}",
          "$.syscalls[0]: needs \"names\""},
-        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"X\"}]}",
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":"
+         "\"X\"}]}",
          "$.syscalls[0].action: unknown action"},
-        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":\"read\",\"action\":\"SCMP_ACT_ERRNO\"}]}",
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":\"read\",\"action\":"
+         "\"SCMP_ACT_ERRNO\"}]}",
          "$.syscalls[0].names: must be an array"},
-        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":"
+         "\"SCMP_ACT_ERRNO\","
          "\"args\":[{\"index\":6,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
          "$.syscalls[0].args[0]: \"index\" must be 0..5"},
-        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":"
+         "\"SCMP_ACT_ERRNO\","
          "\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_XX\"}]}]}",
          "$.syscalls[0].args[0]: unknown or missing \"op\""},
-        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
-         "\"errnoRet\":5000}]}", "$.syscalls[0].errnoRet"},
-        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
-         "\"includes\":{\"minKernel\":\"four\"}}]}", "$.syscalls[0].includes.minKernel"},
-        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
-         "\"includes\":{\"kaps\":[]}}]}", "$.syscalls[0].includes.kaps: unknown field"},
-        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/agent.sock\"}", "seccomp agents"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":"
+         "\"SCMP_ACT_ERRNO\","
+         "\"errnoRet\":5000}]}",
+         "$.syscalls[0].errnoRet"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":"
+         "\"SCMP_ACT_ERRNO\","
+         "\"includes\":{\"minKernel\":\"four\"}}]}",
+         "$.syscalls[0].includes.minKernel"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":"
+         "\"SCMP_ACT_ERRNO\","
+         "\"includes\":{\"kaps\":[]}}]}",
+         "$.syscalls[0].includes.kaps: unknown field"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/agent.sock\"}",
+         "seccomp agents"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         kt_err err;
@@ -180,7 +219,8 @@ static void unknown_names_ignored(void **state)
     kt_err err;
     kt_profile *p = parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
                           "[\"getpid\",\"no_such_syscall_xyz\"],\"action\":\"SCMP_ACT_ERRNO\","
-                          "\"errnoRet\":42}]}", &err);
+                          "\"errnoRet\":42}]}",
+                          &err);
     assert_non_null(p);
     scmp_filter_ctx c = compile(p);
     const char *const *names;
@@ -197,13 +237,16 @@ static void includes_min_kernel(void **state)
     kt_err err;
     kt_profile *future = parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
                                "[\"getpid\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":"
-                               "{\"minKernel\":\"99.0\"}}]}", &err);
+                               "{\"minKernel\":\"99.0\"}}]}",
+                               &err);
     kt_profile *past = parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
                              "[\"getpid\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":"
-                             "{\"minKernel\":\"3.0\",\"arches\":[\"amd64\",\"arm64\"]}}]}", &err);
+                             "{\"minKernel\":\"3.0\",\"arches\":[\"amd64\",\"arm64\"]}}]}",
+                             &err);
     kt_profile *capped = parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
                                "[\"getpid\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":"
-                               "{\"caps\":[\"CAP_SYS_ADMIN\"]}}]}", &err);
+                               "{\"caps\":[\"CAP_SYS_ADMIN\"]}}]}",
+                               &err);
     assert_non_null(future);
     assert_non_null(past);
     assert_non_null(capped);
@@ -220,10 +263,12 @@ static void same_index_conditions_are_or(void **state)
 {
     (void)state;
     kt_err err;
-    kt_profile *p = parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"dup\"],"
-                          "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":77,\"args\":["
-                          "{\"index\":0,\"value\":100,\"op\":\"SCMP_CMP_EQ\"},"
-                          "{\"index\":0,\"value\":101,\"op\":\"SCMP_CMP_EQ\"}]}]}", &err);
+    kt_profile *p =
+        parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"dup\"],"
+              "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":77,\"args\":["
+              "{\"index\":0,\"value\":100,\"op\":\"SCMP_CMP_EQ\"},"
+              "{\"index\":0,\"value\":101,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+              &err);
     assert_non_null(p);
     scmp_filter_ctx c = compile(p);
     assert_int_equal(in_child(c, do_dup100), 77);
@@ -237,8 +282,10 @@ static void notify_refused_at_compile(void **state)
 {
     (void)state;
     kt_err err;
-    kt_profile *p = parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"dup\"],"
-                          "\"action\":\"SCMP_ACT_NOTIFY\"}]}", &err);
+    kt_profile *p =
+        parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"dup\"],"
+              "\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+              &err);
     assert_non_null(p);
     kt_profile_env env;
     kt_profile_env_host(&env);
