@@ -81,7 +81,11 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(call obj,$(BUNDLE_SRC)
 	@echo '  LD      $@'
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS) $(SECCOMP_LIBS)
 
-HELPERS := $(BUILD)/tests/try-syscall
+HELPERS := $(BUILD)/tests/try-syscall $(BUILD)/tests/no-userns
+$(BUILD)/tests/no-userns: tests/helpers/no-userns.c
+	@mkdir -p $(dir $@)
+	@echo '  CC      $<'
+	@$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -o $@ $<
 $(BUILD)/tests/try-syscall: tests/helpers/try-syscall.c
 	@mkdir -p $(dir $@)
 	@echo '  CC      $<'

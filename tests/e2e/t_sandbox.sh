@@ -63,6 +63,7 @@ sandbox_suite() { # $1: label (root / unprivileged)
     inside "$who: no /home, /root, /run, /var/run, docker socket" '^none$' \
         'for p in /home /root /run /var/run /var/run/docker.sock /run/docker.sock /etc/passwd; do [ -e $p ] && echo $p; done; echo none'
     inside "$who: /in readable" '^input$' 'cat /in/data'
+    inside "$who: only stdin, stdout, stderr are inherited" '^0 1 2 3 $' 'ls /proc/self/fd | sort -n | tr "\n" " "; echo'
     inside "$who: mounts are exactly the expected ones" '^/ /app/try-syscall /dev /dev/full /dev/null /dev/random /dev/urandom /dev/zero /etc/alternatives /etc/ld.so.cache /in /out /proc /proc/bus /proc/irq /proc/sys (/proc/sysrq-trigger )?/tmp /usr $' \
         "awk '{print \$5}' /proc/self/mountinfo | sort | tr '\n' ' '; echo"
     inside "$who: /tmp is tmpfs rw,nosuid,nodev,noexec, 16 MiB" '^rw,nosuid,nodev,noexec.*[ ,]size=16384k' \
@@ -110,6 +111,14 @@ else
         "$SANDBOX" run -p "$SAFE" --out "$RO" --record "$T/ro-rec" -- /bin/true; }
 
     if is_root; then sandbox_suite root; else skip "root sandbox suite (not root)"; fi
+    if is_root && [ -x "$KT_BIN/tests/no-userns" ]; then
+        NU=$(newdir); chmod 777 "$NU"
+        expect_msg 125 'refuses unprivileged user namespaces.*AppArmor.*run as root' \
+            "no user namespaces allowed: exit 125 saying why and what to do" \
+            "$KT_BIN/tests/no-userns" "$SANDBOX" run -p "$SAFE" --record "$NU/r" -- /bin/true
+    else
+        skip "user-namespace refusal test (needs root to build the restricted namespace)"
+    fi
     if is_root && command -v setpriv > /dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups unshare -U true 2> /dev/null; then
         SB_AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
         sandbox_suite unprivileged
