@@ -14,7 +14,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 SAN     ?=
 
-PKGS      := libsodium libcjson nettle
+PKGS      := libsodium libcjson nettle libxml-2.0
 SECCOMP_LIBS := $(shell pkg-config --libs libseccomp)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))

@@ -3,6 +3,7 @@
 #define KT_CREATE_H
 
 #include "../core/err.h"
+#include "../core/policy.h"
 #include "../keys/keys.h"
 
 #include <stddef.h>
@@ -13,6 +14,7 @@ typedef struct kt_create_opts {
     const char *out_path;
     const kt_seckey *key;
     uint64_t source_date_epoch;
+    const char *policy_path; /* NULL: evidence/policy.json if present, else no adjudication */
 } kt_create_opts;
 
 typedef struct kt_create_result {
@@ -20,7 +22,13 @@ typedef struct kt_create_result {
     uint64_t evidence_bytes;
     uint64_t bundle_bytes;
     char keyid[KT_KEYID_HEX];
+    int adjudicated;     /* a policy was evaluated */
+    kt_adjudication adj; /* its results (free with kt_create_result_free) */
+    char policy_sha256[KT_SHA256_HEX];
+    char policy_name[128];
 } kt_create_result;
+
+void kt_create_result_free(kt_create_result *res);
 
 /* Parse SOURCE_DATE_EPOCH strictly: 1-11 decimal digits, no sign, no leading
  * zero, at most 8589934591 (the ustar mtime limit). NULL or "" gives 0. */

@@ -15,6 +15,7 @@ typedef struct bundle_ctx {
     const char *evidence;
     const char *out;
     const char *key;
+    const char *policy;
     int quiet;
 } bundle_ctx;
 
@@ -28,6 +29,9 @@ static const kt_option create_opts[] = {
     {"evidence", 'e', "DIR", "evidence folder to bundle (regular files only)"},
     {"key", 'k', "KEY", "Ed25519 secret key (PKCS#8 PEM, mode 0600); default: $" KT_KEY_ENV},
     {"output", 'o', "FILE", "bundle to write (replaced atomically)"},
+    {"policy", 'p', "FILE",
+     "adjudication policy, bundled as evidence/policy.json (default: the "
+     "evidence's own policy.json, if any)"},
     {"quiet", 'q', NULL, "print nothing on success"},
     {"help", OPT_HELP, NULL, "show this help"},
     {NULL, 0, NULL, NULL},
@@ -35,14 +39,16 @@ static const kt_option create_opts[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: kiemthu-bundle keygen -o PREFIX\n"
-               "       kiemthu-bundle create --evidence DIR [--key KEY] -o bundle.tar\n"
-               "       kiemthu-bundle --help | --version\n\n"
-               "Run 'kiemthu-bundle COMMAND --help' for the options of a command.\n"
-               "Environment: SOURCE_DATE_EPOCH (member mtime and manifest time; default 0),\n"
-               "             " KT_KEY_ENV " (secret key PEM text when --key is not given).\n"
-               "Exit codes: 0 ok, 64 usage, 65 malformed input, 66 missing input,\n"
-               "            70 internal error, 73 cannot create output, 74 I/O error.\n");
+    fprintf(
+        f, "Usage: kiemthu-bundle keygen -o PREFIX\n"
+           "       kiemthu-bundle create --evidence DIR [--key KEY] [--policy FILE] -o bundle.tar\n"
+           "       kiemthu-bundle --help | --version\n\n"
+           "Run 'kiemthu-bundle COMMAND --help' for the options of a command.\n"
+           "Environment: SOURCE_DATE_EPOCH (member mtime and manifest time; default 0),\n"
+           "             " KT_KEY_ENV " (secret key PEM text when --key is not given).\n"
+           "Exit codes: 0 ok, 1 bundle written but the policy verdict is FAIL, 64 usage,\n"
+           "            65 malformed input (including a malformed policy), 66 missing input,\n"
+           "            70 internal error, 73 cannot create output, 74 I/O error.\n");
 }
 
 static int fail(const char *cmd, const kt_err *err)
@@ -100,13 +106,16 @@ static int cmd_create(int argc, char **argv)
         case 'o':
             ctx.out = optarg;
             break;
+        case 'p':
+            ctx.policy = optarg;
+            break;
         case 'q':
             ctx.quiet = 1;
             break;
         case OPT_HELP:
-            kt_cli_usage(stdout, "kiemthu-bundle create --evidence DIR [--key KEY] -o FILE",
-                         "Pack an evidence folder into a signed, byte-reproducible bundle.",
-                         create_opts);
+            kt_cli_usage(
+                stdout, "kiemthu-bundle create --evidence DIR [--key KEY] [--policy FILE] -o FILE",
+                "Pack an evidence folder into a signed, byte-reproducible bundle.", create_opts);
             return 0;
         default:
             return KT_EXIT_USAGE;
@@ -114,12 +123,13 @@ static int cmd_create(int argc, char **argv)
     }
     if (!ctx.evidence || !ctx.out || optind != argc) {
         fprintf(stderr, "kiemthu-bundle create: usage: kiemthu-bundle create --evidence DIR "
-                        "[--key KEY] -o FILE\n");
+                        "[--key KEY] [--policy FILE] -o FILE\n");
         return KT_EXIT_USAGE;
     }
     kt_err err;
     kt_err_clear(&err);
-    kt_create_opts o = {.evidence_dir = ctx.evidence, .out_path = ctx.out};
+    kt_create_opts o = {
+        .evidence_dir = ctx.evidence, .out_path = ctx.out, .policy_path = ctx.policy};
     if (kt_parse_source_date_epoch(getenv("SOURCE_DATE_EPOCH"), &o.source_date_epoch, &err) < 0)
         return fail("create", &err);
     kt_seckey *key = NULL;
@@ -135,11 +145,31 @@ static int cmd_create(int argc, char **argv)
     kt_create_result res;
     rc = kt_bundle_create(&o, &res, &err);
     kt_seckey_free(key);
-    if (rc < 0) return fail("create", &err);
-    if (!ctx.quiet)
+    if (rc < 0) {
+        kt_create_result_free(&res);
+        return fail("create", &err);
+    }
+    if (!ctx.quiet) {
         printf("wrote %s: %zu evidence files, %llu bytes, signed by key %s\n", ctx.out,
                res.evidence_members, (unsigned long long)res.bundle_bytes, res.keyid);
-    return 0;
+        if (res.adjudicated) {
+            printf("policy %s (sha256 %s):\n", res.policy_name, res.policy_sha256);
+            for (size_t i = 0; i < res.adj.n; i++)
+                printf("  %-5s %-28s %s\n", kt_result_name(res.adj.checks[i].result),
+                       res.adj.checks[i].id, res.adj.checks[i].reason);
+        }
+    }
+    rc = 0;
+    if (res.adjudicated) {
+        size_t passed = 0;
+        for (size_t i = 0; i < res.adj.n; i++) passed += res.adj.checks[i].result == KT_RESULT_PASS;
+        fprintf(res.adj.pass ? stdout : stderr, "verdict: %s (%zu/%zu checks pass)%s\n",
+                res.adj.pass ? "PASS" : "FAIL", passed, res.adj.n,
+                res.adj.pass ? "" : "; the signed bundle records the failure");
+        rc = res.adj.pass ? 0 : KT_EXIT_FAIL;
+    }
+    kt_create_result_free(&res);
+    return rc;
 }
 
 int main(int argc, char **argv)

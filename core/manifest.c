@@ -13,7 +13,8 @@ void kt_rfc3339(uint64_t t, char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-cJSON *kt_manifest_build(const kt_subject *subs, size_t n, uint64_t sde, kt_err *err)
+cJSON *kt_manifest_build(const kt_subject *subs, size_t n, uint64_t sde, cJSON *adjudication,
+                         kt_err *err)
 {
     cJSON *st = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(st, "subject");
@@ -47,10 +48,15 @@ cJSON *kt_manifest_build(const kt_subject *subs, size_t n, uint64_t sde, kt_err 
     cJSON_AddNullToObject(pred, "imageDigest");
     cJSON_AddObjectToObject(pred, "profiles");
     cJSON_AddArrayToObject(pred, "runs");
-    cJSON_AddNullToObject(pred, "adjudication");
+    if (adjudication)
+        cJSON_AddItemToObject(pred, "adjudication", adjudication);
+    else
+        cJSON_AddNullToObject(pred, "adjudication");
+    adjudication = NULL;
     cJSON_AddItemToObject(st, "predicate", pred);
     return st;
 oom:
+    cJSON_Delete(adjudication);
     cJSON_Delete(tool);
     cJSON_Delete(pred);
     cJSON_Delete(st);

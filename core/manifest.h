@@ -24,8 +24,10 @@ typedef struct kt_subject {
 /* "YYYY-MM-DDTHH:MM:SSZ" for a Unix time. */
 void kt_rfc3339(uint64_t t, char out[32]);
 
-/* New Statement for these subjects; NULL on failure. */
-cJSON *kt_manifest_build(const kt_subject *subs, size_t n, uint64_t source_date_epoch, kt_err *err);
+/* New Statement for these subjects; NULL on failure. adjudication (may be
+ * NULL) becomes predicate.adjudication and is owned by the statement. */
+cJSON *kt_manifest_build(const kt_subject *subs, size_t n, uint64_t source_date_epoch,
+                         cJSON *adjudication, kt_err *err);
 
 /* The predicate object of a statement built or checked here. */
 cJSON *kt_manifest_predicate(const cJSON *stmt);

@@ -23,11 +23,13 @@ typedef struct verify_ctx {
     size_t nkeys;
     enum kt_format fmt;
     uint64_t max_total;
+    const char *policy;
 } verify_ctx;
 
 static const kt_option opts[] = {
     {"key", 'k', "PUB", "pinned Ed25519 public key (SPKI PEM); repeatable, at most 16"},
-    {"format", 'f', "FMT", "output: text (default) or json"},
+    {"format", 'f', "FMT", "output: text (default), json, or markdown"},
+    {"policy", 'p', "FILE", "adjudicate under this policy instead of the bundle's own"},
     {"max-size", OPT_MAX_SIZE, "BYTES", "refuse bundles whose members add up to more (64 GiB)"},
     {"help", OPT_HELP, NULL, "show this help"},
     {"version", OPT_VERSION, NULL, "show the version"},
@@ -70,8 +72,13 @@ static int parse_args(verify_ctx *ctx, int argc, char **argv)
                 ctx->fmt = KT_FMT_TEXT;
             else if (strcmp(optarg, "json") == 0)
                 ctx->fmt = KT_FMT_JSON;
+            else if (strcmp(optarg, "markdown") == 0)
+                ctx->fmt = KT_FMT_MARKDOWN;
             else
-                return usage_error("--format takes text or json");
+                return usage_error("--format takes text, json or markdown");
+            break;
+        case 'p':
+            ctx->policy = optarg;
             break;
         case OPT_MAX_SIZE: {
             char *end;
@@ -123,12 +130,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "kiemthu-verify: cannot open %s: %s\n", ctx.bundle, strerror(errno));
         return KT_EXIT_REJECT;
     }
-    kt_verify_opts vo = {.keys = ctx.keys, .nkeys = ctx.nkeys, .max_total = ctx.max_total};
+    kt_policy *auditor = NULL;
+    if (ctx.policy && kt_policy_load(ctx.policy, &auditor, &err) < 0) {
+        fprintf(stderr, "kiemthu-verify: cannot use --policy: %s\n", err.msg);
+        if (fd != STDIN_FILENO) close(fd);
+        return KT_EXIT_USAGE;
+    }
+    kt_verify_opts vo = {
+        .keys = ctx.keys, .nkeys = ctx.nkeys, .max_total = ctx.max_total, .auditor = auditor};
     kt_verify_result res;
     kt_verify_fd(fd, &vo, &res);
     if (fd != STDIN_FILENO) close(fd);
     kt_report_print(stdout, ctx.fmt, ctx.bundle, ctx.keypaths, &res);
     rc = kt_report_exit(&res);
     kt_verify_result_free(&res);
+    kt_policy_free(auditor);
     return rc;
 }

@@ -67,6 +67,26 @@ static int print_json(FILE *f, const char *bundle, const char *const *keypaths,
     } else {
         cJSON_AddNullToObject(o, "reason");
     }
+    if (res->adjudicated) {
+        cJSON *pol = cJSON_AddObjectToObject(o, "policy");
+        cJSON_AddStringToObject(pol, "name", res->policy_name);
+        cJSON_AddStringToObject(pol, "sha256", res->policy_sha256);
+        cJSON_AddBoolToObject(pol, "bundled", res->policy_is_bundles);
+        cJSON *arr = cJSON_AddArrayToObject(o, "checks");
+        for (size_t i = 0; i < res->adj.n; i++) {
+            const kt_check_out *c = &res->adj.checks[i];
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "id", c->id);
+            cJSON_AddStringToObject(e, "type", c->type);
+            cJSON_AddStringToObject(e, "description", c->description);
+            cJSON_AddStringToObject(e, "result", kt_result_name(c->result));
+            cJSON_AddStringToObject(e, "reason", c->reason);
+            cJSON_AddItemToArray(arr, e);
+        }
+    } else {
+        cJSON_AddNullToObject(o, "policy");
+        cJSON_AddArrayToObject(o, "checks");
+    }
     kt_buf b;
     kt_buf_init(&b, 0);
     int rc = kt_json_emit_doc(o, &b, NULL);
@@ -76,10 +96,60 @@ static int print_json(FILE *f, const char *bundle, const char *const *keypaths,
     return rc;
 }
 
+static size_t passed(const kt_verify_result *res)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < res->adj.n; i++) n += res->adj.checks[i].result == KT_RESULT_PASS;
+    return n;
+}
+
+/* Markdown table cells: no pipes or newlines from the reasons. */
+static void md_cell(FILE *f, const char *s)
+{
+    for (; *s; s++) fputs(*s == '|' ? "\\|" : *s == '\n' ? " " : (char[]){*s, 0}, f);
+}
+
+static int print_markdown(FILE *f, const char *bundle, const char *const *keypaths,
+                          const kt_verify_result *res)
+{
+    static const char *const icon[] = {"PASS", "FAIL", "REJECT"};
+    const char *v = res->verdict == KT_VERDICT_PASS   ? icon[0]
+                    : res->verdict == KT_VERDICT_FAIL ? icon[1]
+                                                      : icon[2];
+    fprintf(f, "## kiemthu-verify: %s\n\n", v);
+    fprintf(f, "- bundle: `%s`\n", bundle);
+    if (res->verdict == KT_VERDICT_REJECT) {
+        fprintf(f, "- **not authentic or not intact**: ");
+        md_cell(f, res->err.msg);
+        fprintf(f, "\n");
+        if (res->err.member[0]) fprintf(f, "- member: `%s`\n", res->err.member);
+        return 0;
+    }
+    fprintf(f, "- signed by key `%s` (`%s`)\n", res->keyid, keypaths[res->key_index]);
+    fprintf(f, "- %zu members, %zu evidence files, each matching its sha256\n", res->members,
+            res->evidence);
+    if (!res->adjudicated) {
+        fprintf(f, "- no policy: authenticity and integrity only\n");
+        return 0;
+    }
+    fprintf(f, "- policy `%s`, sha256 `%s` (%s)\n- checks: %zu/%zu pass\n\n", res->policy_name,
+            res->policy_sha256, res->policy_is_bundles ? "the bundle's own" : "the auditor's",
+            passed(res), res->adj.n);
+    fprintf(f, "| check | result | reason |\n|---|---|---|\n");
+    for (size_t i = 0; i < res->adj.n; i++) {
+        const kt_check_out *c = &res->adj.checks[i];
+        fprintf(f, "| `%s` | %s | ", c->id, kt_result_name(c->result));
+        md_cell(f, c->reason);
+        fprintf(f, " |\n");
+    }
+    return 0;
+}
+
 int kt_report_print(FILE *f, enum kt_format fmt, const char *bundle, const char *const *keypaths,
                     const kt_verify_result *res)
 {
     if (fmt == KT_FMT_JSON) return print_json(f, bundle, keypaths, res);
+    if (fmt == KT_FMT_MARKDOWN) return print_markdown(f, bundle, keypaths, res);
     if (res->verdict == KT_VERDICT_REJECT) {
         fprintf(f, "REJECT %s: not authentic or not intact\n", bundle);
         fprintf(f, "  reason:  %s\n", res->err.msg);
@@ -94,5 +164,23 @@ int kt_report_print(FILE *f, enum kt_format fmt, const char *bundle, const char 
     fprintf(f, "  members: %zu (%zu evidence files, each matching its sha256)\n", res->members,
             res->evidence);
     fprintf(f, "  created: %s\n", created);
+    if (!res->adjudicated) {
+        fprintf(f, "  policy:  none (authenticity and integrity only)\n");
+        return 0;
+    }
+    fprintf(f, "  policy:  %s, sha256 %s (%s)\n", res->policy_name, res->policy_sha256,
+            res->policy_is_bundles ? "the bundle's own" : "the auditor's, given with --policy");
+    fprintf(f, "  checks:  %zu/%zu pass\n", passed(res), res->adj.n);
+    for (size_t i = 0; i < res->adj.n; i++) {
+        const kt_check_out *c = &res->adj.checks[i];
+        fprintf(f, "    %-5s  %-28s %s\n", kt_result_name(c->result), c->id, c->reason);
+    }
+    if (res->verdict == KT_VERDICT_FAIL) {
+        fprintf(f, "  failing:");
+        for (size_t i = 0; i < res->adj.n; i++)
+            if (res->adj.checks[i].result != KT_RESULT_PASS)
+                fprintf(f, " %s", res->adj.checks[i].id);
+        fprintf(f, "\n");
+    }
     return 0;
 }

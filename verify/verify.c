@@ -14,6 +14,7 @@ enum stage { ST_EVIDENCE, ST_ENVELOPE_DONE, ST_MANIFEST_DONE };
 
 typedef struct vstate {
     kt_tarr r;
+    kt_evidence ev; /* small evidence members, kept for re-adjudication */
     enum stage stage;
     kt_buf envelope, manifest;
     kt_subject *subs;
@@ -22,9 +23,17 @@ typedef struct vstate {
     char prev[KT_TAR_NAME_MAX + 1];
 } vstate;
 
-static void sink_hash(void *arg, const uint8_t *p, size_t n)
+struct keep {
+    kt_sha256_ctx h;
+    kt_buf b;
+    int keep;
+};
+
+static void sink_keep(void *arg, const uint8_t *p, size_t n)
 {
-    kt_sha256_update(arg, p, n);
+    struct keep *k = arg;
+    kt_sha256_update(&k->h, p, n);
+    if (k->keep) kt_buf_append(&k->b, p, n, NULL); /* sized from the header: cannot fail */
 }
 
 static void sink_buf(void *arg, const uint8_t *p, size_t n)
@@ -48,12 +57,22 @@ static int read_evidence(vstate *v, const char *name, uint64_t size, kt_err *err
     memset(s, 0, sizeof *s);
     snprintf(s->name, sizeof s->name, "%s", name);
     s->size = size;
-    kt_sha256_ctx h;
-    kt_sha256_init(&h);
-    if (kt_tarr_data(&v->r, size, sink_hash, &h, err) < 0) return -1;
-    kt_sha256_final(&h, s->sha256);
+    struct keep k;
+    kt_sha256_init(&k.h);
+    k.keep = size <= KT_EV_FILE_MAX && v->ev.kept + size <= KT_EV_TOTAL_MAX;
+    kt_buf_init(&k.b, k.keep ? (size_t)size : 1);
+    if (kt_tarr_data(&v->r, size, sink_keep, &k, err) < 0) {
+        kt_buf_free(&k.b);
+        return -1;
+    }
+    kt_sha256_final(&k.h, s->sha256);
     v->nsubs++;
-    return 0;
+    size_t len;
+    char *data = k.keep ? kt_buf_steal(&k.b, &len) : NULL;
+    if (k.keep && !data && !(data = calloc(1, 1))) return kt_fail(err, KT_E_NOMEM, "out of memory");
+    kt_buf_free(&k.b);
+    return kt_ev_add(&v->ev, name + strlen(KT_EVIDENCE_PREFIX), data, k.keep ? (size_t)size : 0,
+                     size, err);
 }
 
 static int read_small(vstate *v, kt_buf *b, size_t cap, const char *name, uint64_t size,
@@ -203,6 +222,61 @@ static int check_manifest(vstate *v, const kt_dsse_env *env, kt_verify_result *r
     return 0;
 }
 
+/* Re-derive every check from the raw evidence, never from recorded results:
+ * the bundle's own policy must give exactly what its manifest records, and
+ * the policy in use (the auditor's, else the bundle's) gives the verdict. */
+static int adjudicate(vstate *v, const kt_verify_opts *o, kt_verify_result *res, kt_err *err)
+{
+    const cJSON *pred = kt_manifest_predicate(res->manifest);
+    const cJSON *rec = cJSON_GetObjectItemCaseSensitive(pred, "adjudication");
+    kt_policy *bundled = NULL;
+    kt_adjudication own = {NULL, 0, 0};
+    int rc = -1;
+    if (rec && !cJSON_IsNull(rec)) {
+        const char *data;
+        size_t len;
+        kt_err_member(err, KT_EVIDENCE_PREFIX KT_POLICY_MEMBER);
+        if (kt_ev_get(&v->ev, KT_POLICY_MEMBER, &data, &len, err) < 0 ||
+            kt_policy_parse(data, len, KT_EVIDENCE_PREFIX KT_POLICY_MEMBER, &bundled, err) < 0) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            kt_fail(err, KT_E_TAMPER,
+                    "the manifest records an adjudication but its policy cannot "
+                    "be re-run: %s",
+                    why);
+            goto out;
+        }
+        err->member[0] = '\0';
+        if (kt_policy_eval(bundled, &v->ev, &own, err) < 0) goto out;
+        char why[700];
+        if (kt_adjudication_compare(rec, bundled, &own, why, sizeof why) < 0) {
+            kt_fail(err, KT_E_TAMPER, "the recorded adjudication and the evidence disagree: %s",
+                    why);
+            goto out;
+        }
+        res->bundle_has_policy = 1;
+    }
+    const kt_policy *use = o->auditor ? o->auditor : bundled;
+    if (use) {
+        res->adjudicated = 1;
+        snprintf(res->policy_sha256, sizeof res->policy_sha256, "%s", kt_policy_sha256(use));
+        snprintf(res->policy_name, sizeof res->policy_name, "%s", kt_policy_name(use));
+        res->policy_is_bundles =
+            bundled && !strcmp(kt_policy_sha256(bundled), kt_policy_sha256(use));
+        if (use == bundled) {
+            res->adj = own;
+            own.checks = NULL;
+        } else if (kt_policy_eval(use, &v->ev, &res->adj, err) < 0) {
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    kt_adjudication_free(&own);
+    kt_policy_free(bundled);
+    return rc;
+}
+
 int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -210,6 +284,7 @@ int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
     kt_err *err = &res->err;
     vstate v;
     memset(&v, 0, sizeof v);
+    kt_ev_init_mem(&v.ev);
     kt_buf_init(&v.envelope, KT_MAX_ENVELOPE);
     kt_buf_init(&v.manifest, KT_MAX_MANIFEST);
     kt_dsse_env env;
@@ -226,14 +301,16 @@ int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
     res->source_date_epoch = v.mtime;
     if (check_envelope(&v, o, &env, res, err) < 0) goto out;
     if (check_manifest(&v, &env, res, err) < 0) goto out;
+    if (adjudicate(&v, o, res, err) < 0) goto out;
     res->subjects = v.subs;
     v.subs = NULL;
-    res->verdict = KT_VERDICT_PASS;
+    res->verdict = !res->adjudicated || res->adj.pass ? KT_VERDICT_PASS : KT_VERDICT_FAIL;
     kt_err_clear(err);
     rc = 0;
 out:
     if (rc < 0) res->keyid[0] = '\0';
     kt_dsse_env_free(&env);
+    kt_ev_free(&v.ev);
     kt_tarr_free(&v.r);
     kt_buf_free(&v.envelope);
     kt_buf_free(&v.manifest);
@@ -243,6 +320,7 @@ out:
 
 void kt_verify_result_free(kt_verify_result *res)
 {
+    kt_adjudication_free(&res->adj);
     free(res->subjects);
     cJSON_Delete(res->manifest);
     res->subjects = NULL;

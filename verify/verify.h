@@ -5,6 +5,7 @@
 
 #include "../core/err.h"
 #include "../core/manifest.h"
+#include "../core/policy.h"
 #include "../keys/keys.h"
 
 #include <cjson/cJSON.h>
@@ -16,7 +17,8 @@ enum kt_verdict { KT_VERDICT_REJECT = 0, KT_VERDICT_PASS, KT_VERDICT_FAIL };
 typedef struct kt_verify_opts {
     const kt_pubkey *keys; /* pinned keys: the only ones trusted */
     size_t nkeys;
-    uint64_t max_total; /* cap on the sum of member sizes */
+    uint64_t max_total;       /* cap on the sum of member sizes */
+    const kt_policy *auditor; /* --policy: adjudicate under this instead of the bundle's */
 } kt_verify_opts;
 
 typedef struct kt_verify_result {
@@ -30,6 +32,12 @@ typedef struct kt_verify_result {
     uint64_t source_date_epoch;
     kt_subject *subjects; /* evidence members with their digests */
     cJSON *manifest;      /* the verified Statement */
+    int adjudicated;      /* a policy was evaluated on the evidence */
+    kt_adjudication adj;  /* under the policy in use */
+    char policy_sha256[KT_SHA256_HEX];
+    char policy_name[128];
+    int policy_is_bundles; /* the policy in use is the bundled one */
+    int bundle_has_policy;
 } kt_verify_result;
 
 /* Verify the bundle read from fd. Always fills res; returns 0 when the bundle

@@ -1,0 +1,122 @@
+#include "evidence.h"
+
+#include "fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void kt_ev_init_dir(kt_evidence *ev, int rootfd, const char *root)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->rootfd = rootfd;
+    ev->root = root;
+}
+
+void kt_ev_init_mem(kt_evidence *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->rootfd = -1;
+}
+
+static int push(kt_evidence *ev, const char *path, char *data, size_t len, uint64_t size,
+                kt_err *err)
+{
+    if (ev->n == ev->cap) {
+        size_t cap = ev->cap ? ev->cap * 2 : 64;
+        kt_ev_entry *p = realloc(ev->e, cap * sizeof *p);
+        if (!p) return kt_fail(err, KT_E_NOMEM, "out of memory");
+        ev->e = p;
+        ev->cap = cap;
+    }
+    char *dup = strdup(path);
+    if (!dup) return kt_fail(err, KT_E_NOMEM, "out of memory");
+    ev->e[ev->n++] = (kt_ev_entry){dup, data, len, size};
+    if (data) ev->kept += len;
+    return 0;
+}
+
+int kt_ev_add(kt_evidence *ev, const char *path, char *data, size_t len, uint64_t size, kt_err *err)
+{
+    if (data && (len > KT_EV_FILE_MAX || ev->kept + len > KT_EV_TOTAL_MAX)) {
+        free(data);
+        data = NULL;
+        len = 0;
+    }
+    if (push(ev, path, data, len, size, err) < 0) {
+        free(data);
+        return -1;
+    }
+    return 0;
+}
+
+static kt_ev_entry *find(kt_evidence *ev, const char *path)
+{
+    for (size_t i = 0; i < ev->n; i++)
+        if (strcmp(ev->e[i].path, path) == 0) return &ev->e[i];
+    return NULL;
+}
+
+static int safe_rel(const char *p)
+{
+    if (!*p || *p == '/' || strstr(p, "..")) return 0;
+    return 1;
+}
+
+int kt_ev_exists(kt_evidence *ev, const char *path)
+{
+    if (!safe_rel(path)) return 0;
+    if (find(ev, path)) return 1;
+    if (ev->rootfd < 0) return 0;
+    struct stat st;
+    return fstatat(ev->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+int kt_ev_get(kt_evidence *ev, const char *path, const char **data, size_t *len, kt_err *err)
+{
+    if (!safe_rel(path)) return kt_fail(err, KT_E_DATA, "evidence path \"%s\" is not relative", path);
+    kt_ev_entry *e = find(ev, path);
+    if (!e && ev->rootfd >= 0) {
+        int fd = openat(ev->rootfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) return kt_fail(err, KT_E_DATA, "evidence file %s is missing", path);
+        struct stat st;
+        char *buf = NULL;
+        ssize_t n = -1;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size <= KT_EV_FILE_MAX &&
+            (buf = malloc((size_t)st.st_size + 1)))
+            n = kt_read_full(fd, buf, (size_t)st.st_size + 1);
+        close(fd);
+        if (n < 0 || n > st.st_size) {
+            free(buf);
+            return kt_fail(err, KT_E_DATA, "evidence file %s cannot be read (or is over %u bytes)",
+                           path, KT_EV_FILE_MAX);
+        }
+        buf[n] = '\0';
+        if (push(ev, path, buf, (size_t)n, (uint64_t)n, err) < 0) {
+            free(buf);
+            return -1;
+        }
+        e = &ev->e[ev->n - 1];
+    }
+    if (!e) return kt_fail(err, KT_E_DATA, "evidence file %s is missing", path);
+    if (!e->data)
+        return kt_fail(err, KT_E_LIMIT, "evidence file %s (%llu bytes) is too large to re-read",
+                       path, (unsigned long long)e->size);
+    *data = e->data;
+    *len = e->len;
+    return 0;
+}
+
+void kt_ev_free(kt_evidence *ev)
+{
+    for (size_t i = 0; i < ev->n; i++) {
+        free(ev->e[i].path);
+        free(ev->e[i].data);
+    }
+    free(ev->e);
+    memset(ev, 0, sizeof *ev);
+    ev->rootfd = -1;
+}

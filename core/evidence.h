@@ -1,0 +1,41 @@
+/* evidence.h - read access to evidence files by their path relative to the
+ * evidence root ("runs/probe/seccomp-startup-safe/run.json"), whether they
+ * sit in a directory (kiemthu-bundle create) or in a bundle being verified
+ * (kiemthu-verify keeps small members in memory as it streams). */
+#ifndef KT_EVIDENCE_H
+#define KT_EVIDENCE_H
+
+#include "err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KT_EV_FILE_MAX (16u << 20)  /* largest evidence file a check reads */
+#define KT_EV_TOTAL_MAX (64u << 20) /* kept in memory by the verifier, in all */
+
+typedef struct kt_ev_entry {
+    char *path;
+    char *data; /* NULL if not kept (too large) */
+    size_t len;
+    uint64_t size;
+} kt_ev_entry;
+
+typedef struct kt_evidence {
+    int rootfd; /* directory source, or -1 */
+    const char *root;
+    kt_ev_entry *e; /* memory source (sorted by path), and the directory cache */
+    size_t n, cap;
+    uint64_t kept;
+} kt_evidence;
+
+void kt_ev_init_dir(kt_evidence *ev, int rootfd, const char *root);
+void kt_ev_init_mem(kt_evidence *ev);
+/* Memory source: take ownership of data (may be NULL: a member too large to keep). */
+int kt_ev_add(kt_evidence *ev, const char *path, char *data, size_t len, uint64_t size, kt_err *err);
+/* 1 if path exists, 0 if not. */
+int kt_ev_exists(kt_evidence *ev, const char *path);
+/* The bytes of path; error if missing or too large. */
+int kt_ev_get(kt_evidence *ev, const char *path, const char **data, size_t *len, kt_err *err);
+void kt_ev_free(kt_evidence *ev);
+
+#endif
