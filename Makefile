@@ -43,7 +43,7 @@ SANDBOX_SRC := $(filter-out sandbox/main.c sandbox/probe.c,$(wildcard sandbox/*.
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJ := $(call obj,$(CORE_SRC) $(KEYS_SRC))
 
-TOOLS := $(BUILD)/kiemthu-bundle $(BUILD)/kiemthu-verify $(BUILD)/kiemthu-sandbox
+TOOLS := $(BUILD)/kiemthu-bundle $(BUILD)/kiemthu-verify $(BUILD)/kiemthu-sandbox $(BUILD)/kiemthu-probe
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
@@ -74,6 +74,15 @@ SANDBOX_CORE := $(call obj,core/err.c core/buf.c core/json_canon.c core/sha256.c
 $(BUILD)/kiemthu-sandbox: $(call obj,sandbox/main.c $(SANDBOX_SRC)) $(SANDBOX_CORE)
 	@echo '  LD      $@'
 	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcjson nettle) $(SECCOMP_LIBS) -lm
+
+# kiemthu-probe is static (it must run in a minimal --rootfs): its own small
+# JSON reader instead of cJSON, libseccomp only to name syscalls. Under SAN=1
+# it is built dynamically, since the sanitizer runtimes are not static here.
+PROBE_SRC := $(wildcard sandbox/probe/*.c)
+PROBE_STATIC := $(if $(filter 1,$(SAN)),,-static)
+$(BUILD)/kiemthu-probe: $(call obj,$(PROBE_SRC) core/cli.c)
+	@echo '  LD      $@'
+	@$(CC) $(LDFLAGS) $(PROBE_STATIC) -o $@ $^ -l:libseccomp.a
 
 # Unit tests link every library module; each test uses what it needs.
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(call obj,$(BUNDLE_SRC) $(VERIFY_SRC) $(SANDBOX_SRC)) $(LIB_OBJ)

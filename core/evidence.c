@@ -77,7 +77,8 @@ int kt_ev_exists(kt_evidence *ev, const char *path)
 
 int kt_ev_get(kt_evidence *ev, const char *path, const char **data, size_t *len, kt_err *err)
 {
-    if (!safe_rel(path)) return kt_fail(err, KT_E_DATA, "evidence path \"%s\" is not relative", path);
+    if (!safe_rel(path))
+        return kt_fail(err, KT_E_DATA, "evidence path \"%s\" is not relative", path);
     kt_ev_entry *e = find(ev, path);
     if (!e && ev->rootfd >= 0) {
         int fd = openat(ev->rootfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -31,7 +31,8 @@ typedef struct kt_evidence {
 void kt_ev_init_dir(kt_evidence *ev, int rootfd, const char *root);
 void kt_ev_init_mem(kt_evidence *ev);
 /* Memory source: take ownership of data (may be NULL: a member too large to keep). */
-int kt_ev_add(kt_evidence *ev, const char *path, char *data, size_t len, uint64_t size, kt_err *err);
+int kt_ev_add(kt_evidence *ev, const char *path, char *data, size_t len, uint64_t size,
+              kt_err *err);
 /* 1 if path exists, 0 if not. */
 int kt_ev_exists(kt_evidence *ev, const char *path);
 /* The bytes of path; error if missing or too large. */

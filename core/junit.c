@@ -40,7 +40,9 @@ static int suite(const xmlNode *s, kt_junit *j, const char *what, kt_err *err)
         int bad = *end || end == (char *)v || n < 0;
         xmlFree(v);
         /* a nested-suite wrapper may count its children's cases */
-        if (bad) return kt_fail(err, KT_E_DATA, "%s: testsuite attribute %s is not a count", what, attrs[i]);
+        if (bad)
+            return kt_fail(err, KT_E_DATA, "%s: testsuite attribute %s is not a count", what,
+                           attrs[i]);
         if (c.tests && n != counts[i])
             return kt_fail(err, KT_E_DATA, "%s: testsuite says %s=%ld but holds %ld", what,
                            attrs[i], n, counts[i]);

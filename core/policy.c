@@ -72,10 +72,14 @@ static int is_int(const cJSON *v)
 static int param_ok(const cJSON *v, char t)
 {
     switch (t) {
-    case 's': return cJSON_IsString(v);
-    case 'i': return is_int(v);
-    case 'b': return cJSON_IsBool(v);
-    case '*': return v != NULL;
+    case 's':
+        return cJSON_IsString(v);
+    case 'i':
+        return is_int(v);
+    case 'b':
+        return cJSON_IsBool(v);
+    case '*':
+        return v != NULL;
     case 'a':
         if (!cJSON_IsArray(v)) return 0;
         for (const cJSON *c = v->child; c; c = c->next)
@@ -101,8 +105,9 @@ static int check_params(const cJSON *chk, const struct ctype *t, const char *wha
             return kt_fail(err, KT_E_DATA, "%s: checks[%d] (%s): missing parameter \"%s\"", what,
                            idx, t->name, tok);
         if (!param_ok(v, colon[1]))
-            return kt_fail(err, KT_E_DATA, "%s: checks[%d] (%s): parameter \"%s\" has the wrong type",
-                           what, idx, t->name, tok);
+            return kt_fail(err, KT_E_DATA,
+                           "%s: checks[%d] (%s): parameter \"%s\" has the wrong type", what, idx,
+                           t->name, tok);
     }
     /* and nothing else */
     for (const cJSON *c = chk->child; c; c = c->next) {
@@ -133,8 +138,10 @@ static int valid_id(const char *s)
 
 static int validate(const cJSON *root, const char *what, kt_err *err)
 {
-    static const char *const keys[] = {"kiemthuPolicy", "name", "description", "checks", "verdict", NULL};
-    if (!cJSON_IsObject(root)) return kt_fail(err, KT_E_DATA, "%s: a policy is a JSON object", what);
+    static const char *const keys[] = {"kiemthuPolicy", "name",    "description",
+                                       "checks",        "verdict", NULL};
+    if (!cJSON_IsObject(root))
+        return kt_fail(err, KT_E_DATA, "%s: a policy is a JSON object", what);
     for (const cJSON *c = root->child; c; c = c->next) {
         int ok = 0;
         for (const char *const *k = keys; *k; k++) ok |= !strcmp(*k, c->string);
@@ -142,12 +149,15 @@ static int validate(const cJSON *root, const char *what, kt_err *err)
     }
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "kiemthuPolicy");
     if (!is_int(ver) || ver->valuedouble != 1)
-        return kt_fail(err, KT_E_DATA, "%s: \"kiemthuPolicy\" must be 1 (the format version)", what);
+        return kt_fail(err, KT_E_DATA, "%s: \"kiemthuPolicy\" must be 1 (the format version)",
+                       what);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
-    if (!cJSON_IsString(name)) return kt_fail(err, KT_E_DATA, "%s: \"name\" must be a string", what);
+    if (!cJSON_IsString(name))
+        return kt_fail(err, KT_E_DATA, "%s: \"name\" must be a string", what);
     const cJSON *verdict = cJSON_GetObjectItemCaseSensitive(root, "verdict");
     if (!cJSON_IsString(verdict) || strcmp(verdict->valuestring, "all"))
-        return kt_fail(err, KT_E_DATA, "%s: \"verdict\" must be \"all\" (every check must hold)", what);
+        return kt_fail(err, KT_E_DATA, "%s: \"verdict\" must be \"all\" (every check must hold)",
+                       what);
     const cJSON *checks = cJSON_GetObjectItemCaseSensitive(root, "checks");
     if (!cJSON_IsArray(checks) || !checks->child)
         return kt_fail(err, KT_E_DATA, "%s: \"checks\" must be a non-empty array", what);
@@ -157,17 +167,21 @@ static int validate(const cJSON *root, const char *what, kt_err *err)
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(chk, "type");
         const cJSON *desc = cJSON_GetObjectItemCaseSensitive(chk, "description");
         if (!cJSON_IsObject(chk) || !cJSON_IsString(id) || !valid_id(id->valuestring))
-            return kt_fail(err, KT_E_DATA, "%s: checks[%d]: \"id\" must be 1-63 of a-z 0-9 - _ .", what, i);
+            return kt_fail(err, KT_E_DATA, "%s: checks[%d]: \"id\" must be 1-63 of a-z 0-9 - _ .",
+                           what, i);
         if (!cJSON_IsString(desc) || !*desc->valuestring || strlen(desc->valuestring) > 200 ||
             strchr(desc->valuestring, '\n'))
-            return kt_fail(err, KT_E_DATA, "%s: checks[%d] (%s): \"description\" must be one line of "
-                                           "1-200 characters", what, i, id->valuestring);
+            return kt_fail(err, KT_E_DATA,
+                           "%s: checks[%d] (%s): \"description\" must be one line of "
+                           "1-200 characters",
+                           what, i, id->valuestring);
         if (!cJSON_IsString(type))
-            return kt_fail(err, KT_E_DATA, "%s: checks[%d] (%s): \"type\" missing", what, i, id->valuestring);
+            return kt_fail(err, KT_E_DATA, "%s: checks[%d] (%s): \"type\" missing", what, i,
+                           id->valuestring);
         const struct ctype *t = type_of(type->valuestring);
         if (!t)
-            return kt_fail(err, KT_E_DATA, "%s: checks[%d] (%s): unknown check type \"%.64s\"", what,
-                           i, id->valuestring, type->valuestring);
+            return kt_fail(err, KT_E_DATA, "%s: checks[%d] (%s): unknown check type \"%.64s\"",
+                           what, i, id->valuestring, type->valuestring);
         if (check_params(chk, t, what, i, err) < 0) return -1;
         for (const cJSON *o = checks->child; o != chk; o = o->next)
             if (!strcmp(cJSON_GetObjectItemCaseSensitive(o, "id")->valuestring, id->valuestring))
@@ -179,7 +193,8 @@ static int validate(const cJSON *root, const char *what, kt_err *err)
 
 int kt_policy_parse(const char *bytes, size_t n, const char *what, kt_policy **out, kt_err *err)
 {
-    if (n > KT_POLICY_MAX) return kt_fail(err, KT_E_LIMIT, "%s: larger than %u bytes", what, KT_POLICY_MAX);
+    if (n > KT_POLICY_MAX)
+        return kt_fail(err, KT_E_LIMIT, "%s: larger than %u bytes", what, KT_POLICY_MAX);
     kt_policy *p = calloc(1, sizeof *p);
     if (!p || !(p->bytes = malloc(n + 1))) {
         free(p);
@@ -195,7 +210,8 @@ int kt_policy_parse(const char *bytes, size_t n, const char *what, kt_policy **o
         kt_policy_free(p);
         return -1;
     }
-    snprintf(p->name, sizeof p->name, "%s", cJSON_GetObjectItemCaseSensitive(p->root, "name")->valuestring);
+    snprintf(p->name, sizeof p->name, "%s",
+             cJSON_GetObjectItemCaseSensitive(p->root, "name")->valuestring);
     *out = p;
     return 0;
 }
@@ -218,8 +234,14 @@ void kt_policy_free(kt_policy *p)
     free(p);
 }
 
-const char *kt_policy_sha256(const kt_policy *p) { return p->sha; }
-const char *kt_policy_name(const kt_policy *p) { return p->name; }
+const char *kt_policy_sha256(const kt_policy *p)
+{
+    return p->sha;
+}
+const char *kt_policy_name(const kt_policy *p)
+{
+    return p->name;
+}
 const char *kt_policy_bytes(const kt_policy *p, size_t *n)
 {
     *n = p->n;
@@ -253,7 +275,7 @@ static long long num(check_ctx *c, const char *key, long long dflt)
 }
 
 static __attribute__((format(printf, 3, 4))) void verdict(check_ctx *c, enum kt_result r,
-                                                         const char *fmt, ...)
+                                                          const char *fmt, ...)
 {
     if (c->decided) return;
     c->decided = 1;
@@ -300,7 +322,8 @@ static cJSON *run_json(check_ctx *c, const char *run, const char *profile)
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "started");
     const cJSON *ec = cJSON_GetObjectItemCaseSensitive(r, "exit_code");
     if (!cJSON_IsObject(r) || !cJSON_IsBool(st) || !(is_int(ec) || cJSON_IsNull(ec))) {
-        verdict(c, KT_RESULT_ERROR, "%s: needs boolean \"started\" and integer-or-null \"exit_code\"", path);
+        verdict(c, KT_RESULT_ERROR,
+                "%s: needs boolean \"started\" and integer-or-null \"exit_code\"", path);
         cJSON_Delete(r);
         return NULL;
     }
@@ -343,8 +366,8 @@ static int canonical_of(check_ctx *c, const char *run, char *out, size_t n)
         goto done;
     }
     if (!cJSON_IsString(rec) || strcmp(rec->valuestring, out)) {
-        verdict(c, KT_RESULT_ERROR, "%s records canonical \"%s\" but the run records say \"%s\"", path,
-                cJSON_IsString(rec) ? rec->valuestring : "(none)", out);
+        verdict(c, KT_RESULT_ERROR, "%s records canonical \"%s\" but the run records say \"%s\"",
+                path, cJSON_IsString(rec) ? rec->valuestring : "(none)", out);
         goto done;
     }
     rc = 0;
@@ -385,7 +408,8 @@ static void c_exit_code(check_ctx *c)
     const cJSON *ec = cJSON_GetObjectItemCaseSensitive(r, "exit_code");
     long long want = num(c, "expect", 0);
     if (cJSON_IsNull(ec))
-        verdict(c, KT_RESULT_FAIL, "%s/%s has no exit code (not started or killed)", str(c, "run"), prof);
+        verdict(c, KT_RESULT_FAIL, "%s/%s has no exit code (not started or killed)", str(c, "run"),
+                prof);
     else
         verdict(c, (long long)ec->valuedouble == want ? KT_RESULT_PASS : KT_RESULT_FAIL,
                 "%s/%s exited %lld (expected %lld)", str(c, "run"), prof,
@@ -398,8 +422,8 @@ static void c_canonical(check_ctx *c)
     char got[256];
     if (canonical_of(c, str(c, "run"), got, sizeof got) < 0) return;
     verdict(c, !strcmp(got, str(c, "expect")) ? KT_RESULT_PASS : KT_RESULT_FAIL,
-            "canonical profile of %s is %s, the strictest that started (expected %s)", str(c, "run"),
-            got, str(c, "expect"));
+            "canonical profile of %s is %s, the strictest that started (expected %s)",
+            str(c, "run"), got, str(c, "expect"));
 }
 
 static void c_probe_report(check_ctx *c)
@@ -407,7 +431,8 @@ static void c_probe_report(check_ctx *c)
     char buf[256], path[600];
     const char *prof = profile_of(c, buf, sizeof buf);
     if (!prof) return;
-    snprintf(path, sizeof path, "runs/%s/%s/%s", str(c, "run"), prof, str(c, "file") ? str(c, "file") : "stdout");
+    snprintf(path, sizeof path, "runs/%s/%s/%s", str(c, "run"), prof,
+             str(c, "file") ? str(c, "file") : "stdout");
     cJSON *r = json_file(c, path);
     if (!r) return;
     const cJSON *probes = cJSON_GetObjectItemCaseSensitive(r, "probes");
@@ -416,7 +441,8 @@ static void c_probe_report(check_ctx *c)
     long long n = 0, ok = 0;
     const char *first_bad = NULL;
     if (!cJSON_IsArray(probes) || !is_int(passed) || !is_int(total)) {
-        verdict(c, KT_RESULT_ERROR, "%s: needs \"probes\" array and integer \"passed\", \"total\"", path);
+        verdict(c, KT_RESULT_ERROR, "%s: needs \"probes\" array and integer \"passed\", \"total\"",
+                path);
         goto done;
     }
     for (const cJSON *p = probes->child; p; p = p->next, n++) {
@@ -425,7 +451,8 @@ static void c_probe_report(check_ctx *c)
         if (!cJSON_IsString(id) || !cJSON_IsBool(pass) ||
             !cJSON_GetObjectItemCaseSensitive(p, "expect") ||
             !cJSON_GetObjectItemCaseSensitive(p, "observed")) {
-            verdict(c, KT_RESULT_ERROR, "%s: probe %lld is not {id, expect, observed, pass}", path, n);
+            verdict(c, KT_RESULT_ERROR, "%s: probe %lld is not {id, expect, observed, pass}", path,
+                    n);
             goto done;
         }
         if (cJSON_IsTrue(pass))
@@ -470,7 +497,8 @@ static void c_report_triplet(check_ctx *c)
     char buf[256], base[600], path[700];
     const char *prof = profile_of(c, buf, sizeof buf);
     if (!prof) return;
-    snprintf(base, sizeof base, "runs/%s/%s/%s", str(c, "run"), prof, str(c, "dir") ? str(c, "dir") : "out");
+    snprintf(base, sizeof base, "runs/%s/%s/%s", str(c, "run"), prof,
+             str(c, "dir") ? str(c, "dir") : "out");
     static const char *const names[] = {"report.json", "report.md"};
     const char *sums;
     size_t slen;
@@ -500,7 +528,8 @@ static void c_report_triplet(check_ctx *c)
         strcat(want, line);
     }
     if (slen != strlen(want) || memcmp(sums, want, slen))
-        verdict(c, KT_RESULT_FAIL, "%s/report.sha256 does not match report.json and report.md", base);
+        verdict(c, KT_RESULT_FAIL, "%s/report.sha256 does not match report.json and report.md",
+                base);
     else
         verdict(c, KT_RESULT_PASS, "report.sha256 matches report.json and report.md");
 }
@@ -557,8 +586,9 @@ static void c_json_field(check_ctx *c)
     if (!v)
         verdict(c, KT_RESULT_FAIL, "%s has nothing at %s", str(c, "file"), str(c, "pointer"));
     else
-        verdict(c, same_json(v, want) ? KT_RESULT_PASS : KT_RESULT_FAIL, "%s%s %s the expected value",
-                str(c, "file"), str(c, "pointer"), same_json(v, want) ? "equals" : "differs from");
+        verdict(c, same_json(v, want) ? KT_RESULT_PASS : KT_RESULT_FAIL,
+                "%s%s %s the expected value", str(c, "file"), str(c, "pointer"),
+                same_json(v, want) ? "equals" : "differs from");
     cJSON_Delete(doc);
 }
 
@@ -591,17 +621,20 @@ static void c_image_digest(check_ctx *c)
     int n = 0;
     for (const cJSON *a = cJSON_IsArray(att) ? att->child : NULL; a && !c->decided; a = a->next) {
         const cJSON *prof = cJSON_GetObjectItemCaseSensitive(a, "profile");
-        if (!cJSON_IsString(prof) || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "attempted")))
+        if (!cJSON_IsString(prof) ||
+            !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "attempted")))
             continue;
         cJSON *r = run_json(c, str(c, "run"), prof->valuestring);
         if (!r) break;
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(r, "image_digest");
         if (!cJSON_IsString(d))
-            verdict(c, KT_RESULT_ERROR, "runs/%s/%s/run.json has no image_digest", str(c, "run"), prof->valuestring);
+            verdict(c, KT_RESULT_ERROR, "runs/%s/%s/run.json has no image_digest", str(c, "run"),
+                    prof->valuestring);
         else if (!first[0])
             snprintf(first, sizeof first, "%s", d->valuestring);
         else if (strcmp(first, d->valuestring))
-            verdict(c, KT_RESULT_FAIL, "image digest differs between attempts of %s", str(c, "run"));
+            verdict(c, KT_RESULT_FAIL, "image digest differs between attempts of %s",
+                    str(c, "run"));
         n++;
         cJSON_Delete(r);
     }
@@ -615,7 +648,8 @@ static void c_image_digest(check_ctx *c)
     if (pin && strcmp(pin, first))
         verdict(c, KT_RESULT_FAIL, "image digest %s is not the pinned %s", first, pin);
     else
-        verdict(c, KT_RESULT_PASS, "%d attempt(s) ran image %s%s", n, first, pin ? " (pinned)" : "");
+        verdict(c, KT_RESULT_PASS, "%d attempt(s) ran image %s%s", n, first,
+                pin ? " (pinned)" : "");
 }
 
 static void c_junit(check_ctx *c)
@@ -630,11 +664,14 @@ static void c_junit(check_ctx *c)
         verdict(c, KT_RESULT_ERROR, "%s", err.msg);
         return;
     }
-    long long min = num(c, "min_tests", 0), maxf = num(c, "max_failures", 0), maxe = num(c, "max_errors", 0);
+    long long min = num(c, "min_tests", 0), maxf = num(c, "max_failures", 0),
+              maxe = num(c, "max_errors", 0);
     int ok = j.tests >= min && j.failures <= maxf && j.errors <= maxe;
-    verdict(c, ok ? KT_RESULT_PASS : KT_RESULT_FAIL,
-            "%ld tests, %ld failures, %ld errors, %ld skipped (need >= %lld tests, <= %lld failures, "
-            "<= %lld errors)", j.tests, j.failures, j.errors, j.skipped, min, maxf, maxe);
+    verdict(
+        c, ok ? KT_RESULT_PASS : KT_RESULT_FAIL,
+        "%ld tests, %ld failures, %ld errors, %ld skipped (need >= %lld tests, <= %lld failures, "
+        "<= %lld errors)",
+        j.tests, j.failures, j.errors, j.skipped, min, maxf, maxe);
 }
 
 static void c_guard(check_ctx *c)
@@ -644,7 +681,8 @@ static void c_guard(check_ctx *c)
     const cJSON *pass = cJSON_GetObjectItemCaseSensitive(g, "pass");
     const cJSON *viol = cJSON_GetObjectItemCaseSensitive(g, "violations");
     if (!cJSON_IsBool(pass) || !cJSON_IsArray(viol))
-        verdict(c, KT_RESULT_ERROR, "%s: needs boolean \"pass\" and array \"violations\"", str(c, "file"));
+        verdict(c, KT_RESULT_ERROR, "%s: needs boolean \"pass\" and array \"violations\"",
+                str(c, "file"));
     else if (cJSON_IsTrue(pass) && !viol->child)
         verdict(c, KT_RESULT_PASS, "capability guard passed, no violations");
     else
@@ -679,7 +717,8 @@ int kt_policy_eval(const kt_policy *p, kt_evidence *ev, kt_adjudication *out, kt
     for (const cJSON *chk = checks->child; chk; chk = chk->next, i++) {
         kt_check_out *o = &out->checks[i];
         const char *type = cJSON_GetObjectItemCaseSensitive(chk, "type")->valuestring;
-        snprintf(o->id, sizeof o->id, "%s", cJSON_GetObjectItemCaseSensitive(chk, "id")->valuestring);
+        snprintf(o->id, sizeof o->id, "%s",
+                 cJSON_GetObjectItemCaseSensitive(chk, "id")->valuestring);
         snprintf(o->type, sizeof o->type, "%s", type);
         snprintf(o->description, sizeof o->description, "%s",
                  cJSON_GetObjectItemCaseSensitive(chk, "description")->valuestring);
@@ -735,10 +774,15 @@ int kt_adjudication_compare(const cJSON *rec, const kt_policy *p, const kt_adjud
         !cJSON_IsArray(checks))
         return snprintf(why, n, "the recorded adjudication is malformed"), -1;
     if (strcmp(sha->valuestring, p->sha))
-        return snprintf(why, n, "the recorded adjudication is for policy %.12s..., not the bundled "
-                                "policy %.12s...", sha->valuestring, p->sha), -1;
+        return snprintf(why, n,
+                        "the recorded adjudication is for policy %.12s..., not the bundled "
+                        "policy %.12s...",
+                        sha->valuestring, p->sha),
+               -1;
     if ((size_t)cJSON_GetArraySize(checks) != a->n)
-        return snprintf(why, n, "the record has %d checks, the policy %zu", cJSON_GetArraySize(checks), a->n), -1;
+        return snprintf(why, n, "the record has %d checks, the policy %zu",
+                        cJSON_GetArraySize(checks), a->n),
+               -1;
     size_t i = 0;
     for (const cJSON *c = checks->child; c; c = c->next, i++) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
@@ -748,10 +792,12 @@ int kt_adjudication_compare(const cJSON *rec, const kt_policy *p, const kt_adjud
         if (!cJSON_IsString(res) || strcmp(res->valuestring, kt_result_name(a->checks[i].result)))
             return snprintf(why, n, "check %s: recorded \"%s\" but the evidence gives \"%s\"",
                             a->checks[i].id, cJSON_IsString(res) ? res->valuestring : "?",
-                            kt_result_name(a->checks[i].result)), -1;
+                            kt_result_name(a->checks[i].result)),
+                   -1;
     }
     if (strcmp(verdict_rec->valuestring, a->pass ? "PASS" : "FAIL"))
-        return snprintf(why, n, "recorded verdict %s but the evidence gives %s", verdict_rec->valuestring,
-                        a->pass ? "PASS" : "FAIL"), -1;
+        return snprintf(why, n, "recorded verdict %s but the evidence gives %s",
+                        verdict_rec->valuestring, a->pass ? "PASS" : "FAIL"),
+               -1;
     return 0;
 }

@@ -236,6 +236,20 @@ int kt_fs_setup(const kt_sandbox *sb, kt_stage *st)
         if (bind(fdpath, dst, RO_FLAGS, st) < 0) return -1;
     }
 
+    if (sb->profile_path && !sb->rootfs) {
+        if (mkdirs(STAGE "/etc/kiemthu", st) < 0 ||
+            bind(sb->profile_path, STAGE KT_SB_PROFILE_VIEW, RO_FLAGS | MS_NOEXEC, st) < 0)
+            return -1;
+    }
+    /* The payload's cgroups, read-only, where a container would see them.
+     * A --rootfs tree without /sys/fs/cgroup simply does not get them. */
+    for (size_t i = 0; i < sb->ncgroup_views; i++) {
+        snprintf(dst, sizeof dst, STAGE "%s", sb->cgroup_views[i].dst);
+        if (sb->rootfs && access(dst, F_OK) < 0) continue;
+        if (mkdirs(dst, st) < 0 || bind(sb->cgroup_views[i].src, dst, RO_FLAGS | MS_NOEXEC, st) < 0)
+            return -1;
+    }
+
     /* Swap roots: the old root is stacked on the new one, then detached. */
     if (chdir(STAGE) < 0) return kt_stage_fail(st, "chdir to the new root");
     if (syscall(SYS_pivot_root, ".", ".") < 0) return kt_stage_fail(st, "pivot_root");

@@ -409,6 +409,8 @@ static int cmd_run(int argc, char **argv)
             goto out;
         }
         snprintf(tag, sizeof tag, "kiemthu-%ld-%zu", (long)getpid(), i);
+        char profile_real[PATH_MAX];
+        sb->profile_path = realpath(c.profiles[i], profile_real) ? profile_real : NULL;
         att[i].ran = 1;
         int s = kt_spawn(sb, &filter, ofd, efd, tag, &att[i].run, &err);
         kt_bpf_free(&filter);

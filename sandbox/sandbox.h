@@ -45,6 +45,16 @@ typedef struct kt_sandbox {
     size_t output_cap; /* bytes kept of stdout and of stderr each */
     uint64_t tmp_size; /* /tmp tmpfs size */
     kt_limit limits[KT_LIMIT_N];
+    /* The payload's own cgroup directories, shown read-only inside (as
+     * Docker shows a container its cgroup) so kiemthu-probe can attest them. */
+    kt_bind cgroup_views[4];
+    size_t ncgroup_views;
+    /* The seccomp profile of this attempt, shown read-only at
+     * KT_SB_PROFILE_VIEW so the payload (kiemthu-probe) can check that the
+     * filter the kernel enforces is this profile. */
+    const char *profile_path;
 } kt_sandbox;
+
+#define KT_SB_PROFILE_VIEW "/etc/kiemthu/seccomp-profile.json"
 
 #endif

@@ -167,6 +167,16 @@ int kt_spawn(kt_sandbox *sb, const kt_bpf *filter, int out_fd, int err_fd, const
     uint64_t c0 = now_us(), start_us = c0;
     kt_cgroup_setup(&cg, sb, tag);
     run->cgroup_us = now_us() - c0;
+    sb->ncgroup_views = 0;
+    const struct {
+        const char *dir, *dst;
+    } views[] = {{cg.v2, "/sys/fs/cgroup"},
+                 {cg.pids, "/sys/fs/cgroup/pids"},
+                 {cg.mem, "/sys/fs/cgroup/memory"},
+                 {cg.cpu, "/sys/fs/cgroup/cpu"}};
+    for (size_t i = 0; i < 4; i++)
+        if (views[i].dir[0])
+            sb->cgroup_views[sb->ncgroup_views++] = (kt_bind){views[i].dir, views[i].dst};
     uint64_t t0 = now_ms();
     pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD | kt_ns_clone_flags(sb), NULL, NULL, NULL, NULL);
     if (pid == 0) {

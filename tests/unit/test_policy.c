@@ -22,15 +22,18 @@ static void ev_run(kt_evidence *ev, const char *run, int n, const char *const *p
     for (int i = 0; i < n; i++) {
         snprintf(path, sizeof path, "runs/%s/%s/run.json", run, profiles[i]);
         if (started[i] && exit_code >= 0)
-            snprintf(json, sizeof json, "{\"started\":true,\"exit_code\":%d,\"image_digest\":\"%s\"}", exit_code, digest);
+            snprintf(json, sizeof json,
+                     "{\"started\":true,\"exit_code\":%d,\"image_digest\":\"%s\"}", exit_code,
+                     digest);
         else
-            snprintf(json, sizeof json, "{\"started\":%s,\"exit_code\":null,\"image_digest\":\"%s\"}",
+            snprintf(json, sizeof json,
+                     "{\"started\":%s,\"exit_code\":null,\"image_digest\":\"%s\"}",
                      started[i] ? "true" : "false", digest);
         ev_put(ev, path, json);
         if (started[i] && !canon) canon = profiles[i];
         char one[256];
-        snprintf(one, sizeof one, "%s{\"attempted\":true,\"profile\":\"%s\",\"started\":%s}", i ? "," : "",
-                 profiles[i], started[i] ? "true" : "false");
+        snprintf(one, sizeof one, "%s{\"attempted\":true,\"profile\":\"%s\",\"started\":%s}",
+                 i ? "," : "", profiles[i], started[i] ? "true" : "false");
         strcat(att, one);
     }
     snprintf(path, sizeof path, "runs/%s/ladder.json", run);
@@ -48,7 +51,8 @@ static const int STARTED[] = {0, 1};
 static kt_policy *policy(const char *checks, kt_err *err)
 {
     char doc[8192];
-    snprintf(doc, sizeof doc, "{\"kiemthuPolicy\":1,\"name\":\"t\",\"verdict\":\"all\",\"checks\":[%s]}", checks);
+    snprintf(doc, sizeof doc,
+             "{\"kiemthuPolicy\":1,\"name\":\"t\",\"verdict\":\"all\",\"checks\":[%s]}", checks);
     kt_policy *p = NULL;
     if (kt_policy_parse(doc, strlen(doc), "p.json", &p, err) < 0) return NULL;
     return p;
@@ -81,29 +85,38 @@ static void policy_validation(void **state)
     } bad[] = {
         {C("no_such_type", ""), "unknown check type \"no_such_type\""},
         {C("exit_code", ",\"run\":\"r\",\"profile\":\"p\""), "missing parameter \"expect\""},
-        {C("exit_code", ",\"run\":\"r\",\"profile\":\"p\",\"expect\":\"0\""), "parameter \"expect\" has the wrong type"},
-        {C("exit_code", ",\"run\":\"r\",\"profile\":\"p\",\"expect\":0,\"extra\":1"), "unknown parameter \"extra\""},
+        {C("exit_code", ",\"run\":\"r\",\"profile\":\"p\",\"expect\":\"0\""),
+         "parameter \"expect\" has the wrong type"},
+        {C("exit_code", ",\"run\":\"r\",\"profile\":\"p\",\"expect\":0,\"extra\":1"),
+         "unknown parameter \"extra\""},
         {C("junit", ",\"file\":\"f\",\"min_tests\":1.5"), "wrong type"},
-        {C("guard_passed", ",\"file\":\"f\"") "," C("guard_passed", ",\"file\":\"f\""), "duplicate id"},
-        {"{\"id\":\"Bad Id\",\"description\":\"d\",\"type\":\"guard_passed\",\"file\":\"f\"}", "\"id\" must be"},
+        {C("guard_passed", ",\"file\":\"f\"") "," C("guard_passed", ",\"file\":\"f\""),
+         "duplicate id"},
+        {"{\"id\":\"Bad Id\",\"description\":\"d\",\"type\":\"guard_passed\",\"file\":\"f\"}",
+         "\"id\" must be"},
         {"{\"id\":\"c\",\"type\":\"guard_passed\",\"file\":\"f\"}", "description"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         kt_err err;
         kt_policy *p = policy(bad[i].checks, &err);
-        if (p || !strstr(err.msg, bad[i].expect)) fail_msg("case %zu: %s", i, p ? "accepted" : err.msg);
+        if (p || !strstr(err.msg, bad[i].expect))
+            fail_msg("case %zu: %s", i, p ? "accepted" : err.msg);
     }
     static const char *const docs[] = {
-        "{\"kiemthuPolicy\":2,\"name\":\"t\",\"verdict\":\"all\",\"checks\":[" C("guard_passed", ",\"file\":\"f\"") "]}",
-        "{\"kiemthuPolicy\":1,\"name\":\"t\",\"verdict\":\"any\",\"checks\":[" C("guard_passed", ",\"file\":\"f\"") "]}",
+        "{\"kiemthuPolicy\":2,\"name\":\"t\",\"verdict\":\"all\",\"checks\":[" C(
+            "guard_passed", ",\"file\":\"f\"") "]}",
+        "{\"kiemthuPolicy\":1,\"name\":\"t\",\"verdict\":\"any\",\"checks\":[" C(
+            "guard_passed", ",\"file\":\"f\"") "]}",
         "{\"kiemthuPolicy\":1,\"name\":\"t\",\"verdict\":\"all\",\"checks\":[]}",
-        "{\"kiemthuPolicy\":1,\"name\":\"t\",\"verdict\":\"all\",\"checks\":[" C("guard_passed", ",\"file\":\"f\"") "],\"x\":1}",
+        "{\"kiemthuPolicy\":1,\"name\":\"t\",\"verdict\":\"all\",\"checks\":[" C(
+            "guard_passed", ",\"file\":\"f\"") "],\"x\":1}",
         "not json",
     };
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
         kt_policy *p = NULL;
         kt_err err;
-        if (kt_policy_parse(docs[i], strlen(docs[i]), "p.json", &p, &err) == 0) fail_msg("doc %zu accepted", i);
+        if (kt_policy_parse(docs[i], strlen(docs[i]), "p.json", &p, &err) == 0)
+            fail_msg("doc %zu accepted", i);
     }
 }
 
@@ -117,28 +130,55 @@ static void run_checks(void **state)
     ev_run(&ev, "dead", 2, LADDER, none, -1, "sha256:aa");
     ev_run(&ev, "mvp", 2, LADDER, STARTED, 1, "sha256:bb");
     char why[512];
-    assert_int_equal(one(&ev, C("run_started", ",\"run\":\"probe\",\"profile\":\"strict\",\"expect\":false"), why), KT_RESULT_PASS);
-    assert_int_equal(one(&ev, C("run_started", ",\"run\":\"probe\",\"profile\":\"strict\",\"expect\":true"), why), KT_RESULT_FAIL);
-    assert_int_equal(one(&ev, C("run_started", ",\"run\":\"nope\",\"profile\":\"strict\",\"expect\":true"), why), KT_RESULT_ERROR);
-    assert_int_equal(one(&ev, C("canonical_profile", ",\"run\":\"probe\",\"expect\":\"safe\""), why), KT_RESULT_PASS);
-    assert_int_equal(one(&ev, C("canonical_profile", ",\"run\":\"probe\",\"expect\":\"strict\""), why), KT_RESULT_FAIL);
-    assert_int_equal(one(&ev, C("canonical_profile", ",\"run\":\"dead\",\"expect\":\"safe\""), why), KT_RESULT_FAIL);
+    assert_int_equal(
+        one(&ev, C("run_started", ",\"run\":\"probe\",\"profile\":\"strict\",\"expect\":false"),
+            why),
+        KT_RESULT_PASS);
+    assert_int_equal(
+        one(&ev, C("run_started", ",\"run\":\"probe\",\"profile\":\"strict\",\"expect\":true"),
+            why),
+        KT_RESULT_FAIL);
+    assert_int_equal(
+        one(&ev, C("run_started", ",\"run\":\"nope\",\"profile\":\"strict\",\"expect\":true"), why),
+        KT_RESULT_ERROR);
+    assert_int_equal(
+        one(&ev, C("canonical_profile", ",\"run\":\"probe\",\"expect\":\"safe\""), why),
+        KT_RESULT_PASS);
+    assert_int_equal(
+        one(&ev, C("canonical_profile", ",\"run\":\"probe\",\"expect\":\"strict\""), why),
+        KT_RESULT_FAIL);
+    assert_int_equal(one(&ev, C("canonical_profile", ",\"run\":\"dead\",\"expect\":\"safe\""), why),
+                     KT_RESULT_FAIL);
     assert_non_null(strstr(why, "no profile let the payload start"));
-    assert_int_equal(one(&ev, C("exit_code", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"expect\":0"), why), KT_RESULT_PASS);
-    assert_int_equal(one(&ev, C("exit_code", ",\"run\":\"mvp\",\"profile\":\"@canonical\",\"expect\":0"), why), KT_RESULT_FAIL);
+    assert_int_equal(
+        one(&ev, C("exit_code", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"expect\":0"), why),
+        KT_RESULT_PASS);
+    assert_int_equal(
+        one(&ev, C("exit_code", ",\"run\":\"mvp\",\"profile\":\"@canonical\",\"expect\":0"), why),
+        KT_RESULT_FAIL);
     assert_non_null(strstr(why, "exited 1"));
-    assert_int_equal(one(&ev, C("exit_code", ",\"run\":\"probe\",\"profile\":\"strict\",\"expect\":0"), why), KT_RESULT_FAIL);
-    assert_int_equal(one(&ev, C("image_digest_consistent", ",\"run\":\"probe\""), why), KT_RESULT_PASS);
-    assert_int_equal(one(&ev, C("image_digest_consistent", ",\"run\":\"probe\",\"pinned\":\"sha256:cc\""), why), KT_RESULT_FAIL);
+    assert_int_equal(
+        one(&ev, C("exit_code", ",\"run\":\"probe\",\"profile\":\"strict\",\"expect\":0"), why),
+        KT_RESULT_FAIL);
+    assert_int_equal(one(&ev, C("image_digest_consistent", ",\"run\":\"probe\""), why),
+                     KT_RESULT_PASS);
+    assert_int_equal(
+        one(&ev, C("image_digest_consistent", ",\"run\":\"probe\",\"pinned\":\"sha256:cc\""), why),
+        KT_RESULT_FAIL);
     /* the ladder's recorded canonical must agree with the run records */
     ev_put(&ev, "runs/liar/strict/run.json", "{\"started\":false,\"exit_code\":null}");
     ev_put(&ev, "runs/liar/safe/run.json", "{\"started\":true,\"exit_code\":0}");
-    ev_put(&ev, "runs/liar/ladder.json", "{\"attempts\":[{\"attempted\":true,\"profile\":\"strict\"},"
-                                        "{\"attempted\":true,\"profile\":\"safe\"}],\"canonical\":\"strict\"}");
-    assert_int_equal(one(&ev, C("canonical_profile", ",\"run\":\"liar\",\"expect\":\"strict\""), why), KT_RESULT_ERROR);
+    ev_put(&ev, "runs/liar/ladder.json",
+           "{\"attempts\":[{\"attempted\":true,\"profile\":\"strict\"},"
+           "{\"attempted\":true,\"profile\":\"safe\"}],\"canonical\":\"strict\"}");
+    assert_int_equal(
+        one(&ev, C("canonical_profile", ",\"run\":\"liar\",\"expect\":\"strict\""), why),
+        KT_RESULT_ERROR);
     /* malformed run.json */
     ev_put(&ev, "runs/bad/safe/run.json", "{\"started\":\"yes\"}");
-    assert_int_equal(one(&ev, C("run_started", ",\"run\":\"bad\",\"profile\":\"safe\",\"expect\":true"), why), KT_RESULT_ERROR);
+    assert_int_equal(
+        one(&ev, C("run_started", ",\"run\":\"bad\",\"profile\":\"safe\",\"expect\":true"), why),
+        KT_RESULT_ERROR);
     kt_ev_free(&ev);
 }
 
@@ -148,16 +188,37 @@ static void report_checks(void **state)
     kt_evidence ev;
     kt_ev_init_mem(&ev);
     ev_run(&ev, "probe", 2, LADDER, STARTED, 0, "sha256:aa");
-    ev_put(&ev, "runs/probe/safe/stdout", "{\"probes\":[{\"id\":\"uid\",\"expect\":65532,\"observed\":65532,\"pass\":true},"
-                                          "{\"id\":\"nnp\",\"expect\":1,\"observed\":1,\"pass\":true}],\"passed\":2,\"total\":2}");
-    ev_put(&ev, "runs/probe/strict/stdout", "{\"probes\":[{\"id\":\"uid\",\"expect\":65532,\"observed\":0,\"pass\":false}],\"passed\":0,\"total\":1}");
-    ev_put(&ev, "runs/probe/safe/lies", "{\"probes\":[{\"id\":\"uid\",\"expect\":1,\"observed\":1,\"pass\":true}],\"passed\":2,\"total\":2}");
+    ev_put(&ev, "runs/probe/safe/stdout",
+           "{\"probes\":[{\"id\":\"uid\",\"expect\":65532,\"observed\":65532,\"pass\":true},"
+           "{\"id\":\"nnp\",\"expect\":1,\"observed\":1,\"pass\":true}],\"passed\":2,\"total\":2}");
+    ev_put(&ev, "runs/probe/strict/stdout",
+           "{\"probes\":[{\"id\":\"uid\",\"expect\":65532,\"observed\":0,\"pass\":false}],"
+           "\"passed\":0,\"total\":1}");
+    ev_put(&ev, "runs/probe/safe/lies",
+           "{\"probes\":[{\"id\":\"uid\",\"expect\":1,\"observed\":1,\"pass\":true}],\"passed\":2,"
+           "\"total\":2}");
     char why[512];
-    assert_int_equal(one(&ev, C("probe_report", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"min_probes\":2"), why), KT_RESULT_PASS);
-    assert_int_equal(one(&ev, C("probe_report", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"min_probes\":20"), why), KT_RESULT_FAIL);
-    assert_int_equal(one(&ev, C("probe_report", ",\"run\":\"probe\",\"profile\":\"strict\",\"min_probes\":1"), why), KT_RESULT_FAIL);
+    assert_int_equal(
+        one(&ev,
+            C("probe_report", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"min_probes\":2"),
+            why),
+        KT_RESULT_PASS);
+    assert_int_equal(
+        one(&ev,
+            C("probe_report", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"min_probes\":20"),
+            why),
+        KT_RESULT_FAIL);
+    assert_int_equal(
+        one(&ev, C("probe_report", ",\"run\":\"probe\",\"profile\":\"strict\",\"min_probes\":1"),
+            why),
+        KT_RESULT_FAIL);
     assert_non_null(strstr(why, "first failing: uid"));
-    assert_int_equal(one(&ev, C("probe_report", ",\"run\":\"probe\",\"profile\":\"safe\",\"min_probes\":1,\"file\":\"lies\""), why), KT_RESULT_ERROR);
+    assert_int_equal(
+        one(&ev,
+            C("probe_report",
+              ",\"run\":\"probe\",\"profile\":\"safe\",\"min_probes\":1,\"file\":\"lies\""),
+            why),
+        KT_RESULT_ERROR);
     /* report triplet */
     const char *rj = "{\"verdict\":\"PASS\",\"n\":[1,2]}\n", *rm = "# report\n";
     uint8_t h[32];
@@ -171,17 +232,60 @@ static void report_checks(void **state)
     ev_put(&ev, "runs/probe/strict/out/report.json", rj);
     ev_put(&ev, "runs/probe/strict/out/report.md", "# edited\n");
     ev_put(&ev, "runs/probe/strict/out/report.sha256", sums);
-    assert_int_equal(one(&ev, C("report_triplet", ",\"run\":\"probe\",\"profile\":\"@canonical\""), why), KT_RESULT_PASS);
-    assert_int_equal(one(&ev, C("report_triplet", ",\"run\":\"probe\",\"profile\":\"strict\""), why), KT_RESULT_FAIL);
-    assert_int_equal(one(&ev, C("files_present", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"files\":[\"out/report.json\",\"out/report.md\"]"), why), KT_RESULT_PASS);
-    assert_int_equal(one(&ev, C("files_present", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"files\":[\"out/missing\"]"), why), KT_RESULT_FAIL);
+    assert_int_equal(
+        one(&ev, C("report_triplet", ",\"run\":\"probe\",\"profile\":\"@canonical\""), why),
+        KT_RESULT_PASS);
+    assert_int_equal(
+        one(&ev, C("report_triplet", ",\"run\":\"probe\",\"profile\":\"strict\""), why),
+        KT_RESULT_FAIL);
+    assert_int_equal(one(&ev,
+                         C("files_present", ",\"run\":\"probe\",\"profile\":\"@canonical\","
+                                            "\"files\":[\"out/report.json\",\"out/report.md\"]"),
+                         why),
+                     KT_RESULT_PASS);
+    assert_int_equal(
+        one(&ev,
+            C("files_present",
+              ",\"run\":\"probe\",\"profile\":\"@canonical\",\"files\":[\"out/missing\"]"),
+            why),
+        KT_RESULT_FAIL);
     /* json_field with RFC 6901 pointers */
-    assert_int_equal(one(&ev, C("json_field", ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/verdict\",\"equals\":\"PASS\""), why), KT_RESULT_PASS);
-    assert_int_equal(one(&ev, C("json_field", ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/n/1\",\"equals\":2"), why), KT_RESULT_PASS);
-    assert_int_equal(one(&ev, C("json_field", ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/n\",\"equals\":[1,2]"), why), KT_RESULT_PASS);
-    assert_int_equal(one(&ev, C("json_field", ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/verdict\",\"equals\":\"FAIL\""), why), KT_RESULT_FAIL);
-    assert_int_equal(one(&ev, C("json_field", ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/nope\",\"equals\":1"), why), KT_RESULT_FAIL);
-    assert_int_equal(one(&ev, C("json_field", ",\"file\":\"runs/probe/safe/out/report.md\",\"pointer\":\"/x\",\"equals\":1"), why), KT_RESULT_ERROR);
+    assert_int_equal(
+        one(&ev,
+            C("json_field", ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/"
+                            "verdict\",\"equals\":\"PASS\""),
+            why),
+        KT_RESULT_PASS);
+    assert_int_equal(
+        one(&ev,
+            C("json_field",
+              ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/n/1\",\"equals\":2"),
+            why),
+        KT_RESULT_PASS);
+    assert_int_equal(
+        one(&ev,
+            C("json_field",
+              ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/n\",\"equals\":[1,2]"),
+            why),
+        KT_RESULT_PASS);
+    assert_int_equal(
+        one(&ev,
+            C("json_field", ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/"
+                            "verdict\",\"equals\":\"FAIL\""),
+            why),
+        KT_RESULT_FAIL);
+    assert_int_equal(
+        one(&ev,
+            C("json_field",
+              ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/nope\",\"equals\":1"),
+            why),
+        KT_RESULT_FAIL);
+    assert_int_equal(
+        one(&ev,
+            C("json_field",
+              ",\"file\":\"runs/probe/safe/out/report.md\",\"pointer\":\"/x\",\"equals\":1"),
+            why),
+        KT_RESULT_ERROR);
     kt_ev_free(&ev);
 }
 
@@ -196,15 +300,31 @@ static void file_checks(void **state)
     ev_put(&ev, "venue.json", "{\"ci\":\"github\",\"run_id\":\"123\",\"commit\":\"\"}");
     ev_put(&ev, "profiles/p.json", "{}\n");
     char why[512];
-    assert_int_equal(one(&ev, C("guard_passed", ",\"file\":\"guard/ok.json\""), why), KT_RESULT_PASS);
-    assert_int_equal(one(&ev, C("guard_passed", ",\"file\":\"guard/bad.json\""), why), KT_RESULT_FAIL);
-    assert_int_equal(one(&ev, C("guard_passed", ",\"file\":\"guard/weird.json\""), why), KT_RESULT_ERROR);
-    assert_int_equal(one(&ev, C("guard_passed", ",\"file\":\"guard/missing.json\""), why), KT_RESULT_ERROR);
-    assert_int_equal(one(&ev, C("venue_fields", ",\"file\":\"venue.json\",\"fields\":[\"ci\",\"run_id\"]"), why), KT_RESULT_PASS);
-    assert_int_equal(one(&ev, C("venue_fields", ",\"file\":\"venue.json\",\"fields\":[\"ci\",\"commit\"]"), why), KT_RESULT_FAIL);
+    assert_int_equal(one(&ev, C("guard_passed", ",\"file\":\"guard/ok.json\""), why),
+                     KT_RESULT_PASS);
+    assert_int_equal(one(&ev, C("guard_passed", ",\"file\":\"guard/bad.json\""), why),
+                     KT_RESULT_FAIL);
+    assert_int_equal(one(&ev, C("guard_passed", ",\"file\":\"guard/weird.json\""), why),
+                     KT_RESULT_ERROR);
+    assert_int_equal(one(&ev, C("guard_passed", ",\"file\":\"guard/missing.json\""), why),
+                     KT_RESULT_ERROR);
+    assert_int_equal(
+        one(&ev, C("venue_fields", ",\"file\":\"venue.json\",\"fields\":[\"ci\",\"run_id\"]"), why),
+        KT_RESULT_PASS);
+    assert_int_equal(
+        one(&ev, C("venue_fields", ",\"file\":\"venue.json\",\"fields\":[\"ci\",\"commit\"]"), why),
+        KT_RESULT_FAIL);
     /* sha256 of "{}\n" */
-    assert_int_equal(one(&ev, C("profile_sha256", ",\"file\":\"profiles/p.json\",\"sha256\":\"ca3d163bab055381827226140568f3bef7eaac187cebd76878e0b63e9e442356\""), why), KT_RESULT_PASS);
-    assert_int_equal(one(&ev, C("profile_sha256", ",\"file\":\"profiles/p.json\",\"sha256\":\"00\""), why), KT_RESULT_FAIL);
+    assert_int_equal(one(&ev,
+                         C("profile_sha256",
+                           ",\"file\":\"profiles/"
+                           "p.json\",\"sha256\":"
+                           "\"ca3d163bab055381827226140568f3bef7eaac187cebd76878e0b63e9e442356\""),
+                         why),
+                     KT_RESULT_PASS);
+    assert_int_equal(
+        one(&ev, C("profile_sha256", ",\"file\":\"profiles/p.json\",\"sha256\":\"00\""), why),
+        KT_RESULT_FAIL);
     /* JUnit from cmocka and pytest, committed fixtures */
     static const struct {
         const char *file;
@@ -229,7 +349,8 @@ static void file_checks(void **state)
     }
     kt_junit j;
     kt_err err;
-    const char *pyt = "<testsuites><testsuite tests=\"2\" failures=\"0\" errors=\"0\"><testcase/><testcase/></testsuite></testsuites>";
+    const char *pyt = "<testsuites><testsuite tests=\"2\" failures=\"0\" "
+                      "errors=\"0\"><testcase/><testcase/></testsuite></testsuites>";
     assert_int_equal(kt_junit_parse(pyt, strlen(pyt), "x", &j, &err), 0);
     assert_int_equal(j.tests, 2);
     assert_int_equal(kt_junit_parse("<html/>", 7, "x", &j, &err), -1);

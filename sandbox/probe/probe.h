@@ -1,0 +1,46 @@
+/* probe.h - kiemthu-probe: attest from inside the sandbox each property the
+ * runner promised. Each probe records what it expected, what it observed,
+ * and whether they match; the report is JSON on stdout and /out/probe.json. */
+#ifndef KT_PROBE_H
+#define KT_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROBE_MAX 128
+
+typedef struct probe_result {
+    char id[48];
+    char expect[160];
+    char observed[400];
+    int pass;
+} probe_result;
+
+/* What the probes expect; defaults are the seed's docker flags. */
+typedef struct probe_cfg {
+    unsigned uid, gid;
+    uint64_t pids, memory, swap, millicpus, tmp_size;
+    const char *profile_path; /* the seccomp profile the runner applied */
+    const char *allowed_mounts[32];
+    size_t nallowed;
+    int expect_exec_denied; /* strict profile under --exec-once: exec after start fails */
+} probe_cfg;
+
+typedef struct probe_ctx {
+    const probe_cfg *cfg;
+    probe_result r[PROBE_MAX];
+    size_t n;
+} probe_ctx;
+
+/* Record one result; the format is for "observed". */
+void probe_add(probe_ctx *c, const char *id, const char *expect, int pass, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+void probes_identity(probe_ctx *c);
+void probes_filesystem(probe_ctx *c);
+void probes_network(probe_ctx *c);
+void probes_process(probe_ctx *c);
+void probes_limits(probe_ctx *c);
+void probes_seccomp(probe_ctx *c);
+
+#endif
