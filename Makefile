@@ -48,7 +48,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
-.PHONY: all check unit e2e asan bench install uninstall clean format format-check demo deps
+.PHONY: all check unit e2e asan bench install uninstall clean format format-check demo deps b4 b4-exec-once
 all: $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -115,6 +115,14 @@ deps:
 demo: deps
 	@$(MAKE) -s all
 	@KT_BIN=$(abspath $(BUILD)) bash tests/demo.sh
+
+# The seed's B4' attestation: probes under the strict, then the startup-safe profile.
+b4: all
+	@KT_BIN=$(abspath $(BUILD)) bash tests/b4prime.sh
+
+# The same with --exec-once: the strict profile attested instead of unrunnable.
+b4-exec-once: all
+	@KT_BIN=$(abspath $(BUILD)) bash tests/b4prime.sh out/b4-exec-once -- --exec-once
 
 asan:
 	$(MAKE) BUILD=build-asan SAN=1 check

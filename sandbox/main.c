@@ -39,6 +39,7 @@ enum {
     OPT_OUTPUT_CAP,
     OPT_TMP_SIZE,
     OPT_TIMINGS,
+    OPT_EXEC_ONCE,
 };
 
 static const kt_option opts[] = {
@@ -57,6 +58,9 @@ static const kt_option opts[] = {
     {"cpus", OPT_CPUS, "N", "CPU limit, e.g. 1 or 0.5 (default 1)"},
     {"output-cap", OPT_OUTPUT_CAP, "SIZE", "bytes of stdout and of stderr kept (default 16m)"},
     {"tmp-size", OPT_TMP_SIZE, "SIZE", "size of the /tmp tmpfs (default 16m)"},
+    {"exec-once", OPT_EXEC_ONCE, NULL,
+     "let exactly the payload's first exec through a profile that denies exec; later execs get "
+     "the profile's errno (seccomp user notification)"},
     {"timings", OPT_TIMINGS, NULL, "print how long each attempt and its cgroup work took"},
     {"help", OPT_HELP, NULL, "show this help"},
     {"version", OPT_VERSION, NULL, "show the version"},
@@ -80,7 +84,7 @@ typedef struct sb_ctx {
     const char *profiles[MAX_PROFILES];
     size_t nprofiles;
     const char *record;
-    int all, timings;
+    int all, timings, exec_once;
     char in_real[PATH_MAX], out_real[PATH_MAX], rootfs_real[PATH_MAX];
     char bind_src[KT_SB_MAX_BINDS][PATH_MAX];
     char *bind_dst[KT_SB_MAX_BINDS];
@@ -180,6 +184,9 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
             break;
         case OPT_TIMINGS:
             c->timings = 1;
+            break;
+        case OPT_EXEC_ONCE:
+            c->exec_once = 1;
             break;
         case OPT_TIMEOUT: {
             char *end;
@@ -304,6 +311,20 @@ static int open_capture(const char *dir, const char *name, kt_err *err)
     return fd;
 }
 
+/* mkdir -p */
+static int mkdir_parents(const char *path)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) return errno = ENAMETOOLONG, -1;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
 static void remove_attempt(const char *dir)
 {
     static const char *const files[] = {"stdout", "stderr", "run.json"};
@@ -368,7 +389,7 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "kiemthu-sandbox: %s\n", err.msg);
         goto out;
     }
-    if (mkdir(c.record, 0755) < 0 && errno != EEXIST) {
+    if (mkdir_parents(c.record) < 0) {
         fprintf(stderr, "kiemthu-sandbox: cannot create --record %s: %s\n", c.record,
                 strerror(errno));
         goto out;
@@ -386,8 +407,11 @@ static int cmd_run(int argc, char **argv)
         }
         scmp_filter_ctx ctx = NULL;
         kt_bpf filter;
-        if (kt_profile_compile(profiles[i], &env, &ctx, &err) < 0 ||
-            kt_profile_export(ctx, &filter, &err) < 0) {
+        sb->exec_once_errno = 0;
+        int compiled = c.exec_once ? kt_profile_compile_exec_once(profiles[i], &env, &ctx,
+                                                                  &sb->exec_once_errno, &err)
+                                   : kt_profile_compile(profiles[i], &env, &ctx, &err);
+        if (compiled < 0 || kt_profile_export(ctx, &filter, &err) < 0) {
             fprintf(stderr, "kiemthu-sandbox: %s\n", err.msg);
             if (ctx) seccomp_release(ctx);
             remove_attempt(dir);

@@ -29,6 +29,9 @@ struct kt_profile {
     kt_denied *denied;
     size_t ndenied, capdenied;
     uint32_t defact;
+    int exec_once;  /* compile exec denials as NOTIFY */
+    int exec_errno; /* what later execs get; 0 = exec not denied */
+    int exec_rule;  /* a rule named execve/execveat */
 };
 
 static const struct {
@@ -545,9 +548,26 @@ static int add_rule(kt_profile *p, scmp_filter_ctx ctx, const cJSON *r, int idx,
             if (note_ignored(p, n->valuestring, err) < 0) return -1;
             continue;
         }
-        if (act == p->defact) continue; /* same as the default: nothing to add */
+        uint32_t this_act = act;
+        if (p->exec_once &&
+            (!strcmp(n->valuestring, "execve") || !strcmp(n->valuestring, "execveat"))) {
+            p->exec_rule = 1;
+            if (act != SCMP_ACT_ALLOW && act != SCMP_ACT_LOG) {
+                p->exec_errno =
+                    (act & 0xffff0000U) == SCMP_ACT_ERRNO(0) ? (int)(act & 0xffff) : EPERM;
+                if (nconds) /* a conditional exec rule cannot be made exec-once */
+                    return kt_fail(err, KT_E_DATA,
+                                   "%s: $.syscalls[%d]: --exec-once needs "
+                                   "unconditional execve/execveat rules",
+                                   p->name, idx);
+                this_act = SCMP_ACT_NOTIFY;
+            }
+        }
+        if (this_act == p->defact) continue; /* same as the default: nothing to add */
         int rc = 0;
-        if (nconds == 0)
+        if (this_act == SCMP_ACT_NOTIFY)
+            rc = seccomp_rule_add(ctx, this_act, nr, 0);
+        else if (nconds == 0)
             rc = seccomp_rule_add(ctx, act, nr, 0);
         else if (!repeated)
             rc = seccomp_rule_add_array(ctx, act, nr, nconds, conds);
@@ -575,7 +595,43 @@ static int add_arch(scmp_filter_ctx ctx, uint32_t tok, kt_err *err, const char *
     return 0;
 }
 
+static int compile(kt_profile *p, const kt_profile_env *env, scmp_filter_ctx *out, kt_err *err);
+
 int kt_profile_compile(kt_profile *p, const kt_profile_env *env, scmp_filter_ctx *out, kt_err *err)
+{
+    p->exec_once = 0;
+    return compile(p, env, out, err);
+}
+
+int kt_profile_compile_exec_once(kt_profile *p, const kt_profile_env *env, scmp_filter_ctx *out,
+                                 int *errno_out, kt_err *err)
+{
+    p->exec_once = 1;
+    p->exec_errno = 0;
+    p->exec_rule = 0;
+    int rc = compile(p, env, out, err);
+    p->exec_once = 0;
+    if (rc < 0) return -1;
+    /* Denied by the default action rather than a rule: add the notify rules. */
+    if (!p->exec_rule && p->defact != SCMP_ACT_ALLOW && p->defact != SCMP_ACT_LOG) {
+        p->exec_errno =
+            (p->defact & 0xffff0000U) == SCMP_ACT_ERRNO(0) ? (int)(p->defact & 0xffff) : EPERM;
+        static const char *const names[] = {"execve", "execveat"};
+        for (int i = 0; i < 2; i++) {
+            int nr = seccomp_syscall_resolve_name(names[i]);
+            if (nr != __NR_SCMP_ERROR &&
+                (rc = seccomp_rule_add(*out, SCMP_ACT_NOTIFY, nr, 0)) < 0) {
+                seccomp_release(*out);
+                return kt_fail_errno(err, KT_E_DATA, -rc, "%s: cannot add the exec-once rule",
+                                     p->name);
+            }
+        }
+    }
+    *errno_out = p->exec_errno;
+    return 0;
+}
+
+static int compile(kt_profile *p, const kt_profile_env *env, scmp_filter_ctx *out, kt_err *err)
 {
     const cJSON *root = p->root;
     const cJSON *da = cJSON_GetObjectItemCaseSensitive(root, "defaultAction");

@@ -45,6 +45,13 @@ const char *kt_profile_name(const kt_profile *p);
 /* Build the filter. Names that do not resolve on this kernel are appended to
  * the profile's ignored list (kt_profile_ignored). */
 int kt_profile_compile(kt_profile *p, const kt_profile_env *env, scmp_filter_ctx *out, kt_err *err);
+
+/* exec-once: compile execve/execveat denials as SCMP_ACT_NOTIFY instead, so
+ * the runner can let exactly the payload's own exec through and deny every
+ * later one with the errno the profile gives. After compiling, *errno_out is
+ * that errno, or 0 if the profile does not deny exec (nothing to notify). */
+int kt_profile_compile_exec_once(kt_profile *p, const kt_profile_env *env, scmp_filter_ctx *out,
+                                 int *errno_out, kt_err *err);
 size_t kt_profile_ignored(const kt_profile *p, const char *const **names);
 
 /* After compile: the unconditional default action and the syscalls whose

@@ -122,6 +122,14 @@ int kt_record_run(const char *dir, const kt_sandbox *sb, const kt_attempt *a,
     add_limit(lim, "memory", &sb->limits[KT_LIMIT_MEMORY], "bytes");
     add_limit(lim, "memory_swap", &sb->limits[KT_LIMIT_SWAP], "bytes");
     add_limit(lim, "cpus", &sb->limits[KT_LIMIT_CPUS], "millicpus");
+    if (r->exec_once) {
+        cJSON *eo = cJSON_AddObjectToObject(o, "exec_once");
+        cJSON_AddBoolToObject(eo, "first_exec_allowed", r->first_exec_allowed);
+        cJSON_AddNumberToObject(eo, "later_execs_denied", (double)r->execs_denied);
+        cJSON_AddNumberToObject(eo, "errno", sb->exec_once_errno);
+    } else {
+        cJSON_AddNullToObject(o, "exec_once");
+    }
     cJSON_AddNumberToObject(o, "timeout_s", (double)(uint64_t)sb->timeout_s);
     cJSON_AddNumberToObject(o, "cgroups_left_behind", r->cgroups_left);
     add_stream(o, "stdout", r, 0, sb->output_cap);

@@ -53,6 +53,10 @@ typedef struct kt_sandbox {
      * KT_SB_PROFILE_VIEW so the payload (kiemthu-probe) can check that the
      * filter the kernel enforces is this profile. */
     const char *profile_path;
+    /* --exec-once: the filter notifies on execve/execveat; the runner lets
+     * the payload's first exec continue and answers later ones with this
+     * errno. 0: not in effect (no flag, or the profile allows exec). */
+    int exec_once_errno;
 } kt_sandbox;
 
 #define KT_SB_PROFILE_VIEW "/etc/kiemthu/seccomp-profile.json"

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -29,6 +30,7 @@
  * payload could not start. Nothing at all: the child died during setup,
  * which is the runner's failure, never "started". */
 #define READY 'R'
+#define LISTENER 'L' /* then an int: the seccomp listener's fd number, for pidfd_getfd */
 enum { REPORT_SETUP = 1, REPORT_EXEC = 2 };
 struct report {
     int kind;
@@ -111,8 +113,18 @@ static __attribute__((noreturn)) void child_main(kt_sandbox *sb, const kt_bpf *f
      * so a profile that denies execve denies the payload's own exec. */
     if (filter) {
         struct sock_fprog prog = {filter->len, filter->insns};
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, filter->flags, &prog) < 0)
-            child_report(status_fd, REPORT_SETUP, errno, "install the seccomp filter");
+        unsigned flags =
+            filter->flags | (sb->exec_once_errno ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0);
+        long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+        if (lfd < 0) child_report(status_fd, REPORT_SETUP, errno, "install the seccomp filter");
+        if (sb->exec_once_errno) {
+            /* The runner takes the listener with pidfd_getfd; our execve below
+             * waits until it says the first exec may continue. */
+            unsigned char msg[1 + sizeof(int)] = {LISTENER};
+            int n = (int)lfd;
+            memcpy(msg + 1, &n, sizeof n);
+            if (write(status_fd, msg, sizeof msg) != (ssize_t)sizeof msg) _exit(127);
+        }
     }
     execve(path, sb->argv, sb->envp);
     child_report(status_fd, REPORT_EXEC, errno, path);
@@ -143,6 +155,39 @@ static int drain(int from, int to, size_t cap, uint64_t *bytes, uint64_t *stored
         *stored += keep;
     }
     return 1;
+}
+
+/* One exec notification: the payload's own first exec continues; every other
+ * exec, by any process in the sandbox, gets the profile's errno. Returns -1
+ * when the listener is finished (the sandbox is gone). */
+static int answer_exec(int listener, pid_t payload, int deny_errno, kt_run *run)
+{
+    struct seccomp_notif_sizes sz;
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0) return -1;
+    struct seccomp_notif *req =
+        calloc(1, sz.seccomp_notif > sizeof *req ? sz.seccomp_notif : sizeof *req);
+    struct seccomp_notif_resp *resp =
+        calloc(1, sz.seccomp_notif_resp > sizeof *resp ? sz.seccomp_notif_resp : sizeof *resp);
+    int rc = -1;
+    if (!req || !resp) goto out;
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
+        rc = errno == EINTR || errno == ENOENT ? 0 : -1; /* ENOENT: the caller died meanwhile */
+        goto out;
+    }
+    resp->id = req->id;
+    if (!run->first_exec_allowed && (pid_t)req->pid == payload) {
+        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        run->first_exec_allowed = 1;
+    } else {
+        resp->error = -deny_errno;
+        run->execs_denied++;
+    }
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT) goto out;
+    rc = 0;
+out:
+    free(req);
+    free(resp);
+    return rc;
 }
 
 static void close_pair(int p[2])
@@ -215,18 +260,21 @@ int kt_spawn(kt_sandbox *sb, const kt_bpf *filter, int out_fd, int err_fd, const
     syncp[1] = -1;
 
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    unsigned char sbuf[1 + sizeof(struct report)]; /* READY, then maybe a report */
+    unsigned char sbuf[1 + 1 + sizeof(int) + sizeof(struct report)]; /* READY, LISTENER, report */
     size_t slen = 0;
+    int listener = -1, listener_done = !sb->exec_once_errno;
+    run->exec_once = sb->exec_once_errno != 0;
     struct report rep = {0, 0, {0}};
     size_t replen = 0;
     int exited = 0, status = 0;
     uint64_t deadline = sb->timeout_s > 0 ? t0 + (uint64_t)(sb->timeout_s * 1000) : 0;
     uint64_t linger = 0; /* after exit: how long pipes may stay open */
     while (!exited || outp[0] >= 0 || errp[0] >= 0 || statp[0] >= 0) {
-        struct pollfd fds[4] = {{outp[0], POLLIN, 0},
+        struct pollfd fds[5] = {{outp[0], POLLIN, 0},
                                 {errp[0], POLLIN, 0},
                                 {statp[0], POLLIN, 0},
-                                {exited ? -1 : pidfd, POLLIN, 0}};
+                                {exited ? -1 : pidfd, POLLIN, 0},
+                                {listener, POLLIN, 0}};
         uint64_t now = now_ms();
         int wait_ms = pidfd < 0 && !exited ? 20 : 1000;
         if (deadline && !exited) {
@@ -239,7 +287,7 @@ int kt_spawn(kt_sandbox *sb, const kt_bpf *filter, int out_fd, int err_fd, const
             }
         }
         if (exited && now > linger) break; /* should not happen: the namespace is gone */
-        int n = poll(fds, 4, wait_ms);
+        int n = poll(fds, 5, wait_ms);
         if (n < 0 && errno != EINTR) {
             kt_fail_errno(err, KT_E_INTERNAL, errno, "poll");
             kill(pid, SIGKILL);
@@ -265,6 +313,23 @@ int kt_spawn(kt_sandbox *sb, const kt_bpf *filter, int out_fd, int err_fd, const
             if (r > 0 && slen < sizeof sbuf) slen += (size_t)r;
             if (r == 0 || (r < 0 && errno != EINTR)) close(statp[0]), statp[0] = -1;
         }
+        if (!listener_done && slen >= 2 + sizeof(int) && sbuf[0] == READY && sbuf[1] == LISTENER) {
+            int child_fd;
+            memcpy(&child_fd, sbuf + 2, sizeof child_fd);
+            listener = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, child_fd, 0) : -1;
+            listener_done = 1;
+            if (listener < 0) {
+                kt_fail_errno(err, KT_E_INTERNAL, errno,
+                              "--exec-once: cannot take the seccomp listener");
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                goto out;
+            }
+        }
+        if (listener >= 0 && (fds[4].revents & (POLLIN | POLLHUP | POLLERR))) {
+            if (answer_exec(listener, pid, sb->exec_once_errno, run) < 0)
+                close(listener), listener = -1;
+        }
         if (!exited && (pidfd < 0 || (fds[3].revents & POLLIN))) {
             pid_t w = waitpid(pid, &status, pidfd < 0 ? WNOHANG : 0);
             if (w == pid) {
@@ -274,6 +339,7 @@ int kt_spawn(kt_sandbox *sb, const kt_bpf *filter, int out_fd, int err_fd, const
         }
     }
     if (pidfd >= 0) close(pidfd);
+    if (listener >= 0) close(listener);
     run->duration_ms = now_ms() - t0;
     if (WIFEXITED(status)) run->exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) run->signal = WTERMSIG(status);

@@ -20,6 +20,9 @@ typedef struct kt_run {
     int cgroups_left;   /* groups that could not be removed */
     uint64_t cgroup_us; /* time spent creating, attaching and removing cgroups */
     uint64_t total_us;  /* from before the cgroups are made to after they are removed */
+    int exec_once;      /* exec-once was in effect */
+    int first_exec_allowed;
+    uint64_t execs_denied; /* later execs answered with the profile's errno */
 } kt_run;
 
 /* Run sb->argv under filter (installed as the last step before execve),

@@ -35,8 +35,8 @@ void probes_identity(probe_ctx *c)
     getresgid(&rg, &eg, &sg);
     char want[64];
     snprintf(want, sizeof want, "%u %u %u", c->cfg->uid, c->cfg->uid, c->cfg->uid);
-    probe_add(c, "uid", want, r == c->cfg->uid && e == c->cfg->uid && s == c->cfg->uid,
-              "%u %u %u", (unsigned)r, (unsigned)e, (unsigned)s);
+    probe_add(c, "uid", want, r == c->cfg->uid && e == c->cfg->uid && s == c->cfg->uid, "%u %u %u",
+              (unsigned)r, (unsigned)e, (unsigned)s);
     snprintf(want, sizeof want, "%u %u %u", c->cfg->gid, c->cfg->gid, c->cfg->gid);
     probe_add(c, "gid", want, rg == c->cfg->gid && eg == c->cfg->gid && sg == c->cfg->gid,
               "%u %u %u", (unsigned)rg, (unsigned)eg, (unsigned)sg);
@@ -51,8 +51,10 @@ void probes_identity(probe_ctx *c)
     }
     probe_add(c, "supplementary-groups", "none (or only the primary group)", ng >= 0 && only_own,
               "[%s]", list);
-    static const char *const sets[][2] = {{"CapEff", "cap-effective"}, {"CapPrm", "cap-permitted"},
-                                          {"CapInh", "cap-inheritable"}, {"CapAmb", "cap-ambient"},
+    static const char *const sets[][2] = {{"CapEff", "cap-effective"},
+                                          {"CapPrm", "cap-permitted"},
+                                          {"CapInh", "cap-inheritable"},
+                                          {"CapAmb", "cap-ambient"},
                                           {"CapBnd", "cap-bounding"}};
     for (size_t i = 0; i < 5; i++) {
         char v[64] = "?";

@@ -78,7 +78,8 @@ static char *string(parser *ps)
             cp = cp << 4 | (unsigned)h;
         }
         ps->p += 4;
-        if (cp >= 0xd800 && cp <= 0xdbff && ps->end - ps->p >= 6 && ps->p[0] == '\\' && ps->p[1] == 'u') {
+        if (cp >= 0xd800 && cp <= 0xdbff && ps->end - ps->p >= 6 && ps->p[0] == '\\' &&
+            ps->p[1] == 'u') {
             unsigned lo = 0;
             for (int i = 0; i < 4; i++) {
                 int h = hexval(ps->p[2 + i]);
@@ -195,7 +196,8 @@ static pj *value(parser *ps, int depth)
     if (c == '-' || (c >= '0' && c <= '9')) {
         char buf[64];
         size_t n = 0;
-        while (ps->p < ps->end && n < sizeof buf - 1 && strchr("+-0123456789.eE", *ps->p)) buf[n++] = *ps->p++;
+        while (ps->p < ps->end && n < sizeof buf - 1 && strchr("+-0123456789.eE", *ps->p))
+            buf[n++] = *ps->p++;
         buf[n] = '\0';
         char *endp;
         double d = strtod(buf, &endp);

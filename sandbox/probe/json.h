@@ -11,10 +11,10 @@ enum pj_type { PJ_NULL, PJ_BOOL, PJ_NUM, PJ_STR, PJ_ARR, PJ_OBJ };
 
 typedef struct pj {
     enum pj_type type;
-    double num;          /* PJ_NUM; PJ_BOOL: 0 or 1 */
-    char *str;           /* PJ_STR; the key when inside an object */
+    double num; /* PJ_NUM; PJ_BOOL: 0 or 1 */
+    char *str;  /* PJ_STR; the key when inside an object */
     char *key;
-    struct pj *child;    /* first element / member */
+    struct pj *child; /* first element / member */
     struct pj *next;
 } pj;
 

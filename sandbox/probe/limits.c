@@ -55,7 +55,8 @@ void probes_limits(probe_ctx *c)
     if (read_u64("/sys/fs/cgroup/memory/memory.limit_in_bytes", &v) == 0) {
         limit(c, "limit-memory", cfg->memory, 1, v, "cgroup1 memory.limit_in_bytes", "bytes");
         int sw = read_u64("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", &q) == 0;
-        limit(c, "limit-memory-swap", cfg->swap, sw, q, "cgroup1 memory.memsw.limit_in_bytes", "bytes");
+        limit(c, "limit-memory-swap", cfg->swap, sw, q, "cgroup1 memory.memsw.limit_in_bytes",
+              "bytes");
     } else if (read_u64("/sys/fs/cgroup/memory.max", &v) == 0) {
         limit(c, "limit-memory", cfg->memory, 1, v, "cgroup2 memory.max", "bytes");
         int sw = read_u64("/sys/fs/cgroup/memory.swap.max", &q) == 0;
@@ -64,7 +65,8 @@ void probes_limits(probe_ctx *c)
     } else {
         int got = getrlimit(RLIMIT_AS, &rl) == 0;
         limit(c, "limit-memory", cfg->memory, got, rl.rlim_cur, "RLIMIT_AS", "bytes");
-        limit(c, "limit-memory-swap", cfg->swap, got, rl.rlim_cur, "RLIMIT_AS (address space, swap included)", "bytes");
+        limit(c, "limit-memory-swap", cfg->swap, got, rl.rlim_cur,
+              "RLIMIT_AS (address space, swap included)", "bytes");
     }
     /* CPU, in millicpus */
     FILE *f = fopen("/sys/fs/cgroup/cpu.max", "re");
@@ -78,8 +80,8 @@ void probes_limits(probe_ctx *c)
     } else {
         cpu_set_t set;
         int got = sched_getaffinity(0, sizeof set, &set) == 0;
-        limit(c, "limit-cpus", cfg->millicpus, got, got ? (unsigned long long)CPU_COUNT(&set) * 1000 : 0,
-              "CPU affinity", "millicpus");
+        limit(c, "limit-cpus", cfg->millicpus, got,
+              got ? (unsigned long long)CPU_COUNT(&set) * 1000 : 0, "CPU affinity", "millicpus");
     }
     if (f) fclose(f);
 }

@@ -16,11 +16,25 @@
 
 #define DEFAULT_PROFILE "/etc/kiemthu/seccomp-profile.json"
 
-enum { OPT_HELP = 'h', OPT_VERSION = 256, OPT_UID, OPT_GID, OPT_PIDS, OPT_MEMORY, OPT_SWAP,
-       OPT_CPUS, OPT_TMP, OPT_ALLOW, OPT_OUTPUT, OPT_EXEC_DENIED, OPT_NO_PROFILE };
+enum {
+    OPT_HELP = 'h',
+    OPT_VERSION = 256,
+    OPT_UID,
+    OPT_GID,
+    OPT_PIDS,
+    OPT_MEMORY,
+    OPT_SWAP,
+    OPT_CPUS,
+    OPT_TMP,
+    OPT_ALLOW,
+    OPT_OUTPUT,
+    OPT_EXEC_DENIED,
+    OPT_NO_PROFILE
+};
 
 static const kt_option opts[] = {
-    {"profile", 'p', "FILE", "seccomp profile to check the kernel's filter against (default " DEFAULT_PROFILE ")"},
+    {"profile", 'p', "FILE",
+     "seccomp profile to check the kernel's filter against (default " DEFAULT_PROFILE ")"},
     {"no-profile", OPT_NO_PROFILE, NULL, "do not check the filter against a profile"},
     {"uid", OPT_UID, "N", "expected uid (65532)"},
     {"gid", OPT_GID, "N", "expected gid (65532)"},
@@ -29,8 +43,10 @@ static const kt_option opts[] = {
     {"memory-swap", OPT_SWAP, "BYTES", "expected memory+swap limit, at most (= --memory)"},
     {"cpus", OPT_CPUS, "MILLICPUS", "expected CPU limit in millicpus, at most (1000)"},
     {"tmp-size", OPT_TMP, "BYTES", "expected /tmp size, at most (16777216)"},
-    {"allow-mount", OPT_ALLOW, "PATH", "another expected mount point (e.g. where the probe is bound)"},
-    {"exec-denied", OPT_EXEC_DENIED, NULL, "also attest that execve fails once running (--exec-once)"},
+    {"allow-mount", OPT_ALLOW, "PATH",
+     "another expected mount point (e.g. where the probe is bound)"},
+    {"exec-denied", OPT_EXEC_DENIED, NULL,
+     "also attest that execve fails once running (--exec-once)"},
     {"output", 'o', "FILE", "also write the report here (default /out/probe.json; - for none)"},
     {"help", OPT_HELP, NULL, "show this help"},
     {"version", OPT_VERSION, NULL, "show the version"},
@@ -96,8 +112,14 @@ static int parse_u64(const char *s, uint64_t *out)
 
 int main(int argc, char **argv)
 {
-    probe_cfg cfg = {.uid = 65532, .gid = 65532, .pids = 64, .memory = 256u << 20, .swap = 0,
-                     .millicpus = 1000, .tmp_size = 16u << 20, .profile_path = DEFAULT_PROFILE};
+    probe_cfg cfg = {.uid = 65532,
+                     .gid = 65532,
+                     .pids = 64,
+                     .memory = 256u << 20,
+                     .swap = 0,
+                     .millicpus = 1000,
+                     .tmp_size = 16u << 20,
+                     .profile_path = DEFAULT_PROFILE};
     const char *output = "/out/probe.json";
     kt_cli cli;
     kt_cli_init(&cli, opts);
@@ -111,29 +133,55 @@ int main(int argc, char **argv)
             return KT_EXIT_USAGE;
         }
         switch (ch) {
-        case 'p': cfg.profile_path = optarg; break;
-        case OPT_NO_PROFILE: cfg.profile_path = NULL; break;
-        case OPT_UID: cfg.uid = (unsigned)v; break;
-        case OPT_GID: cfg.gid = (unsigned)v; break;
-        case OPT_PIDS: cfg.pids = v; break;
-        case OPT_MEMORY: cfg.memory = v; break;
-        case OPT_SWAP: cfg.swap = v; break;
-        case OPT_CPUS: cfg.millicpus = v; break;
-        case OPT_TMP: cfg.tmp_size = v; break;
+        case 'p':
+            cfg.profile_path = optarg;
+            break;
+        case OPT_NO_PROFILE:
+            cfg.profile_path = NULL;
+            break;
+        case OPT_UID:
+            cfg.uid = (unsigned)v;
+            break;
+        case OPT_GID:
+            cfg.gid = (unsigned)v;
+            break;
+        case OPT_PIDS:
+            cfg.pids = v;
+            break;
+        case OPT_MEMORY:
+            cfg.memory = v;
+            break;
+        case OPT_SWAP:
+            cfg.swap = v;
+            break;
+        case OPT_CPUS:
+            cfg.millicpus = v;
+            break;
+        case OPT_TMP:
+            cfg.tmp_size = v;
+            break;
         case OPT_ALLOW:
             if (cfg.nallowed < sizeof cfg.allowed_mounts / sizeof cfg.allowed_mounts[0] - 1)
                 cfg.allowed_mounts[cfg.nallowed++] = optarg;
             break;
-        case OPT_EXEC_DENIED: cfg.expect_exec_denied = 1; break;
-        case 'o': output = optarg; break;
+        case OPT_EXEC_DENIED:
+            cfg.expect_exec_denied = 1;
+            break;
+        case 'o':
+            output = optarg;
+            break;
         case OPT_HELP:
-            kt_cli_usage(stdout, "kiemthu-probe [options]",
-                         "Attest the sandbox from inside; JSON report on stdout and in /out/probe.json.\n"
-                         "Exit 0 only if every probe passes, 1 otherwise, 64 on a usage error.",
-                         opts);
+            kt_cli_usage(
+                stdout, "kiemthu-probe [options]",
+                "Attest the sandbox from inside; JSON report on stdout and in /out/probe.json.\n"
+                "Exit 0 only if every probe passes, 1 otherwise, 64 on a usage error.",
+                opts);
             return 0;
-        case OPT_VERSION: printf("kiemthu-probe %s\n", KT_VERSION); return 0;
-        default: return KT_EXIT_USAGE;
+        case OPT_VERSION:
+            printf("kiemthu-probe %s\n", KT_VERSION);
+            return 0;
+        default:
+            return KT_EXIT_USAGE;
         }
     }
     if (!cfg.swap) cfg.swap = cfg.memory;

@@ -24,11 +24,14 @@ void probes_network(probe_ctx *c)
     static const struct {
         const char *id;
         int family, type;
-    } s[] = {{"socket-inet", AF_INET, SOCK_STREAM},   {"socket-inet6", AF_INET6, SOCK_STREAM},
-             {"socket-netlink", AF_NETLINK, SOCK_RAW}, {"socket-packet", AF_PACKET, SOCK_RAW}};
+    } s[] = {{"socket-inet", AF_INET, SOCK_STREAM},
+             {"socket-inet6", AF_INET6, SOCK_STREAM},
+             {"socket-netlink", AF_NETLINK, SOCK_RAW},
+             {"socket-packet", AF_PACKET, SOCK_RAW}};
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
         int e = sock_errno(s[i].family, s[i].type);
-        probe_add(c, s[i].id, "socket creation fails", e != 0, "%s", e ? strerror(e) : "socket created");
+        probe_add(c, s[i].id, "socket creation fails", e != 0, "%s",
+                  e ? strerror(e) : "socket created");
     }
     FILE *f = fopen("/proc/net/dev", "re");
     char line[512], ifs[256] = "";
@@ -42,5 +45,6 @@ void probes_network(probe_ctx *c)
         if (strlen(ifs) + strlen(name) + 2 < sizeof ifs) strcat(strcat(ifs, name), " ");
     }
     if (f) fclose(f);
-    probe_add(c, "interfaces", "lo only", f && n == 1 && only_lo, "%s", f ? ifs : "/proc/net/dev unreadable");
+    probe_add(c, "interfaces", "lo only", f && n == 1 && only_lo, "%s",
+              f ? ifs : "/proc/net/dev unreadable");
 }

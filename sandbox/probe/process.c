@@ -27,8 +27,9 @@ void probes_process(probe_ctx *c)
         if (uid != c->cfg->uid) foreign++;
     }
     if (d) closedir(d);
-    probe_add(c, "pid-namespace", "only the sandbox's own processes are visible", d && n > 0 && !foreign,
-              "%d processes visible, %d of another uid; this one is pid %d", n, foreign, (int)getpid());
+    probe_add(c, "pid-namespace", "only the sandbox's own processes are visible",
+              d && n > 0 && !foreign, "%d processes visible, %d of another uid; this one is pid %d",
+              n, foreign, (int)getpid());
     int only_path = environ && environ[0] && !strncmp(environ[0], "PATH=", 5) && !environ[1];
     size_t count = 0;
     for (char **e = environ; e && *e; e++) count++;
