@@ -186,9 +186,12 @@ int kt_fs_setup(const kt_sandbox *sb, kt_stage *st)
     for (size_t i = 0; i < sb->nbinds; i++)
         if ((bindfds[i] = open(sb->binds[i].src, O_PATH | O_CLOEXEC)) < 0)
             return kt_stage_fail(st, "open --ro-bind %s", sb->binds[i].src);
-    int rootfd = -1;
+    int rootfd = -1, proffd = -1;
     if (sb->rootfs && (rootfd = open(sb->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
         return kt_stage_fail(st, "open --rootfs %s", sb->rootfs);
+    if (sb->profile_path && !sb->rootfs &&
+        (proffd = open(sb->profile_path, O_PATH | O_CLOEXEC)) < 0)
+        return kt_stage_fail(st, "open the profile %s", sb->profile_path);
     char fdpath[64];
 
     if (sb->rootfs) {
@@ -236,10 +239,12 @@ int kt_fs_setup(const kt_sandbox *sb, kt_stage *st)
         if (bind(fdpath, dst, RO_FLAGS, st) < 0) return -1;
     }
 
-    if (sb->profile_path && !sb->rootfs) {
+    if (proffd >= 0) {
+        snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", proffd);
         if (mkdirs(STAGE "/etc/kiemthu", st) < 0 ||
-            bind(sb->profile_path, STAGE KT_SB_PROFILE_VIEW, RO_FLAGS | MS_NOEXEC, st) < 0)
+            bind(fdpath, STAGE KT_SB_PROFILE_VIEW, RO_FLAGS | MS_NOEXEC, st) < 0)
             return -1;
+        close(proffd);
     }
     /* The payload's cgroups, read-only, where a container would see them.
      * A --rootfs tree without /sys/fs/cgroup simply does not get them. */

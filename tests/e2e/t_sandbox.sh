@@ -64,7 +64,7 @@ sandbox_suite() { # $1: label (root / unprivileged)
         'for p in /home /root /run /var/run /var/run/docker.sock /run/docker.sock /etc/passwd; do [ -e $p ] && echo $p; done; echo none'
     inside "$who: /in readable" '^input$' 'cat /in/data'
     inside "$who: only stdin, stdout, stderr are inherited" '^0 1 2 3 $' 'ls /proc/self/fd | sort -n | tr "\n" " "; echo'
-    inside "$who: mounts are exactly the expected ones" '^/ /app/try-syscall /dev /dev/full /dev/null /dev/random /dev/urandom /dev/zero /etc/alternatives /etc/ld.so.cache /in /out /proc /proc/bus /proc/irq /proc/sys (/proc/sysrq-trigger )?/tmp /usr $' \
+    inside "$who: mounts are exactly the expected ones" '^/ /app/try-syscall /dev /dev/full /dev/null /dev/random /dev/urandom /dev/zero /etc/alternatives /etc/kiemthu/seccomp-profile.json /etc/ld.so.cache /in /out /proc /proc/bus /proc/irq /proc/sys (/proc/sysrq-trigger )?(/sys/fs/cgroup[a-z/]* )*/tmp /usr $' \
         "awk '{print \$5}' /proc/self/mountinfo | sort | tr '\n' ' '; echo"
     inside "$who: /tmp is tmpfs rw,nosuid,nodev,noexec, 16 MiB" '^rw,nosuid,nodev,noexec.*[ ,]size=16384k' \
         "awk '\$5==\"/tmp\"{print \$6, \$NF}' /proc/self/mountinfo"
