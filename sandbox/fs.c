@@ -220,7 +220,12 @@ int kt_fs_setup(const kt_sandbox *sb, kt_stage *st)
         if (mount_point(sb, STAGE, "/in", st) < 0 || bind(fdpath, STAGE "/in", RO_FLAGS, st) < 0)
             return -1;
     }
-    if (outfd >= 0) {
+    if (sb->out_mfd >= 0) {
+        /* the runner's size-capped tmpfs, copied to the host afterwards */
+        if (mount_point(sb, STAGE, "/out", st) < 0) return -1;
+        if (move_mount(sb->out_mfd, "", AT_FDCWD, STAGE "/out", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            return kt_stage_fail(st, "attach the /out tmpfs");
+    } else if (outfd >= 0) {
         snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", outfd);
         if (mount_point(sb, STAGE, "/out", st) < 0 ||
             bind(fdpath, STAGE "/out", MS_NOSUID | MS_NODEV, st) < 0)

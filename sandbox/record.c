@@ -162,6 +162,25 @@ int kt_record_run(const char *dir, const kt_sandbox *sb, const kt_attempt *a,
         cJSON_AddStringToObject(iso, "out", sb->out_dir);
     else
         cJSON_AddNullToObject(iso, "out");
+    if (sb->out_dir) {
+        cJSON *od = cJSON_AddObjectToObject(o, "out");
+        cJSON_AddStringToObject(od, "mode",
+                                r->out_capped ? "tmpfs, copied to the host afterwards"
+                                              : "bind of the host directory");
+        if (r->out_capped) {
+            cJSON_AddNumberToObject(od, "size_cap", (double)sb->out_size);
+            cJSON_AddNullToObject(od, "why_no_cap");
+        } else {
+            cJSON_AddNullToObject(od, "size_cap");
+            cJSON_AddStringToObject(od, "why_no_cap",
+                                    sb->out_size ? strerror(r->out_errno) : "--out-size 0");
+        }
+        cJSON_AddNumberToObject(od, "files", (double)r->outcopy.files);
+        cJSON_AddNumberToObject(od, "bytes", (double)r->outcopy.bytes);
+        cJSON_AddNumberToObject(od, "skipped", (double)r->outcopy.skipped);
+    } else {
+        cJSON_AddNullToObject(o, "out");
+    }
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/run.json", dir);
     int rc = write_json(path, o, err);

@@ -57,6 +57,8 @@ typedef struct kt_sandbox {
      * the payload's first exec continue and answers later ones with this
      * errno. 0: not in effect (no flag, or the profile allows exec). */
     int exec_once_errno;
+    uint64_t out_size; /* cap on /out (tmpfs, copied out); 0 = bind the host directory */
+    int out_mfd;       /* set by kt_spawn: the detached /out tmpfs, or -1 for a bind */
 } kt_sandbox;
 
 #define KT_SB_PROFILE_VIEW "/etc/kiemthu/seccomp-profile.json"

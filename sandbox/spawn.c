@@ -222,6 +222,16 @@ int kt_spawn(kt_sandbox *sb, const kt_bpf *filter, int out_fd, int err_fd, const
     for (size_t i = 0; i < 4; i++)
         if (views[i].dir[0])
             sb->cgroup_views[sb->ncgroup_views++] = (kt_bind){views[i].dir, views[i].dst};
+    sb->out_mfd = -1;
+    if (sb->out_dir && sb->out_size) {
+        if (sb->userns) {
+            run->out_errno = EPERM; /* the new mount API needs root here */
+        } else if ((sb->out_mfd = kt_outdir_create(sb->out_size, sb->uid, sb->gid)) < 0) {
+            run->out_errno = errno;
+        } else {
+            run->out_capped = 1;
+        }
+    }
     uint64_t t0 = now_ms();
     pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD | kt_ns_clone_flags(sb), NULL, NULL, NULL, NULL);
     if (pid == 0) {
@@ -344,6 +354,8 @@ int kt_spawn(kt_sandbox *sb, const kt_bpf *filter, int out_fd, int err_fd, const
     if (WIFEXITED(status)) run->exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) run->signal = WTERMSIG(status);
     run->oom_killed = kt_cgroup_oom_killed(&cg);
+    if (sb->out_mfd >= 0 && kt_outdir_copy(sb->out_mfd, sb->out_dir, &run->outcopy, err) < 0)
+        goto out;
     int ready = slen > 0 && sbuf[0] == READY;
     if (slen - (size_t)ready == sizeof rep)
         memcpy(&rep, sbuf + ready, sizeof rep), replen = sizeof rep;
@@ -373,6 +385,8 @@ out:
     run->cgroups_left = kt_cgroup_destroy(&cg);
     run->cgroup_us += now_us() - c0;
     run->total_us = now_us() - start_us;
+    if (sb->out_mfd >= 0) close(sb->out_mfd);
+    sb->out_mfd = -1;
     close_pair(syncp), close_pair(statp), close_pair(outp), close_pair(errp);
     return rc;
 }

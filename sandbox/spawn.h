@@ -3,6 +3,7 @@
 #define KT_SPAWN_H
 
 #include "../core/err.h"
+#include "outdir.h"
 #include "profile.h"
 #include "sandbox.h"
 
@@ -23,6 +24,9 @@ typedef struct kt_run {
     int exec_once;      /* exec-once was in effect */
     int first_exec_allowed;
     uint64_t execs_denied; /* later execs answered with the profile's errno */
+    int out_capped;        /* /out was the size-capped tmpfs, copied out */
+    int out_errno;         /* why it was not (0 if it was, or no /out) */
+    kt_outcopy outcopy;
 } kt_run;
 
 /* Run sb->argv under filter (installed as the last step before execve),

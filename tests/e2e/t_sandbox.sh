@@ -108,7 +108,7 @@ else
     grep -q '"ignored_syscalls":\["no_such_call"\]' "$T/unk-rec/unk/run.json" && ok "ignored syscall recorded in run.json" || not_ok "ignored syscall recorded in run.json"
     RO=$(newdir)
     is_root && { expect_msg 125 'not writable by uid 65532' "--out not writable by 65532 is refused with the fix" \
-        "$SANDBOX" run -p "$SAFE" --out "$RO" --record "$T/ro-rec" -- /bin/true; }
+        "$SANDBOX" run -p "$SAFE" --out-size 0 --out "$RO" --record "$T/ro-rec" -- /bin/true; }
 
     if is_root; then sandbox_suite root; else skip "root sandbox suite (not root)"; fi
     if is_root && [ -x "$KT_BIN/tests/no-userns" ]; then
