@@ -43,12 +43,15 @@ SANDBOX_SRC := $(filter-out sandbox/main.c sandbox/probe.c,$(wildcard sandbox/*.
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJ := $(call obj,$(CORE_SRC) $(KEYS_SRC))
 
-TOOLS := $(BUILD)/kiemthu-bundle $(BUILD)/kiemthu-verify $(BUILD)/kiemthu-sandbox $(BUILD)/kiemthu-probe
+TOOLS := $(BUILD)/kiemthu-bundle $(BUILD)/kiemthu-verify $(BUILD)/kiemthu-sandbox $(BUILD)/kiemthu-probe \
+         $(BUILD)/kiemthu-guard
+MVP := $(BUILD)/mvp/kiemthu-sample-inspector $(BUILD)/mvp/test_inspector $(BUILD)/mvp/bad-socket
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
-.PHONY: all check unit e2e asan bench install uninstall clean format format-check demo deps b4 b4-exec-once
+all: $(MVP)
+.PHONY: all check unit e2e asan bench install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once
 all: $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -78,11 +81,40 @@ $(BUILD)/kiemthu-sandbox: $(call obj,sandbox/main.c $(SANDBOX_SRC)) $(SANDBOX_CO
 # kiemthu-probe is static (it must run in a minimal --rootfs): its own small
 # JSON reader instead of cJSON, libseccomp only to name syscalls. Under SAN=1
 # it is built dynamically, since the sanitizer runtimes are not static here.
-PROBE_SRC := $(wildcard sandbox/probe/*.c)
-PROBE_STATIC := $(if $(filter 1,$(SAN)),,-static)
-$(BUILD)/kiemthu-probe: $(call obj,$(PROBE_SRC) core/cli.c)
+# It is never built with sanitizers: it runs inside a 256 MiB address-space
+# limit where ASan cannot reserve its shadow memory, and it must stay static.
+PROBE_SRC := $(wildcard sandbox/probe/*.c) core/cli.c
+PROBE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -O2 -g -D_FORTIFY_SOURCE=2
+PROBE_OBJ := $(patsubst %.c,$(BUILD)/obj/probe/%.o,$(PROBE_SRC))
+$(BUILD)/obj/probe/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo '  CC      $< (probe)'
+	@$(CC) $(PROBE_CFLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)/kiemthu-probe: $(PROBE_OBJ)
 	@echo '  LD      $@'
-	@$(CC) $(LDFLAGS) $(PROBE_STATIC) -o $@ $^ -l:libseccomp.a
+	@$(CC) -static -o $@ $^ -l:libseccomp.a
+
+$(BUILD)/kiemthu-guard: $(call obj,sandbox/guard/main.c core/cli.c core/sha256.c)
+	@echo '  LD      $@'
+	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libelf nettle)
+
+# The sample MVP (fixtures/mvp): the product under test in the demo pipeline.
+MVP_LIB := $(call obj,fixtures/mvp/src/inspector.c)
+$(BUILD)/mvp/kiemthu-sample-inspector: $(call obj,fixtures/mvp/src/main.c) $(MVP_LIB)
+	@mkdir -p $(dir $@)
+	@echo '  LD      $@'
+	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcjson nettle)
+$(BUILD)/mvp/test_inspector: $(BUILD)/obj/tests/mvp/test_inspector.o $(MVP_LIB)
+	@mkdir -p $(dir $@)
+	@echo '  LD      $@'
+	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcjson nettle cmocka)
+$(BUILD)/obj/tests/mvp/test_inspector.o: fixtures/mvp/tests/test_inspector.c
+	@mkdir -p $(dir $@)
+	@echo '  CC      $<'
+	@$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+$(BUILD)/mvp/bad-socket: fixtures/mvp/bad/bad_socket.c
+	@mkdir -p $(dir $@)
+	@$(CC) -O1 -o $@ $<
 
 # Unit tests link every library module; each test uses what it needs.
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(call obj,$(BUNDLE_SRC) $(VERIFY_SRC) $(SANDBOX_SRC)) $(LIB_OBJ)
@@ -119,6 +151,8 @@ demo: deps
 # The seed's B4' attestation: probes under the strict, then the startup-safe profile.
 b4: all
 	@KT_BIN=$(abspath $(BUILD)) bash tests/b4prime.sh
+
+demo-exec-once: b4-exec-once
 
 # The same with --exec-once: the strict profile attested instead of unrunnable.
 b4-exec-once: all

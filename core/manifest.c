@@ -1,7 +1,9 @@
 #include "manifest.h"
 
+#include "json_canon.h"
 #include "layout.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -44,7 +46,7 @@ cJSON *kt_manifest_build(const kt_subject *subs, size_t n, uint64_t sde, cJSON *
     tool = NULL;
     cJSON_AddStringToObject(pred, "created", created);
     cJSON_AddNumberToObject(pred, "sourceDateEpoch", (double)sde);
-    cJSON_AddNullToObject(pred, "venue");
+    cJSON_AddItemToObject(pred, "venue", kt_manifest_venue());
     cJSON_AddNullToObject(pred, "imageDigest");
     cJSON_AddObjectToObject(pred, "profiles");
     cJSON_AddArrayToObject(pred, "runs");
@@ -62,6 +64,34 @@ oom:
     cJSON_Delete(st);
     kt_fail(err, KT_E_NOMEM, "out of memory building the manifest");
     return NULL;
+}
+
+cJSON *kt_manifest_venue(void)
+{
+    cJSON *v = cJSON_CreateObject();
+    const char *gha = getenv("GITHUB_ACTIONS");
+    if (!gha || strcmp(gha, "true")) {
+        cJSON_AddStringToObject(v, "ci", "local");
+        return v;
+    }
+    static const char *const vars[][2] = {
+        {"repository", "GITHUB_REPOSITORY"},
+        {"run_id", "GITHUB_RUN_ID"},
+        {"run_attempt", "GITHUB_RUN_ATTEMPT"},
+        {"commit", "GITHUB_SHA"},
+        {"ref", "GITHUB_REF"},
+        {"workflow_ref", "GITHUB_WORKFLOW_REF"},
+        {"runner_os", "RUNNER_OS"},
+        {"runner_arch", "RUNNER_ARCH"},
+        {"runner_environment", "RUNNER_ENVIRONMENT"},
+    };
+    cJSON_AddStringToObject(v, "ci", "github-actions");
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *x = getenv(vars[i][1]);
+        if (x && *x && kt_utf8_valid(x, strlen(x)) && strlen(x) < 512)
+            cJSON_AddStringToObject(v, vars[i][0], x);
+    }
+    return v;
 }
 
 cJSON *kt_manifest_predicate(const cJSON *stmt)

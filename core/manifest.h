@@ -29,6 +29,12 @@ void kt_rfc3339(uint64_t t, char out[32]);
 cJSON *kt_manifest_build(const kt_subject *subs, size_t n, uint64_t source_date_epoch,
                          cJSON *adjudication, kt_err *err);
 
+/* Where the bundle is being made: {"ci": "github-actions", "repository",
+ * "run_id", "run_attempt", "commit", "ref", "workflow_ref", "runner_os",
+ * "runner_arch", ...} from GITHUB_* and RUNNER_* when GITHUB_ACTIONS=true,
+ * else {"ci": "local"}. */
+cJSON *kt_manifest_venue(void);
+
 /* The predicate object of a statement built or checked here. */
 cJSON *kt_manifest_predicate(const cJSON *stmt);
 

@@ -32,7 +32,8 @@ int kt_outdir_create(uint64_t size, uid_t uid, gid_t gid)
     return mfd;
 }
 
-static int copy_file(int sdir, int ddir, const char *name, kt_outcopy *out, const char *host, kt_err *err)
+static int copy_file(int sdir, int ddir, const char *name, kt_outcopy *out, const char *host,
+                     kt_err *err)
 {
     int in = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0) return kt_fail_errno(err, KT_E_IO, errno, "cannot read /out/%s", name);
@@ -54,7 +55,8 @@ static int copy_file(int sdir, int ddir, const char *name, kt_outcopy *out, cons
     }
     if (n < 0 && rc == 0) rc = kt_fail_errno(err, KT_E_IO, errno, "cannot read /out/%s", name);
     close(in);
-    if (close(o) < 0 && rc == 0) rc = kt_fail_errno(err, KT_E_IO, errno, "cannot write %s/%s", host, name);
+    if (close(o) < 0 && rc == 0)
+        rc = kt_fail_errno(err, KT_E_IO, errno, "cannot write %s/%s", host, name);
     out->files += rc == 0;
     return rc;
 }

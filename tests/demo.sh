@@ -1,25 +1,75 @@
 #!/usr/bin/env bash
-# make demo: the main job on the shipped fixtures, ending in kiemthu-verify's PASS.
+# make demo: the seed's pipeline, natively and offline, on the shipped fixtures,
+# ending in kiemthu-verify's PASS. Everything lands in out/demo/ (git-ignored).
+#   1. capability guard over the sample MVP (a violation stops here, exit 3)
+#   2. the MVP's acceptance tests, JUnit XML into the evidence
+#   3. B4': kiemthu-probe under the strict, then the startup-safe profile
+#   4. the MVP under the canonical profile on the FIX7 packet -> report triplet
+#   5. kiemthu-bundle create: demo key made now, SOURCE_DATE_EPOCH of the commit,
+#      the shipped policy
+#   6. kiemthu-verify with the demo public key
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${KT_BIN:-$top/build}
-out=$top/out/demo
-rm -rf "$out"
-mkdir -p "$out"
-export SOURCE_DATE_EPOCH=$(git -C "$top" log -1 --format=%ct 2> /dev/null || echo 0)
+out=${KT_DEMO_OUT:-$top/out/demo}
+ev=$out/evidence
+strict=$top/profiles/seccomp-deny-by-default.json
+safe=$top/profiles/seccomp-startup-safe.json
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$top" log -1 --format=%ct 2> /dev/null || echo 0)}
+step() { printf '\n== %s\n' "$*"; }
 
-echo "== 1. a demo signing key, made on the spot (never a committed key)"
-"$bin/kiemthu-bundle" keygen -o "$out/demo"
+step "3. B4': probes under the strict, then the startup-safe profile (first, it lays out $out)"
+KT_BIN=$bin bash "$top/tests/b4prime.sh" "$out" | tail -4
 
-echo "== 2. bundle the sample evidence (fixtures/sample-evidence)"
-"$bin/kiemthu-bundle" create --evidence "$top/fixtures/sample-evidence" --key "$out/demo.key" \
-    -o "$out/bundle.tar"
+step "1. capability guard over the sample MVP"
+mkdir -p "$ev/guard" "$ev/tests" "$ev/in"
+if ! "$bin/kiemthu-guard" "$bin/mvp/kiemthu-sample-inspector" --source "$top/fixtures/mvp/src" \
+    -o "$ev/guard/guard.json" > /dev/null; then
+    echo "the capability guard found a violation:"; cat "$ev/guard/guard.json"; exit 3
+fi
+echo "guard: pass, $(grep -o '"symbols_checked":[0-9]*' "$ev/guard/guard.json" | cut -d: -f2) imported symbols checked"
 
-echo "== 3. verify offline with the pinned public key"
-"$bin/kiemthu-verify" "$out/bundle.tar" --key "$out/demo.pub"
+step "2. the MVP's acceptance tests (cmocka, JUnit XML)"
+(cd "$top" && CMOCKA_MESSAGE_OUTPUT=xml CMOCKA_XML_FILE="$ev/tests/junit.xml" "$bin/mvp/test_inspector" > /dev/null)
+echo "tests: $(grep -o 'tests="[0-9]*" failures="[0-9]*" errors="[0-9]*"' "$ev/tests/junit.xml")"
 
-echo "== 4. and by hand, without kiemthu (GNU tar, sha256sum, openssl)"
-sh "$top/verify/kiemthu-verify-by-hand.sh" "$out/bundle.tar" "$out/demo.pub"
+step "4. the MVP in the sandbox on fixtures/fix7-fixture-A-packet.json"
+cp "$top/fixtures/fix7-fixture-A-packet.json" "$out/in/"
+mkdir -p "$out/mvp-out"
+set +e
+"$bin/kiemthu-sandbox" run -p "$strict" -p "$safe" --in "$out/in" --out "$out/mvp-out" \
+    --record "$ev/runs/mvp" --ro-bind "$bin/mvp/kiemthu-sample-inspector:/app/inspector" \
+    -- /app/inspector /in/fix7-fixture-A-packet.json /out
+mvp_rc=$?
+set -e
+canonical=$(sed -n 's/.*"canonical":"\([^"]*\)".*/\1/p' "$ev/runs/mvp/ladder.json")
+cp -r "$out/mvp-out" "$ev/runs/mvp/$canonical/out"
+cp "$out/in/fix7-fixture-A-packet.json" "$ev/in/"
+echo "mvp: exit $mvp_rc under $canonical; $(cat "$ev/runs/mvp/$canonical/out/report.json")"
+commit=$(git -C "$top" rev-parse HEAD 2> /dev/null || echo unknown)
+printf '{"ci":"%s","commit":"%s","run_id":"%s"}\n' "${GITHUB_ACTIONS:+github-actions}${GITHUB_ACTIONS:-local}" \
+    "$commit" "${GITHUB_RUN_ID:-local-$SOURCE_DATE_EPOCH}" > "$ev/venue.json"
 
-echo
+step "5. bundle: a demo key made now (never a committed key), the shipped policy"
+"$bin/kiemthu-bundle" keygen -o "$out/demo" > /dev/null
+set +e
+"$bin/kiemthu-bundle" create --evidence "$ev" --key "$out/demo.key" --policy "$top/profiles/policy.json" \
+    -o "$out/bundle.tar" > "$out/create.txt"
+create_rc=$?
+set -e
+tail -1 "$out/create.txt"
+
+step "6. kiemthu-verify, offline, with the demo public key pinned"
+set +e
+"$bin/kiemthu-verify" "$out/bundle.tar" --key "$out/demo.pub" | tee "$out/verify.txt"
+verify_rc=${PIPESTATUS[0]}
+set -e
+
+step "result, in the seed's terms"
+rec=$ev/runs/probe
+probes=$(grep -o '"passed":[0-9]*' "$rec/seccomp-startup-safe/stdout" | head -1 | cut -d: -f2)/$(grep -o '"total":[0-9]*' "$rec/seccomp-startup-safe/stdout" | tail -1 | cut -d: -f2)
+echo "strict: $(grep -q '"started":false' "$rec/seccomp-deny-by-default/run.json" && echo 'not started (execve denied)' || echo started)"
+echo "startup-safe: started, $probes probes pass; canonical = $(sed -n 's/.*"canonical":"\([^"]*\)".*/\1/p' "$rec/ladder.json")"
+echo "checks: $(sed -n 's/^  checks:  //p' "$out/verify.txt")"
 echo "bundle: $out/bundle.tar, $(stat -c %s "$out/bundle.tar") bytes, sha256 $(sha256sum < "$out/bundle.tar" | cut -d' ' -f1)"
+[ "$create_rc" -eq 0 ] && [ "$verify_rc" -eq 0 ] && echo "verdict: PASS" || { echo "verdict: FAIL (create $create_rc, verify $verify_rc)"; exit 1; }
