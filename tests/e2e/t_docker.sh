@@ -1,0 +1,35 @@
+# Evidence from a docker-based CI: sandbox/docker/run-evidence.sh with the
+# seed's exact flags, against a stand-in docker that checks them.
+RUNEV=$KT_SRC/sandbox/docker/run-evidence.sh
+FAKEBIN=$(newdir); cp "$KT_SRC/tests/helpers/fake-docker" "$FAKEBIN/docker"
+DEV=$(newdir); DIN=$(newdir); DOUT=$(newdir)
+report='{"probes":['
+for i in $(seq 1 20); do report="$report{\"id\":\"p$i\",\"expect\":1,\"observed\":1,\"pass\":true}"; [ "$i" -lt 20 ] && report="$report,"; done
+report="$report],\"passed\":20,\"total\":20}"
+run env PATH="$FAKEBIN:$PATH" FAKE_DOCKER_STDOUT="$report" FAKE_DOCKER_LOG="$T/docker.log" bash "$RUNEV" \
+    --evidence "$DEV" --run probe --image kiemthu/probe:test --in "$DIN" --out "$DOUT" \
+    --profile "$KT_SRC/profiles/seccomp-deny-by-default.json" --profile "$KT_SRC/profiles/seccomp-startup-safe.json" -- /app/main.py
+[ "$RC" -eq 0 ] && ok "docker run-evidence: exit 0 (the canonical profile's)" || not_ok "docker run-evidence: exit $RC ($(cat "$T/err"))"
+[ "$(grep -c '^docker run' "$T/docker.log")" -eq 2 ] && ok "docker run called once per profile, with exactly the seed's flags" || not_ok "docker run calls: $(cat "$T/docker.log")"
+grep -q '"started":false' "$DEV/runs/probe/seccomp-deny-by-default/run.json" && grep -q 'OCI runtime create failed' "$DEV/runs/probe/seccomp-deny-by-default/stderr" &&
+    ok "strict profile: not started, the daemon's error kept as stderr" || not_ok "strict profile: not started"
+grep -q '"image_digest":"sha256:0000000000000000000000000000000000000000000000000000000000000007"' "$DEV/runs/probe/seccomp-startup-safe/run.json" &&
+    ok "image digest from docker inspect" || not_ok "image digest from docker inspect"
+/usr/bin/python3 -c 'import json,sys; [json.load(open(f)) for f in sys.argv[1:]]' "$DEV"/runs/probe/*/run.json "$DEV/runs/probe/ladder.json" 2> /dev/null &&
+    ok "run.json and ladder.json are valid JSON" || not_ok "run.json and ladder.json are valid JSON"
+# the evidence bundles and verifies under the B4' checks
+/usr/bin/python3 - "$KT_SRC/profiles/policy.json" "$T/docker-policy.json" << 'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["checks"] = [c for c in p["checks"] if c["id"].startswith(("b4-", "profile-"))]
+json.dump(p, open(sys.argv[2], "w"))
+PY
+expect_msg 0 'verdict: PASS \(8/8' "docker evidence bundles with the B4' checks: PASS" \
+    "$BUNDLE" create -e "$DEV" -k "$(seckey dk.key test-ed25519.key)" -p "$T/docker-policy.json" -o "$T/docker.tar"
+expect 0 "docker evidence bundle verifies offline" "$VERIFY" "$T/docker.tar" --key "$FIXKEYS/test-ed25519.pub"
+# a flag that is not the seed's is caught by the stand-in
+sed 's/--pids-limit 64/--pids-limit 128/' "$RUNEV" > "$T/drifted.sh"
+run env PATH="$FAKEBIN:$PATH" bash "$T/drifted.sh" --evidence "$(newdir)" --run probe --image i --in "$DIN" --out "$DOUT" \
+    --profile "$KT_SRC/profiles/seccomp-startup-safe.json"
+grep -q "the seed's is '64'" "$T/err" "$(newdir)" 2> /dev/null || grep -rq "the seed's is '64'" "$T" 2> /dev/null &&
+    ok "the stand-in docker rejects a drifted flag" || not_ok "the stand-in docker rejects a drifted flag"
