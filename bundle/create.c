@@ -230,6 +230,7 @@ int kt_bundle_create(const kt_create_opts *o, kt_create_result *res, kt_err *err
         if (i == list.n) break;
         if (add_evidence(w, rootfd, o, list.paths[i], &subs[nsubs], err) < 0) goto out;
         res->evidence_bytes += subs[nsubs++].size;
+        if (o->progress) o->progress(o->progress_arg, res->evidence_bytes, nsubs);
     }
     if (pol) {
         if (adjudicate(o, rootfd, pol, subs, nsubs, res, err) < 0) goto out;

@@ -15,6 +15,9 @@ typedef struct kt_create_opts {
     const kt_seckey *key;
     uint64_t source_date_epoch;
     const char *policy_path; /* NULL: evidence/policy.json if present, else no adjudication */
+    /* Called after each evidence file (main() prints it on a terminal). */
+    void (*progress)(void *arg, uint64_t bytes, size_t files);
+    void *progress_arg;
 } kt_create_opts;
 
 typedef struct kt_create_result {

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 enum { OPT_HELP = 'h', OPT_VERSION = 256 };
 
@@ -49,6 +51,19 @@ static void usage(FILE *f)
            "Exit codes: 0 ok, 1 bundle written but the policy verdict is FAIL, 64 usage,\n"
            "            65 malformed input (including a malformed policy), 66 missing input,\n"
            "            70 internal error, 73 cannot create output, 74 I/O error.\n");
+}
+
+/* Progress on stderr, only for a person watching a terminal, at most 4 times a second. */
+static void show_progress(void *arg, uint64_t bytes, size_t files)
+{
+    (void)arg;
+    static struct timespec last;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < 250) return;
+    last = now;
+    fprintf(stderr, "\rkiemthu-bundle: %zu files, %llu MiB hashed and written ", files,
+            (unsigned long long)(bytes >> 20));
 }
 
 static int fail(const char *cmd, const kt_err *err)
@@ -142,9 +157,11 @@ static int cmd_create(int argc, char **argv)
         return fail("create", &err);
     }
     o.key = key;
+    if (isatty(STDERR_FILENO)) o.progress = show_progress;
     kt_create_result res;
     rc = kt_bundle_create(&o, &res, &err);
     kt_seckey_free(key);
+    if (o.progress) fprintf(stderr, "\r\033[K");
     if (rc < 0) {
         kt_create_result_free(&res);
         return fail("create", &err);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_KEYS 16
@@ -43,6 +44,21 @@ static const char about[] =
     "pinned key, and every evidence member against the signed manifest. BUNDLE may be - (stdin).\n"
     "Exit codes: 0 PASS; 1 authentic but the evidence adjudicates to FAIL; 2 not authentic or\n"
     "not intact (bad signature, untrusted key, tampering, malformed); 64 usage error.";
+
+static void show_progress(void *arg, uint64_t bytes, uint64_t total)
+{
+    (void)arg;
+    static struct timespec last;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < 250) return;
+    last = now;
+    if (total)
+        fprintf(stderr, "\rkiemthu-verify: %llu of %llu MiB checked ",
+                (unsigned long long)(bytes >> 20), (unsigned long long)(total >> 20));
+    else
+        fprintf(stderr, "\rkiemthu-verify: %llu MiB checked ", (unsigned long long)(bytes >> 20));
+}
 
 static int usage_error(const char *msg)
 {
@@ -138,8 +154,10 @@ int main(int argc, char **argv)
     }
     kt_verify_opts vo = {
         .keys = ctx.keys, .nkeys = ctx.nkeys, .max_total = ctx.max_total, .auditor = auditor};
+    if (isatty(STDERR_FILENO)) vo.progress = show_progress;
     kt_verify_result res;
     kt_verify_fd(fd, &vo, &res);
+    if (vo.progress) fprintf(stderr, "\r\033[K");
     if (fd != STDIN_FILENO) close(fd);
     kt_report_print(stdout, ctx.fmt, ctx.bundle, ctx.keypaths, &res);
     rc = kt_report_exit(&res);

@@ -121,6 +121,7 @@ static int read_members(vstate *v, const kt_verify_opts *o, kt_verify_result *re
         }
         if (rc < 0) return -1;
         err->member[0] = '\0';
+        if (o->progress) o->progress(o->progress_arg, v->r.off, v->r.file_size);
     }
     if (rc < 0) return -1;
     if (v->stage != ST_MANIFEST_DONE)

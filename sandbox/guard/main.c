@@ -28,18 +28,22 @@ static const struct {
     const char *category;
     const char *symbols[16];
 } deny[] = {
-    {"network", {"socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "sendto",
-                 "sendmsg", "recvfrom", "recvmsg", "getaddrinfo", "gethostbyname", NULL}},
-    {"exec", {"execve", "execv", "execvp", "execvpe", "execl", "execlp", "execle", "fexecve",
-              "execveat", "system", "popen", "posix_spawn", "posix_spawnp", NULL}},
+    {"network",
+     {"socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "sendto", "sendmsg",
+      "recvfrom", "recvmsg", "getaddrinfo", "gethostbyname", NULL}},
+    {"exec",
+     {"execve", "execv", "execvp", "execvpe", "execl", "execlp", "execle", "fexecve", "execveat",
+      "system", "popen", "posix_spawn", "posix_spawnp", NULL}},
     {"fork", {"fork", "vfork", "clone", "clone3", "daemon", NULL}},
     {"ptrace", {"ptrace", "process_vm_readv", "process_vm_writev", NULL}},
     {"dlopen", {"dlopen", "dlmopen", NULL}},
     {"mount", {"mount", "umount", "umount2", "pivot_root", "chroot", "unshare", "setns", NULL}},
-    {"privilege", {"setuid", "setgid", "seteuid", "setegid", "setresuid", "setresgid", "capset",
-                   "setgroups", NULL}},
-    {"kernel", {"init_module", "finit_module", "delete_module", "kexec_load", "reboot", "bpf",
-                "perf_event_open", "swapon", "swapoff", NULL}},
+    {"privilege",
+     {"setuid", "setgid", "seteuid", "setegid", "setresuid", "setresgid", "capset", "setgroups",
+      NULL}},
+    {"kernel",
+     {"init_module", "finit_module", "delete_module", "kexec_load", "reboot", "bpf",
+      "perf_event_open", "swapon", "swapoff", NULL}},
     {"raw-syscall", {"syscall", NULL}},
 };
 
@@ -64,8 +68,8 @@ static void violation(guard_ctx *g, const char *sym, const char *cat, const char
     for (int i = 0; i < g->nviol; i++)
         if (strstr(g->violations[i], sym) && strstr(g->violations[i], where)) return;
     if (g->nviol < 64)
-        snprintf(g->violations[g->nviol++], 96, "{\"category\":\"%s\",\"symbol\":\"%s\",\"where\":\"%s\"}",
-                 cat, sym, where);
+        snprintf(g->violations[g->nviol++], 96,
+                 "{\"category\":\"%s\",\"symbol\":\"%s\",\"where\":\"%s\"}", cat, sym, where);
 }
 
 /* Undefined (imported) symbols of the dynamic symbol table. */
@@ -113,7 +117,8 @@ static void scan_source(guard_ctx *g, const char *dir, int depth)
             scan_source(g, path, depth + 1);
             continue;
         }
-        if (l < 3 || (strcmp(de->d_name + l - 2, ".c") && strcmp(de->d_name + l - 2, ".h"))) continue;
+        if (l < 3 || (strcmp(de->d_name + l - 2, ".c") && strcmp(de->d_name + l - 2, ".h")))
+            continue;
         FILE *f = fopen(path, "re");
         char line[1024];
         while (f && fgets(line, sizeof line, f)) {
@@ -124,7 +129,8 @@ static void scan_source(guard_ctx *g, const char *dir, int depth)
                 }
                 char id[64];
                 size_t k = 0;
-                while ((isalnum((unsigned char)*p) || *p == '_') && k < sizeof id - 1) id[k++] = *p++;
+                while ((isalnum((unsigned char)*p) || *p == '_') && k < sizeof id - 1)
+                    id[k++] = *p++;
                 id[k] = '\0';
                 while (*p == ' ') p++;
                 const char *cat = *p == '(' ? category_of(id) : NULL;
@@ -154,17 +160,29 @@ int main(int argc, char **argv)
     int ch;
     while ((ch = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1) {
         switch (ch) {
-        case 1: g.binary = optarg; break;
-        case 's': g.source = optarg; break;
-        case 'o': g.output = optarg; break;
-        case 256 + 1: g.allow_static = 1; break;
+        case 1:
+            g.binary = optarg;
+            break;
+        case 's':
+            g.source = optarg;
+            break;
+        case 'o':
+            g.output = optarg;
+            break;
+        case 256 + 1:
+            g.allow_static = 1;
+            break;
         case 'h':
             kt_cli_usage(stdout, "kiemthu-guard BINARY [--source DIR] [-o FILE]",
                          "Check a binary's imported symbols against the capability deny list.\n"
-                         "Exit 0 pass, 3 violation, 64 usage, 65 unreadable or not ELF.", opts);
+                         "Exit 0 pass, 3 violation, 64 usage, 65 unreadable or not ELF.",
+                         opts);
             return 0;
-        case 256 + 2: printf("kiemthu-guard %s\n", KT_VERSION); return 0;
-        default: return KT_EXIT_USAGE;
+        case 256 + 2:
+            printf("kiemthu-guard %s\n", KT_VERSION);
+            return 0;
+        default:
+            return KT_EXIT_USAGE;
         }
     }
     if (!g.binary) {
@@ -199,8 +217,11 @@ int main(int argc, char **argv)
     for (int out = 0; out < 2; out++) {
         FILE *f = out == 0 ? stdout : (g.output ? fopen(g.output, "we") : NULL);
         if (!f) continue;
-        fprintf(f, "{\"binary\":\"%s\",\"deny_list\":1,\"pass\":%s,\"sha256\":\"%s\",\"symbols_checked\":%d,"
-                   "\"violations\":[", g.binary, pass ? "true" : "false", hex, g.symbols);
+        fprintf(f,
+                "{\"binary\":\"%s\",\"deny_list\":1,\"pass\":%s,\"sha256\":\"%s\",\"symbols_"
+                "checked\":%d,"
+                "\"violations\":[",
+                g.binary, pass ? "true" : "false", hex, g.symbols);
         for (int i = 0; i < g.nviol; i++) fprintf(f, "%s%s", i ? "," : "", g.violations[i]);
         fprintf(f, "]}\n");
         if (out) fclose(f);
