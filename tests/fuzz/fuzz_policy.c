@@ -1,0 +1,35 @@
+/* libFuzzer: the policy parser, and evaluation over a small evidence set. */
+#include "../../core/policy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
+{
+    kt_err err;
+    kt_policy *p = NULL;
+    if (kt_policy_parse((const char *)data, n, "p", &p, &err) < 0) return 0;
+    kt_evidence ev;
+    kt_ev_init_mem(&ev);
+    static const char *const files[][2] = {
+        {"runs/r/ladder.json", "{\"attempts\":[{\"attempted\":true,\"profile\":\"s\"}],\"canonical\":\"s\"}"},
+        {"runs/r/s/run.json", "{\"started\":true,\"exit_code\":0,\"image_digest\":\"sha256:00\"}"},
+        {"runs/r/s/stdout", "{\"probes\":[{\"id\":\"a\",\"expect\":1,\"observed\":1,\"pass\":true}],\"passed\":1,\"total\":1}"},
+        {"venue.json", "{\"ci\":\"x\"}"},
+        {"t.xml", "<testsuite tests=\"1\"><testcase/></testsuite>"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        kt_ev_add(&ev, files[i][0], strdup(files[i][1]), strlen(files[i][1]), strlen(files[i][1]), &err);
+    kt_adjudication a;
+    if (kt_policy_eval(p, &ev, &a, &err) == 0) {
+        cJSON *j = kt_adjudication_json(p, &a);
+        char why[256];
+        kt_adjudication_compare(j, p, &a, why, sizeof why);
+        cJSON_Delete(j);
+        kt_adjudication_free(&a);
+    }
+    kt_ev_free(&ev);
+    kt_policy_free(p);
+    return 0;
+}
