@@ -70,7 +70,7 @@ $(BUILD)/kiemthu-bundle: $(call obj,bundle/main.c $(BUNDLE_SRC)) $(LIB_OBJ)
 
 $(BUILD)/kiemthu-verify: $(call obj,verify/main.c $(VERIFY_SRC)) $(LIB_OBJ)
 	@echo '  LD      $@'
-	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SECCOMP_LIBS)
 
 # The sandbox needs no keys or base64: leaving libsodium out keeps its start-up lean.
 SANDBOX_CORE := $(call obj,core/err.c core/buf.c core/json_canon.c core/sha256.c core/fsutil.c core/cli.c)

@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     static int fd = -1;
     if (fd < 0) {
         kt_err err;
-        if (kt_keys_init(&err) < 0 || kt_pubkey_from_pem(PUB, sizeof PUB - 1, "pub", &key, &err) < 0)
+        if (kt_keys_init(&err) < 0 ||
+            kt_pubkey_from_pem(PUB, sizeof PUB - 1, "pub", &key, &err) < 0)
             return 0;
         fd = memfd_create("fuzz", 0);
     }

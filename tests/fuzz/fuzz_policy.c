@@ -13,14 +13,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     kt_evidence ev;
     kt_ev_init_mem(&ev);
     static const char *const files[][2] = {
-        {"runs/r/ladder.json", "{\"attempts\":[{\"attempted\":true,\"profile\":\"s\"}],\"canonical\":\"s\"}"},
+        {"runs/r/ladder.json",
+         "{\"attempts\":[{\"attempted\":true,\"profile\":\"s\"}],\"canonical\":\"s\"}"},
         {"runs/r/s/run.json", "{\"started\":true,\"exit_code\":0,\"image_digest\":\"sha256:00\"}"},
-        {"runs/r/s/stdout", "{\"probes\":[{\"id\":\"a\",\"expect\":1,\"observed\":1,\"pass\":true}],\"passed\":1,\"total\":1}"},
+        {"runs/r/s/stdout", "{\"probes\":[{\"id\":\"a\",\"expect\":1,\"observed\":1,\"pass\":true}]"
+                            ",\"passed\":1,\"total\":1}"},
         {"venue.json", "{\"ci\":\"x\"}"},
         {"t.xml", "<testsuite tests=\"1\"><testcase/></testsuite>"},
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-        kt_ev_add(&ev, files[i][0], strdup(files[i][1]), strlen(files[i][1]), strlen(files[i][1]), &err);
+        kt_ev_add(&ev, files[i][0], strdup(files[i][1]), strlen(files[i][1]), strlen(files[i][1]),
+                  &err);
     kt_adjudication a;
     if (kt_policy_eval(p, &ev, &a, &err) == 0) {
         cJSON *j = kt_adjudication_json(p, &a);

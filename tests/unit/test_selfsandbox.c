@@ -1,0 +1,48 @@
+/* kiemthu-verify's self-sandbox: after kt_self_sandbox(), open() is refused
+ * while reading and writing already-open descriptors still works. Run in a
+ * child (the filter cannot be removed), which _exit()s with what it saw. */
+#include "testutil.h"
+
+#include "../../verify/selfsandbox.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+static void refuses_open(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(write(p[1], "ok", 2), 2);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        kt_err err;
+        if (kt_self_sandbox(&err) < 0) _exit(10);
+        char buf[2];
+        if (read(p[0], buf, 2) != 2 || memcmp(buf, "ok", 2)) _exit(11); /* open fd: fine */
+        if (write(p[1], "x", 1) != 1) _exit(12);
+        void *m = malloc(1 << 20); /* memory: fine */
+        if (!m) _exit(13);
+        free(m);
+        errno = 0;
+        int fd = open("/etc/hostname", O_RDONLY);
+        if (fd >= 0 || errno != EPERM) _exit(14); /* open: refused */
+        if (socket(AF_UNIX, SOCK_STREAM, 0) >= 0 || errno != EPERM) _exit(15);
+        if (fork() >= 0 || errno != EPERM) _exit(16);
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    close(p[0]);
+    close(p[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(refuses_open)};
+    return cmocka_run_group_tests_name("selfsandbox", tests, NULL, NULL);
+}
