@@ -65,8 +65,11 @@ static const struct ctype *type_of(const char *name)
 
 static int is_int(const cJSON *v)
 {
-    return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble &&
-           v->valuedouble > -9007199254740991.0 && v->valuedouble < 9007199254740991.0;
+    /* range first: converting an out-of-range double is undefined behaviour
+     * (found by fuzz_policy; tests/fuzz/corpus/policy/regression-huge-number.json) */
+    return cJSON_IsNumber(v) && v->valuedouble > -9007199254740991.0 &&
+           v->valuedouble < 9007199254740991.0 &&
+           v->valuedouble == (double)(long long)v->valuedouble;
 }
 
 static int param_ok(const cJSON *v, char t)

@@ -10,12 +10,30 @@ int kt_self_sandbox(kt_err *err)
 {
     static const char *const allowed[] = {
         /* descriptors already open */
-        "read", "readv", "pread64", "write", "writev", "pwrite64", "lseek", "close", "fadvise64",
+        "read",
+        "readv",
+        "pread64",
+        "write",
+        "writev",
+        "pwrite64",
+        "lseek",
+        "close",
+        "fadvise64",
         /* memory */
-        "brk", "mmap", "munmap", "mremap", "mprotect", "madvise",
+        "brk",
+        "mmap",
+        "munmap",
+        "mremap",
+        "mprotect",
+        "madvise",
         /* time, signals, exit */
-        "clock_gettime", "gettimeofday", "rt_sigreturn", "rt_sigprocmask", "futex",
-        "exit", "exit_group",
+        "clock_gettime",
+        "gettimeofday",
+        "rt_sigreturn",
+        "rt_sigprocmask",
+        "futex",
+        "exit",
+        "exit_group",
     };
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return kt_fail_errno(err, KT_E_INTERNAL, errno, "PR_SET_NO_NEW_PRIVS");
@@ -33,6 +51,8 @@ int kt_self_sandbox(kt_err *err)
     if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fstat), 0);
     if (rc == 0) rc = seccomp_load(ctx);
     seccomp_release(ctx);
-    if (rc < 0) return kt_fail_errno(err, KT_E_INTERNAL, -rc, "cannot install the verifier's seccomp filter");
+    if (rc < 0)
+        return kt_fail_errno(err, KT_E_INTERNAL, -rc,
+                             "cannot install the verifier's seccomp filter");
     return 0;
 }

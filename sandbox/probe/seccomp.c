@@ -51,7 +51,10 @@ static int try_nr(int nr)
 static int action_errno(const char *action, const pj *eret, int dflt, int *errno_out)
 {
     if (!strcmp(action, "SCMP_ACT_ERRNO")) {
-        *errno_out = eret && eret->type == PJ_NUM ? (int)eret->num : dflt;
+        /* range first: an out-of-range double must never reach the int conversion */
+        *errno_out = eret && eret->type == PJ_NUM && eret->num >= 0 && eret->num <= 4095
+                         ? (int)eret->num
+                         : dflt;
         return 1;
     }
     return 0;

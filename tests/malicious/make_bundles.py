@@ -1,0 +1,190 @@
+#!/usr/bin/python3
+"""Write crafted hostile bundles into OUTDIR and expect.tsv (name, exit, reason regex).
+
+Usage: make_bundles.py OUTDIR TRUSTED_KEY OTHER_KEY  (PKCS#8 PEM, test-only keys)
+Needs Debian's python3-cryptography for the validly signed cases.
+"""
+import base64, gzip, hashlib, io, json, lzma, sys
+from cryptography.hazmat.primitives import serialization
+
+OUT, TRUSTED, OTHER = sys.argv[1], sys.argv[2], sys.argv[3]
+TYPE = b"application/vnd.in-toto+json"
+
+
+def load(path):
+    return serialization.load_pem_private_key(open(path, "rb").read(), None)
+
+
+def keyid(k):
+    der = k.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
+
+
+KT, KO = load(TRUSTED), load(OTHER)
+
+
+def octal(v, n):
+    return b"%0*o\0" % (n, v)
+
+
+def header(name, size, typeflag=b"0", mtime=0, linkname=b"", magic=b"ustar\x0000"):
+    name = name.encode() if isinstance(name, str) else name
+    prefix = b""
+    if len(name) > 100:
+        i = name.rfind(b"/", 0, 156)
+        prefix, name = name[:i], name[i + 1:]
+    h = bytearray(512)
+    h[0:len(name)] = name
+    h[100:108] = octal(0o644, 7)
+    h[108:116] = octal(0, 7)
+    h[116:124] = octal(0, 7)
+    h[124:136] = octal(size, 11)
+    h[136:148] = octal(mtime, 11)
+    h[148:156] = b" " * 8
+    h[156:157] = typeflag
+    h[157:157 + len(linkname)] = linkname
+    h[257:265] = magic
+    h[329:337] = octal(0, 7)
+    h[337:345] = octal(0, 7)
+    h[345:345 + len(prefix)] = prefix
+    h[148:156] = b"%06o\0 " % sum(h)
+    return bytes(h)
+
+
+def member(name, data, **kw):
+    pad = (512 - len(data) % 512) % 512
+    return header(name, len(data), **kw) + data + b"\0" * pad
+
+
+def canon(obj):
+    return (json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+
+
+def statement(subjects, sde=0, extra=None):
+    st = {"_type": "https://in-toto.io/Statement/v1", "predicateType": "https://kiemthu.dev/evidence-bundle/v1",
+          "subject": subjects,
+          "predicate": {"created": "1970-01-01T00:00:00Z", "sourceDateEpoch": sde, "adjudication": None}}
+    if extra:
+        extra(st)
+    return st
+
+
+def subjects_of(evidence):
+    return [{"name": n, "digest": {"sha256": hashlib.sha256(d).hexdigest()}} for n, d in evidence]
+
+
+def envelope(payload, key=KT, kid=None, sigs=1, ptype=TYPE, b64=base64.b64encode):
+    pae = b"DSSEv1 %d %s %d %s" % (len(ptype), ptype, len(payload), payload)
+    sig = key.sign(pae)
+    one = {"keyid": kid or keyid(key), "sig": b64(sig).decode()}
+    return canon({"payload": b64(payload).decode(), "payloadType": ptype.decode(), "signatures": [one] * sigs})
+
+
+EV = [("evidence/a.txt", b"alpha\n"), ("evidence/runs/r/run.json", b'{"started":true,"exit_code":0}\n')]
+
+
+def bundle(evidence=EV, manifest=None, env=None, members=None, tail=b"\0" * 1024):
+    man = manifest if manifest is not None else canon(statement(subjects_of(evidence)))
+    env = env if env is not None else envelope(man)
+    ms = members if members is not None else (
+        [member(n, d) for n, d in evidence] + [member("manifest.dsse.json", env), member("manifest.json", man)])
+    return b"".join(ms) + tail
+
+
+cases = []
+
+
+def case(name, data, reason, code=2):
+    cases.append((name, data, code, reason))
+
+
+good = bundle()
+case("00-honest", good, "^PASS", 0)
+# names and member types
+for i, (n, reason) in enumerate([("evidence/../x", r"\.\.\" component"), ("/etc/passwd", "absolute name"),
+                                 ("evidence//x", "empty component"), ("evidence/a b", "byte 0x20")]):
+    case("01-name-%d" % i, bundle(members=[member(n, b"x")]), reason)
+for tf, what in [(b"1", "hard link"), (b"2", "symbolic link"), (b"3", "character device"), (b"4", "block device"),
+                 (b"5", "directory"), (b"6", "FIFO"), (b"x", "pax extended header"), (b"g", "pax extended header"),
+                 (b"L", "GNU long-name header"), (b"K", "GNU long-name header")]:
+    case("02-type-%s" % tf.decode(), bundle(members=[member("evidence/a.txt", b"alpha\n", typeflag=tf,
+                                                            linkname=b"/etc/passwd" if tf in b"12" else b"")]), what)
+case("03-duplicate", bundle(members=[member("evidence/a.txt", b"1"), member("evidence/a.txt", b"1")]), "duplicated")
+case("03-unsorted", bundle(members=[member("evidence/b", b"1"), member("evidence/a", b"1")]), "out of sorted order")
+case("03-gnu-magic", bundle(members=[member("evidence/a", b"1", magic=b"ustar  \0")]), "not POSIX ustar")
+case("03-mtime-differs", bundle(members=[member("evidence/a", b"1"), member("evidence/b", b"1", mtime=5)]), "different mtime")
+# sizes and truncation in every region
+big = header("evidence/huge", 0o77777777777)
+case("04-huge-declared", big + b"\0" * 1024, "declares 8589934591 bytes")
+case("04-manifest-oversized", member("evidence/a", b"1") + header("manifest.dsse.json", 30 << 20) + b"\0" * 1024,
+     "declares|limit")
+for i, cut in enumerate([100, 512 + 3, 1024 + 100, len(good) - 1024, len(good) - 512, len(good) - 1]):
+    case("05-truncated-%d" % i, good[:cut], "truncated|ustar|missing")
+case("05-trailing-garbage", good + b"garbage", "trailing bytes")
+case("05-extra-zero-block", good + b"\0" * 512, "trailing bytes")
+case("05-nonzero-padding", good[:512 + 6 + 1] + b"X" + good[512 + 6 + 2:], "non-zero padding")
+# wrappers and non-tar
+case("06-gzip", gzip.compress(good, mtime=0), "gzip-compressed")
+case("06-xz", lzma.compress(good), "xz-compressed")
+case("06-zstd", b"\x28\xb5\x2f\xfd" + good, "zstd-compressed")
+case("06-bzip2", b"BZh9" + good, "bzip2-compressed")
+case("06-empty", b"", "empty")
+case("06-not-tar", b"just some text\n" * 100, "not a ustar archive")
+case("06-zeros-only", b"\0" * (64 << 10), "not a ustar archive")
+# manifest problems (validly signed where it matters)
+case("07-no-manifest", b"".join(member(n, d) for n, d in EV) + b"\0" * 1024, "has no manifest.dsse.json")
+case("07-no-manifest-json", bundle(members=[member(n, d) for n, d in EV] + [member("manifest.dsse.json", envelope(canon(statement(subjects_of(EV)))))]), "no manifest.json")
+case("07-manifest-duplicated", bundle(members=[member(n, d) for n, d in EV] + [member("manifest.dsse.json", envelope(canon(statement(subjects_of(EV))))), member("manifest.json", canon(statement(subjects_of(EV)))), member("manifest.json", b"{}\n")]), "duplicated")
+deep = b"[" * 64 + b"]" * 64 + b"\n"
+case("07-deeply-nested", bundle(manifest=deep), "nested deeper")
+case("07-invalid-utf8", bundle(manifest=canon(statement(subjects_of(EV)))[:-3] + b"\xff}}\n"), "UTF-8")
+case("07-embedded-nul", bundle(manifest=canon(statement(subjects_of(EV)))[:-2] + b"\0}\n"), "NUL")
+case("07-not-canonical", bundle(manifest=json.dumps(statement(subjects_of(EV)), indent=1).encode() + b"\n"), "canonical")
+case("08-subject-missing", bundle(manifest=canon(statement(subjects_of(EV)[:1]))), "has no subject")
+case("08-subject-extra", bundle(manifest=canon(statement(subjects_of(EV) + [{"name": "evidence/zz", "digest": {"sha256": "0" * 64}}]))), "names no member")
+wrong = subjects_of(EV)
+wrong[0]["digest"]["sha256"] = hashlib.sha256(b"beta\n").hexdigest()
+case("08-wrong-digest", bundle(manifest=canon(statement(wrong))), "does not match its sha256")
+upper = subjects_of(EV)
+upper[0]["digest"]["sha256"] = upper[0]["digest"]["sha256"].upper()
+case("08-uppercase-hex", bundle(manifest=canon(statement(upper))), "lowercase hex")
+unk = subjects_of(EV)
+unk[0]["digest"] = {"sha3-256": "00"}
+case("08-unknown-algorithms", bundle(manifest=canon(statement(unk))), "only unknown algorithms")
+# envelopes
+man = canon(statement(subjects_of(EV)))
+case("09-no-signature", bundle(env=canon({"payload": base64.b64encode(man).decode(), "payloadType": TYPE.decode(), "signatures": []})), "no signatures")
+case("09-two-signatures", bundle(env=envelope(man, sigs=2)), "exactly one is allowed")
+case("09-bad-base64", bundle(env=envelope(man).replace(b'"sig":"', b'"sig":"!!')), "base64")
+case("09-wrong-payload-type", bundle(env=envelope(man, ptype=b"application/json")), "payloadType")
+case("09-other-key", bundle(env=envelope(man, key=KO)), "does not verify with any pinned key")
+case("09-keyid-lies", bundle(env=envelope(man, key=KO, kid=keyid(KT))), "does not verify with pinned key")
+case("09-urlsafe-base64", bundle(env=envelope(man, b64=base64.urlsafe_b64encode)), "canonical|PASS")
+case("09-envelope-whitespace", bundle(env=envelope(man).replace(b'","', b'", "', 1)), "canonical")
+pub_other = KO.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+ev_with_key = [("evidence/a.txt", b"alpha\n"), ("evidence/ci.pub", pub_other)]
+m2 = canon(statement(subjects_of(ev_with_key)))
+case("09-key-shipped-inside", bundle(evidence=ev_with_key, manifest=m2, env=envelope(m2, key=KO)), "does not verify with any pinned key")
+# adjudication: policy changed after signing; verdict flipped and re-signed
+policy = canon({"kiemthuPolicy": 1, "name": "p", "verdict": "all", "checks": [
+    {"id": "c", "description": "d", "type": "run_started", "run": "r", "profile": "s", "expect": True}]})
+ev3 = [("evidence/policy.json", policy), ("evidence/runs/r/ladder.json", b'{"attempts":[{"attempted":true,"profile":"s"}],"canonical":"s"}\n'),
+       ("evidence/runs/r/s/run.json", b'{"started":false,"exit_code":null}\n')]
+def adj(result, verdict, pol=policy):
+    def f(st):
+        st["predicate"]["adjudication"] = {"checks": [{"evidence": [], "id": "c", "reason": "r", "result": result, "type": "run_started"}],
+                                           "policy": "evidence/policy.json", "policyName": "p",
+                                           "policySha256": hashlib.sha256(pol).hexdigest(), "verdict": verdict}
+    return f
+honest_fail = canon(statement(subjects_of(ev3), extra=adj("fail", "FAIL")))
+case("10-honest-fail", bundle(evidence=ev3, manifest=honest_fail), "FAIL", 1)
+flipped = canon(statement(subjects_of(ev3), extra=adj("pass", "PASS")))
+case("10-verdict-flipped-resigned", bundle(evidence=ev3, manifest=flipped), "recorded adjudication and the evidence disagree")
+ev4 = [("evidence/policy.json", policy.replace(b'"expect":true', b'"expect":false'))] + ev3[1:]
+case("10-policy-changed-after-signing", bundle(evidence=ev4, manifest=honest_fail), "does not match its sha256")
+
+with open(OUT + "/expect.tsv", "w") as f:
+    for name, data, code, reason in cases:
+        open("%s/%s.tar" % (OUT, name), "wb").write(data)
+        f.write("%s\t%d\t%s\n" % (name, code, reason))
+print(len(cases), "bundles")
