@@ -51,7 +51,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
 all: $(MVP)
-.PHONY: all check unit e2e asan bench install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke
+.PHONY: all check unit e2e asan bench install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke valgrind
 all: $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -200,6 +200,10 @@ fuzz-smoke:
 	      || { echo "not ok - fuzz_$$t smoke"; tail -20 $(FUZZ_DIR)/smoke-$$t.log; exit 1; }; \
 	  done; \
 	else echo "SKIPPED - fuzz smoke: clang with libFuzzer (libclang-rt-14-dev) not available; see $(FUZZ_DIR).log"; fi
+
+# The suite's tools and unit tests under valgrind memcheck (tests/valgrind.sh).
+valgrind: all $(UNIT_BIN)
+	@KT_BIN=$(abspath $(BUILD)) bash tests/valgrind.sh
 
 asan:
 	$(MAKE) BUILD=build-asan SAN=1 check

@@ -54,10 +54,10 @@ static int bind(const char *src, const char *dst, unsigned long flags, kt_stage 
             return kt_stage_fail(st, "create %s", dst);
         if (fd >= 0) close(fd);
     }
-    if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+    if (mount(src, dst, "none", MS_BIND | MS_REC, NULL) < 0)
         return kt_stage_fail(st, "bind %s on %s", src, dst);
     unsigned long f = MS_REMOUNT | MS_BIND | flags | locked_flags(src);
-    if (mount(NULL, dst, NULL, f, NULL) < 0) return kt_stage_fail(st, "remount %s", dst);
+    if (mount("none", dst, "none", f, NULL) < 0) return kt_stage_fail(st, "remount %s", dst);
     return 0;
 }
 
@@ -133,7 +133,7 @@ static int dev_setup(const char *root, kt_stage *st)
         snprintf(p, sizeof p, "%s/%s", dev, links[i][1]);
         if (symlink(links[i][0], p) < 0) return kt_stage_fail(st, "symlink /dev/%s", links[i][1]);
     }
-    if (mount(NULL, dev, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
+    if (mount("none", dev, "none", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
         return kt_stage_fail(st, "remount /dev read-only");
     return 0;
 }
@@ -150,8 +150,8 @@ static int proc_setup(const char *root, kt_stage *st)
     for (size_t i = 0; i < sizeof ro / sizeof ro[0]; i++) {
         snprintf(sys, sizeof sys, "%s/%s", p, ro[i]);
         if (access(sys, F_OK) < 0) continue;
-        if (mount(sys, sys, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-            mount(NULL, sys, NULL,
+        if (mount(sys, sys, "none", MS_BIND | MS_REC, NULL) < 0 ||
+            mount("none", sys, "none",
                   MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
             return kt_stage_fail(st, "make /proc/%s read-only", ro[i]);
     }
@@ -174,7 +174,7 @@ static int mount_point(const kt_sandbox *sb, const char *root, const char *dir, 
 int kt_fs_setup(const kt_sandbox *sb, kt_stage *st)
 {
     /* Nothing we mount may propagate back to the host. */
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
         return kt_stage_fail(st, "make / private");
     /* The bind sources are resolved now, before the stage hides host /tmp. */
     int infd = -1, outfd = -1;
@@ -196,7 +196,7 @@ int kt_fs_setup(const kt_sandbox *sb, kt_stage *st)
 
     if (sb->rootfs) {
         snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", rootfd);
-        if (mount(fdpath, STAGE, NULL, MS_BIND | MS_REC, NULL) < 0)
+        if (mount(fdpath, STAGE, "none", MS_BIND | MS_REC, NULL) < 0)
             return kt_stage_fail(st, "bind --rootfs %s", sb->rootfs);
         static const char *const need[] = {"/proc", "/dev", "/tmp"};
         for (size_t i = 0; i < 3; i++)
@@ -265,7 +265,7 @@ int kt_fs_setup(const kt_sandbox *sb, kt_stage *st)
     if (syscall(SYS_pivot_root, ".", ".") < 0) return kt_stage_fail(st, "pivot_root");
     if (umount2(".", MNT_DETACH) < 0) return kt_stage_fail(st, "detach the old root");
     if (chdir("/") < 0) return kt_stage_fail(st, "chdir /");
-    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | RO_FLAGS | locked_flags("/"), NULL) < 0)
+    if (mount("none", "/", "none", MS_REMOUNT | MS_BIND | RO_FLAGS | locked_flags("/"), NULL) < 0)
         return kt_stage_fail(st, "remount / read-only");
     if (infd >= 0) close(infd);
     if (outfd >= 0) close(outfd);
