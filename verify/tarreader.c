@@ -9,11 +9,12 @@
 
 #define RBUF (1u << 20)
 
-int kt_tarr_init(kt_tarr *r, int fd, kt_err *err)
+int kt_tarr_init(kt_tarr *r, int fd, size_t bufsize, kt_err *err)
 {
     memset(r, 0, sizeof *r);
     r->fd = fd;
-    if (!(r->buf = malloc(RBUF))) return kt_fail(err, KT_E_NOMEM, "out of memory");
+    r->cap = bufsize ? (bufsize < 2 * KT_TAR_BLOCK ? 2 * KT_TAR_BLOCK : bufsize) : RBUF;
+    if (!(r->buf = malloc(r->cap))) return kt_fail(err, KT_E_NOMEM, "out of memory");
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
         r->file_size = (uint64_t)st.st_size;
@@ -28,7 +29,7 @@ void kt_tarr_free(kt_tarr *r)
     r->buf = NULL;
 }
 
-/* Make at least n (<= RBUF) bytes available; returns how many are (< n at EOF). */
+/* Make at least n (<= cap) bytes available; returns how many are (< n at EOF). */
 static ssize_t fill(kt_tarr *r, size_t n, kt_err *err)
 {
     if (r->len - r->pos >= n) return (ssize_t)(r->len - r->pos);
@@ -36,7 +37,7 @@ static ssize_t fill(kt_tarr *r, size_t n, kt_err *err)
     r->len -= r->pos;
     r->pos = 0;
     while (r->len < n && !r->at_end) {
-        ssize_t got = read(r->fd, r->buf + r->len, RBUF - r->len);
+        ssize_t got = read(r->fd, r->buf + r->len, r->cap - r->len);
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) return kt_fail_errno(err, KT_E_IO, errno, "cannot read the bundle");
         if (got == 0) r->at_end = 1;

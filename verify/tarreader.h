@@ -14,6 +14,7 @@
 typedef struct kt_tarr {
     int fd;
     uint8_t *buf;
+    size_t cap;         /* buffer size (>= one block) */
     size_t pos, len;
     uint64_t off;       /* archive offset of buf[pos] */
     uint64_t file_size; /* known size of a regular-file bundle, else 0 */
@@ -22,7 +23,8 @@ typedef struct kt_tarr {
 
 typedef void (*kt_tarr_sink)(void *arg, const uint8_t *p, size_t n);
 
-int kt_tarr_init(kt_tarr *r, int fd, kt_err *err);
+/* bufsize 0: 1 MiB. */
+int kt_tarr_init(kt_tarr *r, int fd, size_t bufsize, kt_err *err);
 void kt_tarr_free(kt_tarr *r);
 /* 1: a member header was read; 0: the canonical end was reached; -1: error. */
 int kt_tarr_next(kt_tarr *r, char name[KT_TAR_NAME_MAX + 1], uint64_t *size, uint64_t *mtime,

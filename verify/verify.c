@@ -295,7 +295,7 @@ int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
         kt_fail(err, KT_E_USAGE, "no pinned key");
         goto out;
     }
-    if (kt_tarr_init(&v.r, fd, err) < 0) goto out;
+    if (kt_tarr_init(&v.r, fd, o->read_buffer, err) < 0) goto out;
     if (read_members(&v, o, res, err) < 0) goto out;
     res->bytes = v.r.off;
     res->evidence = v.nsubs;

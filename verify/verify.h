@@ -19,6 +19,7 @@ typedef struct kt_verify_opts {
     size_t nkeys;
     uint64_t max_total;       /* cap on the sum of member sizes */
     const kt_policy *auditor; /* --policy: adjudicate under this instead of the bundle's */
+    size_t read_buffer;       /* bytes read at a time; 0 = 1 MiB */
     /* Called as members are read (main() prints it on a terminal). */
     void (*progress)(void *arg, uint64_t bytes, uint64_t total);
     void *progress_arg;

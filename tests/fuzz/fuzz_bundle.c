@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     }
     if (ftruncate(fd, 0) < 0 || pwrite(fd, data, n, 0) != (ssize_t)n || lseek(fd, 0, SEEK_SET) < 0)
         return 0;
-    kt_verify_opts o = {.keys = &key, .nkeys = 1, .max_total = 1 << 24};
+    kt_verify_opts o = {.keys = &key, .nkeys = 1, .max_total = 1 << 24, .read_buffer = 16384};
     kt_verify_result res;
     kt_verify_fd(fd, &o, &res);
     kt_verify_result_free(&res);
