@@ -141,7 +141,7 @@ unit: $(UNIT_BIN)
 e2e: $(TOOLS) $(HELPERS)
 	@KT_BIN=$(abspath $(BUILD)) bash tests/e2e/run.sh
 
-check: all unit e2e fuzz-smoke
+check: all unit fuzz-smoke e2e
 
 deps:
 	@bash .ci/deps.sh
