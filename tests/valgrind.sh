@@ -46,7 +46,19 @@ vg "kiemthu-guard (violation)" 3 "$bin/kiemthu-guard" "$bin/mvp/bad-socket"
 vg "kiemthu-probe (bare host: fails, exit 1)" 1 "$bin/kiemthu-probe" -o - --no-profile
 mkdir "$T/mvp"
 vg "sample MVP" 0 "$bin/mvp/kiemthu-sample-inspector" "$top/fixtures/fix7-fixture-A-packet.json" "$T/mvp"
-skipped=$((skipped + 1))
-echo "SKIPPED - valgrind: kiemthu-sandbox (valgrind 3.19 cannot run under a seccomp filter; covered by make asan)"
+# The sandbox as far as valgrind can take it: namespaces, mounts, cgroups,
+# profile compilation and supervision run; valgrind does not implement
+# seccomp(2), so the child's filter install fails (ENOSYS) and the runner
+# stops there, cleanly, with exit 125. What comes after (the filter and the
+# payload) is covered by make asan and the e2e suite.
+if [ "$(id -u)" -eq 0 ]; then
+    vg "kiemthu-sandbox up to the filter install (valgrind lacks seccomp(2): exit 125 there)" 125 \
+        "$bin/kiemthu-sandbox" run -p "$top/profiles/seccomp-deny-by-default.json" \
+        -p "$top/profiles/seccomp-startup-safe.json" --record "$T/rec" -- /bin/true
+    grep -q 'install the seccomp filter: Function not implemented' "$T/err" ||
+        { fail=$((fail + 1)); echo "not ok - valgrind: the sandbox did not stop at the filter install"; }
+else
+    skipped=$((skipped + 1)); echo "SKIPPED - valgrind: kiemthu-sandbox (needs root for its cgroups)"
+fi
 echo "valgrind: $pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]
