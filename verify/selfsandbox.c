@@ -31,6 +31,7 @@ int kt_self_sandbox(kt_err *err)
         "gettimeofday",
         "rt_sigreturn",
         "rt_sigprocmask",
+        "sigaltstack",
         "futex",
         "exit",
         "exit_group",
