@@ -139,7 +139,7 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 e2e: $(TOOLS) $(HELPERS)
-	@KT_BIN=$(abspath $(BUILD)) bash tests/e2e/run.sh
+	@KT_BIN=$(abspath $(BUILD)) SAN_BUILD=$(SAN) bash tests/e2e/run.sh
 
 check: all unit fuzz-smoke e2e
 
