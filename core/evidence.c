@@ -1,6 +1,7 @@
 #include "evidence.h"
 
 #include "fsutil.h"
+#include "sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 void kt_ev_init_dir(kt_evidence *ev, int rootfd, const char *root)
 {
     memset(ev, 0, sizeof *ev);
+    ev->srcfd = -1;
     ev->rootfd = rootfd;
     ev->root = root;
 }
@@ -20,6 +22,7 @@ void kt_ev_init_mem(kt_evidence *ev)
 {
     memset(ev, 0, sizeof *ev);
     ev->rootfd = -1;
+    ev->srcfd = -1;
 }
 
 static int push(kt_evidence *ev, const char *path, char *data, size_t len, uint64_t size,
@@ -34,7 +37,7 @@ static int push(kt_evidence *ev, const char *path, char *data, size_t len, uint6
     }
     char *dup = strdup(path);
     if (!dup) return kt_fail(err, KT_E_NOMEM, "out of memory");
-    ev->e[ev->n++] = (kt_ev_entry){dup, data, len, size};
+    ev->e[ev->n++] = (kt_ev_entry){dup, data, len, size, -1, {0}};
     if (data) ev->kept += len;
     return 0;
 }
@@ -50,6 +53,46 @@ int kt_ev_add(kt_evidence *ev, const char *path, char *data, size_t len, uint64_
         free(data);
         return -1;
     }
+    return 0;
+}
+
+int kt_ev_add_ref(kt_evidence *ev, const char *path, int64_t offset, uint64_t size,
+                  const uint8_t sha256[32], kt_err *err)
+{
+    if (push(ev, path, NULL, 0, size, err) < 0) return -1;
+    ev->e[ev->n - 1].offset = offset;
+    memcpy(ev->e[ev->n - 1].sha256, sha256, 32);
+    return 0;
+}
+
+/* Re-read a member of the bundle and hold it to the digest of the first pass. */
+static int reread(kt_evidence *ev, kt_ev_entry *e, kt_err *err)
+{
+    if (e->size > KT_EV_FILE_MAX)
+        return kt_fail(err, KT_E_LIMIT, "evidence file %s (%llu bytes) is too large to re-read",
+                       e->path, (unsigned long long)e->size);
+    char *buf = malloc((size_t)e->size + 1);
+    if (!buf) return kt_fail(err, KT_E_NOMEM, "out of memory");
+    size_t got = 0;
+    while (got < e->size) {
+        ssize_t r = pread(ev->srcfd, buf + got, (size_t)e->size - got, e->offset + (off_t)got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            free(buf);
+            return kt_fail_errno(err, KT_E_IO, r < 0 ? errno : EIO, "cannot re-read %s", e->path);
+        }
+        got += (size_t)r;
+    }
+    uint8_t h[KT_SHA256_LEN];
+    kt_sha256(buf, got, h);
+    if (memcmp(h, e->sha256, sizeof h)) {
+        free(buf);
+        return kt_fail(err, KT_E_TAMPER,
+                       "%s changed in the bundle file while it was being verified", e->path);
+    }
+    buf[got] = '\0';
+    e->data = buf;
+    e->len = got;
     return 0;
 }
 
@@ -103,6 +146,7 @@ int kt_ev_get(kt_evidence *ev, const char *path, const char **data, size_t *len,
         e = &ev->e[ev->n - 1];
     }
     if (!e) return kt_fail(err, KT_E_DATA, "evidence file %s is missing", path);
+    if (!e->data && e->offset >= 0 && ev->srcfd >= 0 && reread(ev, e, err) < 0) return -1;
     if (!e->data)
         return kt_fail(err, KT_E_LIMIT, "evidence file %s (%llu bytes) is too large to re-read",
                        path, (unsigned long long)e->size);
@@ -120,4 +164,5 @@ void kt_ev_free(kt_evidence *ev)
     free(ev->e);
     memset(ev, 0, sizeof *ev);
     ev->rootfd = -1;
+    ev->srcfd = -1;
 }

@@ -15,13 +15,16 @@
 
 typedef struct kt_ev_entry {
     char *path;
-    char *data; /* NULL if not kept (too large) */
+    char *data; /* NULL if not kept (too large, or to be re-read from srcfd) */
     size_t len;
     uint64_t size;
+    int64_t offset;     /* in srcfd, or -1 */
+    uint8_t sha256[32]; /* the digest the streaming pass computed */
 } kt_ev_entry;
 
 typedef struct kt_evidence {
     int rootfd; /* directory source, or -1 */
+    int srcfd;  /* a seekable bundle whose members are re-read on demand, or -1 */
     const char *root;
     kt_ev_entry *e; /* memory source (sorted by path), and the directory cache */
     size_t n, cap;
@@ -33,6 +36,11 @@ void kt_ev_init_mem(kt_evidence *ev);
 /* Memory source: take ownership of data (may be NULL: a member too large to keep). */
 int kt_ev_add(kt_evidence *ev, const char *path, char *data, size_t len, uint64_t size,
               kt_err *err);
+/* Bundle source: path's bytes are at offset in srcfd and must hash to sha256
+ * when re-read (the streaming pass computed it; a change meanwhile is an error). */
+int kt_ev_add_ref(kt_evidence *ev, const char *path, int64_t offset, uint64_t size,
+                  const uint8_t sha256[32], kt_err *err);
+
 /* 1 if path exists, 0 if not. */
 int kt_ev_exists(kt_evidence *ev, const char *path);
 /* The bytes of path; error if missing or too large. */

@@ -14,7 +14,7 @@
 typedef struct kt_tarr {
     int fd;
     uint8_t *buf;
-    size_t cap;         /* buffer size (>= one block) */
+    size_t cap; /* buffer size (>= one block) */
     size_t pos, len;
     uint64_t off;       /* archive offset of buf[pos] */
     uint64_t file_size; /* known size of a regular-file bundle, else 0 */

@@ -25,7 +25,8 @@ typedef struct vstate {
 
 struct keep {
     kt_sha256_ctx h;
-    kt_buf b;
+    char *data; /* exactly the member's size, when kept */
+    size_t len;
     int keep;
 };
 
@@ -33,7 +34,10 @@ static void sink_keep(void *arg, const uint8_t *p, size_t n)
 {
     struct keep *k = arg;
     kt_sha256_update(&k->h, p, n);
-    if (k->keep) kt_buf_append(&k->b, p, n, NULL); /* sized from the header: cannot fail */
+    if (k->keep) {
+        memcpy(k->data + k->len, p, n); /* the header gave the size: it fits */
+        k->len += n;
+    }
 }
 
 static void sink_buf(void *arg, const uint8_t *p, size_t n)
@@ -59,20 +63,23 @@ static int read_evidence(vstate *v, const char *name, uint64_t size, kt_err *err
     s->size = size;
     struct keep k;
     kt_sha256_init(&k.h);
-    k.keep = size <= KT_EV_FILE_MAX && v->ev.kept + size <= KT_EV_TOTAL_MAX;
-    kt_buf_init(&k.b, k.keep ? (size_t)size : 1);
+    int64_t offset = (int64_t)v->r.off;
+    /* A bundle file can be re-read for the few members a policy needs; a
+     * stream (stdin) cannot, so there small members are kept as they pass. */
+    k.keep = !v->r.file_size && size <= KT_EV_FILE_MAX && v->ev.kept + size <= KT_EV_TOTAL_MAX;
+    k.data = k.keep ? malloc((size_t)size + 1) : NULL;
+    k.len = 0;
+    if (k.keep && !k.data) return kt_fail(err, KT_E_NOMEM, "out of memory");
     if (kt_tarr_data(&v->r, size, sink_keep, &k, err) < 0) {
-        kt_buf_free(&k.b);
+        free(k.data);
         return -1;
     }
     kt_sha256_final(&k.h, s->sha256);
     v->nsubs++;
-    size_t len;
-    char *data = k.keep ? kt_buf_steal(&k.b, &len) : NULL;
-    if (k.keep && !data && !(data = calloc(1, 1))) return kt_fail(err, KT_E_NOMEM, "out of memory");
-    kt_buf_free(&k.b);
-    return kt_ev_add(&v->ev, name + strlen(KT_EVIDENCE_PREFIX), data, k.keep ? (size_t)size : 0,
-                     size, err);
+    const char *rel = name + strlen(KT_EVIDENCE_PREFIX);
+    if (v->r.file_size) return kt_ev_add_ref(&v->ev, rel, offset, size, s->sha256, err);
+    if (k.data) k.data[size] = '\0';
+    return kt_ev_add(&v->ev, rel, k.data, k.keep ? (size_t)size : 0, size, err);
 }
 
 static int read_small(vstate *v, kt_buf *b, size_t cap, const char *name, uint64_t size,
@@ -286,6 +293,7 @@ int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
     vstate v;
     memset(&v, 0, sizeof v);
     kt_ev_init_mem(&v.ev);
+    v.ev.srcfd = fd;
     kt_buf_init(&v.envelope, KT_MAX_ENVELOPE);
     kt_buf_init(&v.manifest, KT_MAX_MANIFEST);
     kt_dsse_env env;

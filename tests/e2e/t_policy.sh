@@ -37,6 +37,7 @@ else
         ok "verify prints the policy's sha256 and that it is the bundle's" || not_ok "verify prints the policy's sha256 and that it is the bundle's"
     tar -xOf "$T/pass.tar" evidence/policy.json | cmp -s - "$KT_SRC/profiles/policy.json" &&
         ok "the policy is bundled as evidence/policy.json" || not_ok "the policy is bundled as evidence/policy.json"
+    expect_msg 0 'checks:  17/17 pass' "re-adjudication from stdin (members kept as they stream)" sh -c "'$VERIFY' - --key '$PPUB' < '$T/pass.tar'"
     expect_msg 0 '"checks":\[\{"description"' "verify --format json carries the checks" "$VERIFY" "$T/pass.tar" --key "$PPUB" --format json
     expect_msg 0 '^\| `b4-canonical` \| pass \|' "verify --format markdown gives a table for GITHUB_STEP_SUMMARY" \
         "$VERIFY" "$T/pass.tar" --key "$PPUB" --format markdown
