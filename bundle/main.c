@@ -57,11 +57,7 @@ static void usage(FILE *f)
 static void show_progress(void *arg, uint64_t bytes, size_t files)
 {
     (void)arg;
-    static struct timespec last;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < 250) return;
-    last = now;
+    if (!kt_cli_progress_due()) return;
     fprintf(stderr, "\rkiemthu-bundle: %zu files, %llu MiB hashed and written ", files,
             (unsigned long long)(bytes >> 20));
 }

@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <string.h>
+#include <time.h>
 
 void kt_cli_init(kt_cli *cli, const kt_option *opts)
 {
@@ -33,4 +34,14 @@ void kt_cli_usage(FILE *f, const char *synopsis, const char *about, const kt_opt
                      opts[i].argname ? opts[i].argname : "");
         fprintf(f, "  %-28s %s\n", left, opts[i].help);
     }
+}
+
+int kt_cli_progress_due(void)
+{
+    static struct timespec last; /* one progress line per process */
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < 250) return 0;
+    last = now;
+    return 1;
 }

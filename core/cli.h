@@ -32,6 +32,9 @@ typedef struct kt_cli {
     char shortopts[3 * KT_CLI_MAX_OPTS + 2];
 } kt_cli;
 
+/* For progress lines on a terminal: 1 at most four times a second. */
+int kt_cli_progress_due(void);
+
 /* Build getopt tables from a table ending in {NULL}. */
 void kt_cli_init(kt_cli *cli, const kt_option *opts);
 void kt_cli_usage(FILE *f, const char *synopsis, const char *about, const kt_option *opts);

@@ -97,3 +97,17 @@ void kt_dirname(const char *path, char *out, size_t cap)
     else
         snprintf(out, cap, "%.*s", (int)(slash - path), path);
 }
+
+int kt_write_text(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = kt_write_all(fd, text, strlen(text));
+    int e = errno;
+    if (close(fd) < 0 && rc == 0) {
+        rc = -1;
+        e = errno;
+    }
+    errno = e;
+    return rc;
+}

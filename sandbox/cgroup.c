@@ -18,13 +18,7 @@ static int write_str(const char *dir, const char *file, const char *text)
 {
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = kt_write_all(fd, text, strlen(text));
-    int e = errno;
-    close(fd);
-    errno = e;
-    return rc;
+    return kt_write_text(path, text);
 }
 
 static int write_u64(const char *dir, const char *file, unsigned long long v)

@@ -20,28 +20,17 @@ int kt_ns_clone_flags(const kt_sandbox *sb)
     return f;
 }
 
-static int write_file(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = kt_write_all(fd, text, strlen(text));
-    int e = errno;
-    close(fd);
-    errno = e;
-    return rc;
-}
-
 int kt_ns_write_maps(const kt_sandbox *sb, pid_t child)
 {
     char path[64], map[64];
     snprintf(path, sizeof path, "/proc/%d/uid_map", (int)child);
     snprintf(map, sizeof map, "%u %u 1\n", (unsigned)sb->uid, (unsigned)sb->outer_uid);
-    if (write_file(path, map) < 0) return -1;
+    if (kt_write_text(path, map) < 0) return -1;
     snprintf(path, sizeof path, "/proc/%d/setgroups", (int)child);
-    if (write_file(path, "deny") < 0 && errno != ENOENT) return -1;
+    if (kt_write_text(path, "deny") < 0 && errno != ENOENT) return -1;
     snprintf(path, sizeof path, "/proc/%d/gid_map", (int)child);
     snprintf(map, sizeof map, "%u %u 1\n", (unsigned)sb->gid, (unsigned)sb->outer_gid);
-    return write_file(path, map);
+    return kt_write_text(path, map);
 }
 
 int kt_ns_net_uts(void)

@@ -51,11 +51,7 @@ static const char about[] =
 static void show_progress(void *arg, uint64_t bytes, uint64_t total)
 {
     (void)arg;
-    static struct timespec last;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < 250) return;
-    last = now;
+    if (!kt_cli_progress_due()) return;
     if (total)
         fprintf(stderr, "\rkiemthu-verify: %llu of %llu MiB checked ",
                 (unsigned long long)(bytes >> 20), (unsigned long long)(total >> 20));
