@@ -38,7 +38,7 @@ CORE_SRC := $(wildcard core/*.c)
 KEYS_SRC := $(wildcard keys/*.c)
 BUNDLE_SRC := $(filter-out bundle/main.c,$(wildcard bundle/*.c))
 VERIFY_SRC := $(filter-out verify/main.c,$(wildcard verify/*.c))
-SANDBOX_SRC := $(filter-out sandbox/main.c sandbox/probe.c,$(wildcard sandbox/*.c))
+SANDBOX_SRC := $(filter-out sandbox/main.c,$(wildcard sandbox/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJ := $(call obj,$(CORE_SRC) $(KEYS_SRC))

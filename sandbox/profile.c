@@ -410,11 +410,6 @@ const char *kt_profile_sha256(const kt_profile *p)
     return p->sha;
 }
 
-const char *kt_profile_name(const kt_profile *p)
-{
-    return p->name;
-}
-
 size_t kt_profile_ignored(const kt_profile *p, const char *const **names)
 {
     *names = (const char *const *)p->ignored;

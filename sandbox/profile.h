@@ -40,7 +40,6 @@ void kt_profile_free(kt_profile *p);
 
 /* sha256 of the exact file bytes, lowercase hex. */
 const char *kt_profile_sha256(const kt_profile *p);
-const char *kt_profile_name(const kt_profile *p);
 
 /* Build the filter. Names that do not resolve on this kernel are appended to
  * the profile's ignored list (kt_profile_ignored). */
