@@ -35,13 +35,14 @@ ALL_CFLAGS += -D_FORTIFY_SOURCE=2
 endif
 
 CORE_SRC := $(wildcard core/*.c)
+POLICY_SRC := $(wildcard policy/*.c)
 KEYS_SRC := $(wildcard keys/*.c)
 BUNDLE_SRC := $(filter-out bundle/main.c,$(wildcard bundle/*.c))
 VERIFY_SRC := $(filter-out verify/main.c,$(wildcard verify/*.c))
 SANDBOX_SRC := $(filter-out sandbox/main.c,$(wildcard sandbox/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
-LIB_OBJ := $(call obj,$(CORE_SRC) $(KEYS_SRC))
+LIB_OBJ := $(call obj,$(CORE_SRC) $(POLICY_SRC) $(KEYS_SRC))
 
 TOOLS := $(BUILD)/kiemthu-bundle $(BUILD)/kiemthu-verify $(BUILD)/kiemthu-sandbox $(BUILD)/kiemthu-probe \
          $(BUILD)/kiemthu-guard
@@ -168,7 +169,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := bundle envelope policy profile junit probe_json
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
                -fno-sanitize-recover=undefined $(PKG_CFLAGS)
-FUZZ_LIB_SRC := $(CORE_SRC) $(KEYS_SRC) $(VERIFY_SRC) sandbox/profile.c sandbox/probe/json.c
+FUZZ_LIB_SRC := $(CORE_SRC) $(POLICY_SRC) $(KEYS_SRC) $(VERIFY_SRC) sandbox/profile.c sandbox/probe/json.c
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

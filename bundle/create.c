@@ -2,6 +2,7 @@
 
 #include "../core/buf.h"
 #include "../core/dsse.h"
+#include "../core/fsutil.h"
 #include "../core/json_canon.h"
 #include "../core/layout.h"
 #include "../core/manifest.h"

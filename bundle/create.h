@@ -3,7 +3,7 @@
 #define KT_CREATE_H
 
 #include "../core/err.h"
-#include "../core/policy.h"
+#include "../policy/policy.h"
 #include "../keys/keys.h"
 
 #include <stddef.h>

@@ -1,34 +1,19 @@
 #include "walk.h"
 
+#include "../core/fsutil.h"
 #include "../core/layout.h"
 #include "../core/ustar.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MAX_DEPTH 64
-
-int kt_open_beneath(int rootfd, const char *rel)
-{
-    /* openat2 refuses a symlink anywhere in the path, even if one replaced a
-     * directory after the walk listed it; fall back to O_NOFOLLOW on kernels
-     * before 5.6. */
-    struct open_how how = {
-        .flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-        .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-    };
-    long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
-    if (fd >= 0 || errno != ENOSYS) return (int)fd;
-    return openat(rootfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-}
 
 static int push(kt_evlist *l, const char *rel, kt_err *err)
 {

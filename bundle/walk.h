@@ -17,7 +17,4 @@ typedef struct kt_evlist {
 int kt_walk_evidence(int rootfd, const char *root, kt_evlist *out, kt_err *err);
 void kt_evlist_free(kt_evlist *l);
 
-/* Open rel under rootfd for reading without following any symlink. */
-int kt_open_beneath(int rootfd, const char *rel);
-
 #endif

@@ -2,11 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int kt_write_all(int fd, const void *p, size_t n)
@@ -110,4 +112,19 @@ int kt_write_text(const char *path, const char *text)
     }
     errno = e;
     return rc;
+}
+
+int kt_open_beneath(int rootfd, const char *rel)
+{
+    /* openat2 refuses a symlink anywhere in the path, even if one replaced a
+     * directory after the walk listed it; fall back to O_NOFOLLOW on kernels
+     * before 5.6. O_NONBLOCK: a FIFO swapped in after a check opens at once
+     * (and fstat then refuses it) instead of blocking; regular files ignore it. */
+    struct open_how how = {
+        .flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+        .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    };
+    long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+    if (fd >= 0 || errno != ENOSYS) return (int)fd;
+    return openat(rootfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 }

@@ -17,6 +17,10 @@ int kt_read_file(const char *path, size_t cap, char **out, size_t *len, kt_err *
 /* Write text to an existing file (a /proc or cgroup control file); -1 with
  * errno set on failure. */
 int kt_write_text(const char *path, const char *text);
+/* Open rel under rootfd for reading without following any symlink, in any
+ * component (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS; O_NOFOLLOW on the
+ * last component before Linux 5.6). -1 with errno set (ELOOP, EXDEV, ...). */
+int kt_open_beneath(int rootfd, const char *rel);
 /* Directory part of path ("." if none) into out. */
 void kt_dirname(const char *path, char *out, size_t cap);
 

@@ -5,7 +5,7 @@
 
 #include "../core/err.h"
 #include "../core/manifest.h"
-#include "../core/policy.h"
+#include "../policy/policy.h"
 #include "../keys/keys.h"
 
 #include <cjson/cJSON.h>

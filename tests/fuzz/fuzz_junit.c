@@ -1,5 +1,5 @@
 /* libFuzzer: the JUnit XML reader (libxml2). */
-#include "../../core/junit.h"
+#include "../../policy/junit.h"
 
 #include <stdint.h>
 

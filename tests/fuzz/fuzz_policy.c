@@ -1,5 +1,5 @@
 /* libFuzzer: the policy parser, and evaluation over a small evidence set. */
-#include "../../core/policy.h"
+#include "../../policy/policy.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,8 +3,8 @@
  * cmocka and pytest, and the record comparison. */
 #include "testutil.h"
 
-#include "../../core/junit.h"
-#include "../../core/policy.h"
+#include "../../policy/junit.h"
+#include "../../policy/policy.h"
 
 static void ev_put(kt_evidence *ev, const char *path, const char *text)
 {

@@ -1,7 +1,7 @@
 #include "evidence.h"
 
-#include "fsutil.h"
-#include "sha256.h"
+#include "../core/fsutil.h"
+#include "../core/sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -114,8 +114,13 @@ int kt_ev_exists(kt_evidence *ev, const char *path)
     if (!safe_rel(path)) return 0;
     if (find(ev, path)) return 1;
     if (ev->rootfd < 0) return 0;
+    /* what create would bundle: a regular file reached without any symlink */
+    int fd = kt_open_beneath(ev->rootfd, path);
+    if (fd < 0) return 0;
     struct stat st;
-    return fstatat(ev->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+    int reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    close(fd);
+    return reg;
 }
 
 int kt_ev_get(kt_evidence *ev, const char *path, const char **data, size_t *len, kt_err *err)
@@ -124,7 +129,7 @@ int kt_ev_get(kt_evidence *ev, const char *path, const char **data, size_t *len,
         return kt_fail(err, KT_E_DATA, "evidence path \"%s\" is not relative", path);
     kt_ev_entry *e = find(ev, path);
     if (!e && ev->rootfd >= 0) {
-        int fd = openat(ev->rootfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = kt_open_beneath(ev->rootfd, path);
         if (fd < 0) return kt_fail(err, KT_E_DATA, "evidence file %s is missing", path);
         struct stat st;
         char *buf = NULL;

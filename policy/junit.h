@@ -4,7 +4,7 @@
 #ifndef KT_JUNIT_H
 #define KT_JUNIT_H
 
-#include "err.h"
+#include "../core/err.h"
 
 #include <stddef.h>
 

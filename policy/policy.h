@@ -8,9 +8,9 @@
 #ifndef KT_POLICY_H
 #define KT_POLICY_H
 
-#include "err.h"
+#include "../core/err.h"
 #include "evidence.h"
-#include "sha256.h"
+#include "../core/sha256.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>

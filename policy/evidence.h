@@ -5,7 +5,7 @@
 #ifndef KT_EVIDENCE_H
 #define KT_EVIDENCE_H
 
-#include "err.h"
+#include "../core/err.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,78 @@
+/* check.h - what the policy's parts share, inside policy/ only: the parsed
+ * policy, the check-type table (schema.c), and the context and helpers every
+ * check function uses (eval.c). Each check function reads the evidence
+ * through the context and reaches exactly one result with ck_verdict(). */
+#ifndef KT_POLICY_CHECK_H
+#define KT_POLICY_CHECK_H
+
+#include "policy.h"
+
+#include <cjson/cJSON.h>
+
+struct kt_policy {
+    char *bytes;
+    size_t n;
+    char sha[KT_SHA256_HEX];
+    char name[128];
+    cJSON *root;
+};
+
+typedef struct check_ctx {
+    const cJSON *chk;
+    kt_evidence *ev;
+    kt_check_out *out;
+    int decided;
+} check_ctx;
+
+typedef void (*check_fn)(check_ctx *c);
+
+/* A check type: its name, its parameters ("name:T", T one of s (string),
+ * i (integer), b (bool), a (array of strings), * (any JSON); a trailing '?'
+ * marks it optional) and the function that evaluates it. */
+typedef struct kt_check_type {
+    const char *name;
+    const char *params;
+    check_fn fn;
+} kt_check_type;
+
+/* NULL if name is not a check type. */
+const kt_check_type *kt_check_type_of(const char *name);
+
+/* A JSON number that is an integer within +-2^53. */
+int kt_json_is_int(const cJSON *v);
+
+/* ---- helpers for check functions (eval.c) ---- */
+const char *ck_str(check_ctx *c, const char *key);
+long long ck_num(check_ctx *c, const char *key, long long dflt);
+/* The first call decides the result; later calls are ignored. */
+void ck_verdict(check_ctx *c, enum kt_result r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Record that the check read path (relative to the evidence root). */
+void ck_used(check_ctx *c, const char *path);
+/* Parse an evidence file as JSON; NULL (and the check an error) on failure. */
+cJSON *ck_json_file(check_ctx *c, const char *path);
+/* runs/<run>/<profile>/run.json with "started" and "exit_code" typed. */
+cJSON *ck_run_json(check_ctx *c, const char *run, const char *profile);
+/* The canonical profile of run, re-derived from the run records; -1 and the
+ * check decided if it cannot be. */
+int ck_canonical_of(check_ctx *c, const char *run, char *out, size_t n);
+/* The check's "profile" with "@canonical" resolved; NULL and decided if not. */
+const char *ck_profile_of(check_ctx *c, char *buf, size_t n);
+
+/* ---- check functions: run records (checks_run.c) ---- */
+void ck_run_started(check_ctx *c);
+void ck_exit_code(check_ctx *c);
+void ck_canonical(check_ctx *c);
+void ck_probe_report(check_ctx *c);
+void ck_files_present(check_ctx *c);
+void ck_report_triplet(check_ctx *c);
+void ck_image_digest(check_ctx *c);
+
+/* ---- check functions: single files (checks_file.c) ---- */
+void ck_json_field(check_ctx *c);
+void ck_profile_sha256(check_ctx *c);
+void ck_junit(check_ctx *c);
+void ck_guard(check_ctx *c);
+void ck_venue(check_ctx *c);
+
+#endif

@@ -1,0 +1,226 @@
+/* schema.c - the policy format (docs/POLICY.md): the check types and their
+ * parameters, reading and validating a policy document. Anything not in the
+ * schema makes the policy invalid (fail closed). */
+#include "check.h"
+
+#include "../core/fsutil.h"
+#include "../core/json_canon.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const kt_check_type types[] = {
+    {"run_started", "run:s profile:s expect:b", ck_run_started},
+    {"exit_code", "run:s profile:s expect:i", ck_exit_code},
+    {"canonical_profile", "run:s expect:s", ck_canonical},
+    {"probe_report", "run:s profile:s min_probes:i file:s?", ck_probe_report},
+    {"files_present", "run:s profile:s files:a", ck_files_present},
+    {"report_triplet", "run:s profile:s dir:s?", ck_report_triplet},
+    {"json_field", "file:s pointer:s equals:*", ck_json_field},
+    {"profile_sha256", "file:s sha256:s", ck_profile_sha256},
+    {"image_digest_consistent", "run:s pinned:s?", ck_image_digest},
+    {"junit", "file:s min_tests:i max_failures:i? max_errors:i?", ck_junit},
+    {"guard_passed", "file:s", ck_guard},
+    {"venue_fields", "file:s fields:a", ck_venue},
+};
+
+const kt_check_type *kt_check_type_of(const char *name)
+{
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (!strcmp(types[i].name, name)) return &types[i];
+    return NULL;
+}
+
+int kt_json_is_int(const cJSON *v)
+{
+    /* range first: converting an out-of-range double is undefined behaviour
+     * (found by fuzz_policy; tests/fuzz/corpus/policy/regression-huge-number.json) */
+    return cJSON_IsNumber(v) && v->valuedouble > -9007199254740991.0 &&
+           v->valuedouble < 9007199254740991.0 &&
+           v->valuedouble == (double)(long long)v->valuedouble;
+}
+
+static int param_ok(const cJSON *v, char t)
+{
+    switch (t) {
+    case 's':
+        return cJSON_IsString(v);
+    case 'i':
+        return kt_json_is_int(v);
+    case 'b':
+        return cJSON_IsBool(v);
+    case '*':
+        return v != NULL;
+    case 'a':
+        if (!cJSON_IsArray(v)) return 0;
+        for (const cJSON *c = v->child; c; c = c->next)
+            if (!cJSON_IsString(c)) return 0;
+        return 1;
+    }
+    return 0;
+}
+
+static int check_params(const cJSON *chk, const kt_check_type *t, const char *what, int idx,
+                        kt_err *err)
+{
+    /* every spec'd parameter present (unless optional) and of its type */
+    char spec[128];
+    snprintf(spec, sizeof spec, "%s", t->params);
+    for (char *tok = strtok(spec, " "); tok; tok = strtok(NULL, " ")) {
+        char *colon = strchr(tok, ':');
+        *colon = '\0';
+        int optional = colon[2] == '?';
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(chk, tok);
+        if (!v && optional) continue;
+        if (!v)
+            return kt_fail(err, KT_E_DATA, "%s: checks[%d] (%s): missing parameter \"%s\"", what,
+                           idx, t->name, tok);
+        if (!param_ok(v, colon[1]))
+            return kt_fail(err, KT_E_DATA,
+                           "%s: checks[%d] (%s): parameter \"%s\" has the wrong type", what, idx,
+                           t->name, tok);
+    }
+    /* and nothing else */
+    for (const cJSON *c = chk->child; c; c = c->next) {
+        if (!strcmp(c->string, "id") || !strcmp(c->string, "type") ||
+            !strcmp(c->string, "description"))
+            continue;
+        char key[80];
+        snprintf(key, sizeof key, " %s:", c->string);
+        char have[140];
+        snprintf(have, sizeof have, " %s", t->params);
+        if (!strstr(have, key))
+            return kt_fail(err, KT_E_DATA, "%s: checks[%d] (%s): unknown parameter \"%.64s\"", what,
+                           idx, t->name, c->string);
+    }
+    return 0;
+}
+
+static int valid_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63) return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
+              *s == '.'))
+            return 0;
+    return 1;
+}
+
+static int validate(const cJSON *root, const char *what, kt_err *err)
+{
+    static const char *const keys[] = {"kiemthuPolicy", "name",    "description",
+                                       "checks",        "verdict", NULL};
+    if (!cJSON_IsObject(root))
+        return kt_fail(err, KT_E_DATA, "%s: a policy is a JSON object", what);
+    for (const cJSON *c = root->child; c; c = c->next) {
+        int ok = 0;
+        for (const char *const *k = keys; *k; k++) ok |= !strcmp(*k, c->string);
+        if (!ok) return kt_fail(err, KT_E_DATA, "%s: unknown field \"%.64s\"", what, c->string);
+    }
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "kiemthuPolicy");
+    if (!kt_json_is_int(ver) || ver->valuedouble != 1)
+        return kt_fail(err, KT_E_DATA, "%s: \"kiemthuPolicy\" must be 1 (the format version)",
+                       what);
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
+    if (!cJSON_IsString(name))
+        return kt_fail(err, KT_E_DATA, "%s: \"name\" must be a string", what);
+    const cJSON *verdict = cJSON_GetObjectItemCaseSensitive(root, "verdict");
+    if (!cJSON_IsString(verdict) || strcmp(verdict->valuestring, "all"))
+        return kt_fail(err, KT_E_DATA, "%s: \"verdict\" must be \"all\" (every check must hold)",
+                       what);
+    const cJSON *checks = cJSON_GetObjectItemCaseSensitive(root, "checks");
+    if (!cJSON_IsArray(checks) || !checks->child)
+        return kt_fail(err, KT_E_DATA, "%s: \"checks\" must be a non-empty array", what);
+    int i = 0;
+    for (const cJSON *chk = checks->child; chk; chk = chk->next, i++) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(chk, "id");
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(chk, "type");
+        const cJSON *desc = cJSON_GetObjectItemCaseSensitive(chk, "description");
+        if (!cJSON_IsObject(chk) || !cJSON_IsString(id) || !valid_id(id->valuestring))
+            return kt_fail(err, KT_E_DATA, "%s: checks[%d]: \"id\" must be 1-63 of a-z 0-9 - _ .",
+                           what, i);
+        if (!cJSON_IsString(desc) || !*desc->valuestring || strlen(desc->valuestring) > 200 ||
+            strchr(desc->valuestring, '\n'))
+            return kt_fail(err, KT_E_DATA,
+                           "%s: checks[%d] (%s): \"description\" must be one line of "
+                           "1-200 characters",
+                           what, i, id->valuestring);
+        if (!cJSON_IsString(type))
+            return kt_fail(err, KT_E_DATA, "%s: checks[%d] (%s): \"type\" missing", what, i,
+                           id->valuestring);
+        const kt_check_type *t = kt_check_type_of(type->valuestring);
+        if (!t)
+            return kt_fail(err, KT_E_DATA, "%s: checks[%d] (%s): unknown check type \"%.64s\"",
+                           what, i, id->valuestring, type->valuestring);
+        if (check_params(chk, t, what, i, err) < 0) return -1;
+        for (const cJSON *o = checks->child; o != chk; o = o->next)
+            if (!strcmp(cJSON_GetObjectItemCaseSensitive(o, "id")->valuestring, id->valuestring))
+                return kt_fail(err, KT_E_DATA, "%s: checks[%d]: duplicate id \"%s\"", what, i,
+                               id->valuestring);
+    }
+    return 0;
+}
+
+int kt_policy_parse(const char *bytes, size_t n, const char *what, kt_policy **out, kt_err *err)
+{
+    if (n > KT_POLICY_MAX)
+        return kt_fail(err, KT_E_LIMIT, "%s: larger than %u bytes", what, KT_POLICY_MAX);
+    kt_policy *p = calloc(1, sizeof *p);
+    if (!p || !(p->bytes = malloc(n + 1))) {
+        free(p);
+        return kt_fail(err, KT_E_NOMEM, "out of memory");
+    }
+    memcpy(p->bytes, bytes, n);
+    p->bytes[n] = '\0';
+    p->n = n;
+    uint8_t h[KT_SHA256_LEN];
+    kt_sha256(bytes, n, h);
+    kt_hex(h, sizeof h, p->sha);
+    if (kt_json_parse(p->bytes, n, what, &p->root, err) < 0 || validate(p->root, what, err) < 0) {
+        kt_policy_free(p);
+        return -1;
+    }
+    snprintf(p->name, sizeof p->name, "%s",
+             cJSON_GetObjectItemCaseSensitive(p->root, "name")->valuestring);
+    *out = p;
+    return 0;
+}
+
+int kt_policy_load(const char *path, kt_policy **out, kt_err *err)
+{
+    char *buf;
+    size_t n;
+    if (kt_read_file(path, KT_POLICY_MAX, &buf, &n, err) < 0) return -1;
+    int rc = kt_policy_parse(buf, n, path, out, err);
+    free(buf);
+    return rc;
+}
+
+void kt_policy_free(kt_policy *p)
+{
+    if (!p) return;
+    cJSON_Delete(p->root);
+    free(p->bytes);
+    free(p);
+}
+
+const char *kt_policy_sha256(const kt_policy *p)
+{
+    return p->sha;
+}
+const char *kt_policy_name(const kt_policy *p)
+{
+    return p->name;
+}
+const char *kt_policy_bytes(const kt_policy *p, size_t *n)
+{
+    *n = p->n;
+    return p->bytes;
+}
+
+const char *kt_result_name(enum kt_result r)
+{
+    return r == KT_RESULT_PASS ? "pass" : r == KT_RESULT_FAIL ? "fail" : "error";
+}
