@@ -4,6 +4,7 @@
 #include "image.h"
 #include "ns.h"
 #include "profile.h"
+#include "reach.h"
 #include "record.h"
 #include "sandbox.h"
 #include "spawn.h"
@@ -148,6 +149,12 @@ static int parse_millis(const char *s, uint64_t *out)
 static int resolve_dir(const char *opt, const char *in, char *out)
 {
     struct stat st;
+    char why[PATH_MAX + 128];
+    if (kt_reach(in, 1, why, sizeof why) < 0) {
+        fprintf(stderr, "kiemthu-sandbox: %s %s: %s\n", opt, in,
+                errno == ENOENT ? "not an existing directory" : why);
+        return -1;
+    }
     if (!realpath(in, out) || stat(out, &st) < 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "kiemthu-sandbox: %s %s: not an existing directory\n", opt, in);
         return -1;
@@ -206,8 +213,9 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
                 return usage_error("--ro-bind takes SRC:/DST, not \"%s\"", optarg);
             *colon = '\0';
             size_t i = sb->nbinds;
-            if (!realpath(optarg, c->bind_src[i]))
-                return usage_error("--ro-bind source %s does not exist", optarg);
+            char why[PATH_MAX + 128] = "does not exist";
+            if (kt_reach(optarg, 1, why, sizeof why) < 0 || !realpath(optarg, c->bind_src[i]))
+                return usage_error("--ro-bind source %s: %s", optarg, why);
             c->bind_dst[i] = colon + 1;
             sb->binds[i] = (kt_bind){c->bind_src[i], c->bind_dst[i]};
             sb->nbinds++;
@@ -376,7 +384,12 @@ static int cmd_run(int argc, char **argv)
     char names[MAX_PROFILES][256];
     memset(att, 0, sizeof att);
     rc = EXIT_RUNNER;
+    char why[PATH_MAX + 128];
     for (size_t i = 0; i < c.nprofiles; i++) {
+        if (kt_reach(c.profiles[i], 1, why, sizeof why) < 0) {
+            fprintf(stderr, "kiemthu-sandbox: profile %s: %s\n", c.profiles[i], why);
+            goto out;
+        }
         if (kt_profile_load(c.profiles[i], &profiles[i], &err) < 0) {
             fprintf(stderr, "kiemthu-sandbox: invalid profile: %s\n", err.msg);
             goto out;
@@ -389,7 +402,6 @@ static int cmd_run(int argc, char **argv)
             }
         att[i] = (kt_attempt){names[i], profiles[i], 0, {0}};
     }
-    char why[512];
     if (sb->userns && !kt_ns_userns_available(why, sizeof why)) {
         fprintf(stderr, "kiemthu-sandbox: not root and %s\n", why);
         goto out;
@@ -401,8 +413,10 @@ static int cmd_run(int argc, char **argv)
         goto out;
     }
     if (mkdir_parents(c.record) < 0) {
-        fprintf(stderr, "kiemthu-sandbox: cannot create --record %s: %s\n", c.record,
-                strerror(errno));
+        int e = errno;
+        if (e != EACCES || kt_reach(c.record, 0, why, sizeof why) == 0 || errno != EACCES)
+            snprintf(why, sizeof why, "%s", strerror(e));
+        fprintf(stderr, "kiemthu-sandbox: cannot create --record %s: %s\n", c.record, why);
         goto out;
     }
     kt_profile_env env;
