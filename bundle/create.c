@@ -109,7 +109,8 @@ static ssize_t find_rel(const kt_evlist *l, const char *rel)
 
 /* The policy: --policy FILE (bundled as evidence/policy.json; an evidence
  * policy.json must then be the same bytes), else the evidence's own
- * policy.json, else none. *insert is set when the file must be added. */
+ * policy.json, else none. Either way it is read once: the bytes evaluated
+ * are the bytes bundled (*insert), never a second read of the file. */
 static int choose_policy(const kt_create_opts *o, int rootfd, kt_evlist *list, kt_policy **out,
                          int *insert, kt_err *err)
 {
@@ -119,10 +120,8 @@ static int choose_policy(const kt_create_opts *o, int rootfd, kt_evlist *list, k
     char where[4200];
     if (o->policy_path) {
         if (kt_policy_load(o->policy_path, out, err) < 0) return -1;
-        if (at < 0) {
-            *insert = 1;
-            return 0;
-        }
+        *insert = 1;
+        if (at < 0) return 0;
         kt_evidence ev;
         kt_ev_init_dir(&ev, rootfd, o->evidence_dir);
         const char *data;
@@ -148,6 +147,7 @@ static int choose_policy(const kt_create_opts *o, int rootfd, kt_evlist *list, k
     int rc = kt_ev_get(&ev, KT_POLICY_MEMBER, &data, &len, err);
     if (rc == 0) rc = kt_policy_parse(data, len, where, out, err);
     kt_ev_free(&ev);
+    *insert = rc == 0;
     return rc;
 }
 
@@ -229,16 +229,14 @@ int kt_bundle_create(const kt_create_opts *o, kt_create_result *res, kt_err *err
             insert_policy = 0;
         }
         if (i == list.n) break;
+        if (pol && !strcmp(list.paths[i], KT_POLICY_MEMBER)) continue; /* bundled from memory */
         if (add_evidence(w, rootfd, o, list.paths[i], &subs[nsubs], err) < 0) goto out;
         res->evidence_bytes += subs[nsubs++].size;
         if (o->progress) o->progress(o->progress_arg, res->evidence_bytes, nsubs);
     }
     if (pol) {
         if (adjudicate(o, rootfd, pol, subs, nsubs, res, err) < 0) goto out;
-        if (!(adj = kt_adjudication_json(pol, &res->adj))) {
-            kt_fail(err, KT_E_NOMEM, "out of memory");
-            goto out;
-        }
+        if (kt_adjudication_json(pol, &res->adj, &adj, err) < 0) goto out;
     }
     int sr = sign_manifest(subs, nsubs, o, adj, &manifest, &envelope, res->keyid, err);
     adj = NULL; /* owned by the manifest now */

@@ -1,6 +1,7 @@
 #include "json_canon.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,9 +170,23 @@ int kt_json_emit_doc(const cJSON *v, kt_buf *out, kt_err *err)
     return kt_buf_append(out, "\n", 1, err);
 }
 
+/* "line L, column C (byte N)" of offset off in p, 1-based, columns in bytes. */
+static void where(const char *p, size_t off, char *out, size_t cap)
+{
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < off; i++, col++)
+        if (p[i] == '\n') line++, col = 0;
+    snprintf(out, cap, "line %zu, column %zu (byte %zu)", line, col, off);
+}
+
 int kt_json_parse(const char *p, size_t n, const char *what, cJSON **out, kt_err *err)
 {
-    if (memchr(p, '\0', n)) return kt_fail(err, KT_E_DATA, "%s: contains a NUL byte", what);
+    char at[96];
+    const char *nul = memchr(p, '\0', n);
+    if (nul) {
+        where(p, (size_t)(nul - p), at, sizeof at);
+        return kt_fail(err, KT_E_DATA, "%s: contains a NUL byte at %s", what, at);
+    }
     if (!kt_utf8_valid(p, n)) return kt_fail(err, KT_E_DATA, "%s: not valid UTF-8", what);
     const char *end = NULL;
     cJSON *v = cJSON_ParseWithLengthOpts(p, n, &end, 0);
@@ -179,14 +194,16 @@ int kt_json_parse(const char *p, size_t n, const char *what, cJSON **out, kt_err
         size_t off = end ? (size_t)(end - p) : 0;
         const char *e = cJSON_GetErrorPtr();
         if (e && e >= p && e <= p + n) off = (size_t)(e - p);
-        return kt_fail(err, KT_E_DATA, "%s: invalid JSON near byte %zu", what, off);
+        where(p, off, at, sizeof at);
+        return kt_fail(err, KT_E_DATA, "%s: invalid JSON at %s", what, at);
     }
     /* Only whitespace may follow the value. */
     for (const char *q = end; q < p + n; q++) {
         if (*q != ' ' && *q != '\n' && *q != '\t' && *q != '\r') {
             cJSON_Delete(v);
-            return kt_fail(err, KT_E_DATA, "%s: trailing data after JSON value at byte %zu", what,
-                           (size_t)(q - p));
+            where(p, (size_t)(q - p), at, sizeof at);
+            return kt_fail(err, KT_E_DATA, "%s: trailing data after the JSON value at %s", what,
+                           at);
         }
     }
     *out = v;

@@ -7,14 +7,13 @@
 
 #include "policy.h"
 
+#include "../core/jsondoc.h"
+
 #include <cjson/cJSON.h>
 
 struct kt_policy {
-    char *bytes;
-    size_t n;
-    char sha[KT_SHA256_HEX];
+    kt_jsondoc doc; /* the bytes as read once, their sha256, the validated tree */
     char name[128];
-    cJSON *root;
 };
 
 typedef struct check_ctx {
@@ -47,6 +46,9 @@ long long ck_num(check_ctx *c, const char *key, long long dflt);
 /* The first call decides the result; later calls are ignored. */
 void ck_verdict(check_ctx *c, enum kt_result r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* v as compact canonical JSON for a reason, cut to fit cap ("..." when cut);
+ * "(absent)" for NULL. Returns out. */
+const char *ck_show(const cJSON *v, char *out, size_t cap);
 /* Record that the check read path (relative to the evidence root). */
 void ck_used(check_ctx *c, const char *path);
 /* Parse an evidence file as JSON; NULL (and the check an error) on failure. */

@@ -60,13 +60,17 @@ void ck_json_field(check_ctx *c)
     if (!doc) return;
     const cJSON *v = pointer(doc, ck_str(c, "pointer"));
     const cJSON *want = cJSON_GetObjectItemCaseSensitive(c->chk, "equals");
+    char got[100], exp[100];
     if (!v)
         ck_verdict(c, KT_RESULT_FAIL, "%s has nothing at %s", ck_str(c, "file"),
                    ck_str(c, "pointer"));
+    else if (same_json(v, want))
+        ck_verdict(c, KT_RESULT_PASS, "%s%s is %s", ck_str(c, "file"), ck_str(c, "pointer"),
+                   ck_show(v, got, sizeof got));
     else
-        ck_verdict(c, same_json(v, want) ? KT_RESULT_PASS : KT_RESULT_FAIL,
-                   "%s%s %s the expected value", ck_str(c, "file"), ck_str(c, "pointer"),
-                   same_json(v, want) ? "equals" : "differs from");
+        ck_verdict(c, KT_RESULT_FAIL, "%s%s is %s, expected %s", ck_str(c, "file"),
+                   ck_str(c, "pointer"), ck_show(v, got, sizeof got),
+                   ck_show(want, exp, sizeof exp));
     cJSON_Delete(doc);
 }
 
@@ -85,8 +89,7 @@ void ck_profile_sha256(check_ctx *c)
     kt_sha256(data, len, h);
     kt_hex(h, sizeof h, hex);
     ck_verdict(c, !strcmp(hex, ck_str(c, "sha256")) ? KT_RESULT_PASS : KT_RESULT_FAIL,
-               "%s has sha256 %.12s..., pinned %.12s...", ck_str(c, "file"), hex,
-               ck_str(c, "sha256"));
+               "%s has sha256 %s, pinned %s", ck_str(c, "file"), hex, ck_str(c, "sha256"));
 }
 
 void ck_junit(check_ctx *c)

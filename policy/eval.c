@@ -3,6 +3,7 @@
  * evidence files read, run records and the re-derived canonical profile. */
 #include "check.h"
 
+#include "../core/buf.h"
 #include "../core/json_canon.h"
 
 #include <stdarg.h>
@@ -38,6 +39,22 @@ void ck_used(check_ctx *c, const char *path)
     for (int i = 0; i < c->out->nevidence; i++)
         if (!strcmp(c->out->evidence[i], path)) return;
     if (c->out->nevidence < 8) snprintf(c->out->evidence[c->out->nevidence++], 256, "%s", path);
+}
+
+const char *ck_show(const cJSON *v, char *out, size_t cap)
+{
+    kt_buf b;
+    kt_buf_init(&b, 1 << 20);
+    if (!v)
+        snprintf(out, cap, "(absent)");
+    else if (kt_json_emit(v, &b, NULL) < 0)
+        snprintf(out, cap, "(a value that is not canonical JSON)");
+    else if (b.len < cap)
+        snprintf(out, cap, "%s", b.data);
+    else
+        snprintf(out, cap, "%.*s...", (int)(cap > 4 ? cap - 4 : 0), b.data);
+    kt_buf_free(&b);
+    return out;
 }
 
 /* Parse an evidence file as JSON; on failure the check is an error. */
@@ -133,7 +150,7 @@ const char *ck_profile_of(check_ctx *c, char *buf, size_t n)
 
 int kt_policy_eval(const kt_policy *p, kt_evidence *ev, kt_adjudication *out, kt_err *err)
 {
-    const cJSON *checks = cJSON_GetObjectItemCaseSensitive(p->root, "checks");
+    const cJSON *checks = cJSON_GetObjectItemCaseSensitive(p->doc.root, "checks");
     size_t n = (size_t)cJSON_GetArraySize(checks);
     out->checks = calloc(n, sizeof *out->checks);
     out->n = n;

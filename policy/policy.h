@@ -9,8 +9,8 @@
 #define KT_POLICY_H
 
 #include "../core/err.h"
-#include "evidence.h"
 #include "../core/sha256.h"
+#include "evidence.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -50,11 +50,13 @@ int kt_policy_eval(const kt_policy *p, kt_evidence *ev, kt_adjudication *out, kt
 void kt_adjudication_free(kt_adjudication *a);
 
 const char *kt_result_name(enum kt_result r);
-/* The manifest's predicate.adjudication object. */
-cJSON *kt_adjudication_json(const kt_policy *p, const kt_adjudication *a);
+/* The manifest's predicate.adjudication object, built with a checked builder:
+ * 0 and *out (the caller's), or -1 with err (nothing half-built escapes). */
+int kt_adjudication_json(const kt_policy *p, const kt_adjudication *a, cJSON **out, kt_err *err);
 /* Compare a recorded adjudication with a fresh one: policy hash, verdict,
- * and every check's id and result. 0 if they agree; else why (with the id). */
+ * and every check's id and result. 0 if they agree; else -1 and err
+ * (KT_E_TAMPER) says where they differ, naming the check. */
 int kt_adjudication_compare(const cJSON *recorded, const kt_policy *p, const kt_adjudication *a,
-                            char *why, size_t n);
+                            kt_err *err);
 
 #endif

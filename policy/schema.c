@@ -3,9 +3,6 @@
  * schema makes the policy invalid (fail closed). */
 #include "check.h"
 
-#include "../core/fsutil.h"
-#include "../core/json_canon.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,52 +160,52 @@ static int validate(const cJSON *root, const char *what, kt_err *err)
     return 0;
 }
 
-int kt_policy_parse(const char *bytes, size_t n, const char *what, kt_policy **out, kt_err *err)
+static int validate_doc(const cJSON *root, const char *what, void *arg, kt_err *err)
 {
-    if (n > KT_POLICY_MAX)
-        return kt_fail(err, KT_E_LIMIT, "%s: larger than %u bytes", what, KT_POLICY_MAX);
-    kt_policy *p = calloc(1, sizeof *p);
-    if (!p || !(p->bytes = malloc(n + 1))) {
-        free(p);
-        return kt_fail(err, KT_E_NOMEM, "out of memory");
-    }
-    memcpy(p->bytes, bytes, n);
-    p->bytes[n] = '\0';
-    p->n = n;
-    uint8_t h[KT_SHA256_LEN];
-    kt_sha256(bytes, n, h);
-    kt_hex(h, sizeof h, p->sha);
-    if (kt_json_parse(p->bytes, n, what, &p->root, err) < 0 || validate(p->root, what, err) < 0) {
-        kt_policy_free(p);
-        return -1;
-    }
+    (void)arg;
+    return validate(root, what, err);
+}
+
+static int adopt(kt_policy *p, kt_policy **out)
+{
     snprintf(p->name, sizeof p->name, "%s",
-             cJSON_GetObjectItemCaseSensitive(p->root, "name")->valuestring);
+             cJSON_GetObjectItemCaseSensitive(p->doc.root, "name")->valuestring);
     *out = p;
     return 0;
 }
 
+int kt_policy_parse(const char *bytes, size_t n, const char *what, kt_policy **out, kt_err *err)
+{
+    kt_policy *p = calloc(1, sizeof *p);
+    if (!p) return kt_fail(err, KT_E_NOMEM, "out of memory");
+    if (kt_jsondoc_parse(&p->doc, bytes, n, what, KT_POLICY_MAX, validate_doc, NULL, err) < 0) {
+        free(p);
+        return -1;
+    }
+    return adopt(p, out);
+}
+
 int kt_policy_load(const char *path, kt_policy **out, kt_err *err)
 {
-    char *buf;
-    size_t n;
-    if (kt_read_file(path, KT_POLICY_MAX, &buf, &n, err) < 0) return -1;
-    int rc = kt_policy_parse(buf, n, path, out, err);
-    free(buf);
-    return rc;
+    kt_policy *p = calloc(1, sizeof *p);
+    if (!p) return kt_fail(err, KT_E_NOMEM, "out of memory");
+    if (kt_jsondoc_load(&p->doc, path, KT_POLICY_MAX, validate_doc, NULL, err) < 0) {
+        free(p);
+        return -1;
+    }
+    return adopt(p, out);
 }
 
 void kt_policy_free(kt_policy *p)
 {
     if (!p) return;
-    cJSON_Delete(p->root);
-    free(p->bytes);
+    kt_jsondoc_free(&p->doc);
     free(p);
 }
 
 const char *kt_policy_sha256(const kt_policy *p)
 {
-    return p->sha;
+    return p->doc.sha256_hex;
 }
 const char *kt_policy_name(const kt_policy *p)
 {
@@ -216,8 +213,8 @@ const char *kt_policy_name(const kt_policy *p)
 }
 const char *kt_policy_bytes(const kt_policy *p, size_t *n)
 {
-    *n = p->n;
-    return p->bytes;
+    *n = p->doc.n;
+    return p->doc.bytes;
 }
 
 const char *kt_result_name(enum kt_result r)

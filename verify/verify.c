@@ -256,10 +256,10 @@ static int adjudicate(vstate *v, const kt_verify_opts *o, kt_verify_result *res,
         }
         err->member[0] = '\0';
         if (kt_policy_eval(bundled, &v->ev, &own, err) < 0) goto out;
-        char why[700];
-        if (kt_adjudication_compare(rec, bundled, &own, why, sizeof why) < 0) {
+        kt_err why;
+        if (kt_adjudication_compare(rec, bundled, &own, &why) < 0) {
             kt_fail(err, KT_E_TAMPER, "the recorded adjudication and the evidence disagree: %s",
-                    why);
+                    why.msg);
             goto out;
         }
         res->bundle_has_policy = 1;

@@ -26,9 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
                   &err);
     kt_adjudication a;
     if (kt_policy_eval(p, &ev, &a, &err) == 0) {
-        cJSON *j = kt_adjudication_json(p, &a);
-        char why[256];
-        kt_adjudication_compare(j, p, &a, why, sizeof why);
+        cJSON *j = NULL;
+        if (kt_adjudication_json(p, &a, &j, &err) == 0) kt_adjudication_compare(j, p, &a, &err);
         cJSON_Delete(j);
         kt_adjudication_free(&a);
     }

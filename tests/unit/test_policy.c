@@ -1,81 +1,175 @@
-/* The policy engine: policy validation, each check type on passing, failing
- * and malformed evidence (in memory, as kiemthu-verify holds it), JUnit from
- * cmocka and pytest, and the record comparison. */
+/* The policy engine, table-driven: policy validation, every check type on
+ * passing, failing and malformed evidence, JUnit from cmocka and pytest, the
+ * adjudication record and its comparison, and evidence access.
+ *
+ * Every check case runs twice: on evidence in memory (as kiemthu-verify holds
+ * a bundle's members) and on the same files in a directory (as kiemthu-bundle
+ * create reads them). Both must give the same result, reason and list of
+ * files read: verify's re-adjudication depends on exactly that. */
 #include "testutil.h"
 
+#include "../../core/sha256.h"
 #include "../../policy/junit.h"
 #include "../../policy/policy.h"
 
-static void ev_put(kt_evidence *ev, const char *path, const char *text)
+#include <errno.h>
+
+/* ---- the evidence every case reads ------------------------------------ */
+
+#define RUN(started, exit_code, digest)                                                            \
+    "{\"started\":" started ",\"exit_code\":" exit_code ",\"image_digest\":\"" digest "\"}"
+#define ATT(profile) "{\"attempted\":true,\"profile\":\"" profile "\"}"
+
+static const char *const FILES[][2] = {
+    /* probe: strict did not start, safe started and exited 0 */
+    {"runs/probe/ladder.json",
+     "{\"attempts\":[" ATT("strict") "," ATT("safe") "],\"canonical\":\"safe\"}"},
+    {"runs/probe/strict/run.json", RUN("false", "null", "sha256:aa")},
+    {"runs/probe/safe/run.json", RUN("true", "0", "sha256:aa")},
+    {"runs/probe/safe/stdout",
+     "{\"probes\":[{\"id\":\"uid\",\"expect\":65532,\"observed\":65532,\"pass\":true},"
+     "{\"id\":\"nnp\",\"expect\":1,\"observed\":1,\"pass\":true}],\"passed\":2,\"total\":2}"},
+    {"runs/probe/strict/stdout", "{\"probes\":[{\"id\":\"uid\",\"expect\":65532,\"observed\":0,"
+                                 "\"pass\":false}],\"passed\":0,\"total\":1}"},
+    {"runs/probe/safe/lies", "{\"probes\":[{\"id\":\"uid\",\"expect\":1,\"observed\":1,\"pass\":"
+                             "true}],\"passed\":2,\"total\":2}"},
+    {"runs/probe/safe/out/report.json", "{\"verdict\":\"PASS\",\"n\":[1,2]}\n"},
+    {"runs/probe/safe/out/report.md", "# report\n"},
+    {"runs/probe/strict/out/report.json", "{\"verdict\":\"PASS\",\"n\":[1,2]}\n"},
+    {"runs/probe/strict/out/report.md", "# edited\n"},
+    /* dead: no profile let it start */
+    {"runs/dead/ladder.json",
+     "{\"attempts\":[" ATT("strict") "," ATT("safe") "],\"canonical\":null}"},
+    {"runs/dead/strict/run.json", RUN("false", "null", "sha256:aa")},
+    {"runs/dead/safe/run.json", RUN("false", "null", "sha256:aa")},
+    /* mvp: started under safe, exited 1 */
+    {"runs/mvp/ladder.json",
+     "{\"attempts\":[" ATT("strict") "," ATT("safe") "],\"canonical\":\"safe\"}"},
+    {"runs/mvp/strict/run.json", RUN("false", "null", "sha256:bb")},
+    {"runs/mvp/safe/run.json", RUN("true", "1", "sha256:bb")},
+    /* mixed: a different image under each profile */
+    {"runs/mixed/ladder.json",
+     "{\"attempts\":[" ATT("strict") "," ATT("safe") "],\"canonical\":\"safe\"}"},
+    {"runs/mixed/strict/run.json", RUN("false", "null", "sha256:aa")},
+    {"runs/mixed/safe/run.json", RUN("true", "0", "sha256:cc")},
+    /* liar: the ladder's recorded canonical disagrees with the run records */
+    {"runs/liar/ladder.json",
+     "{\"attempts\":[" ATT("strict") "," ATT("safe") "],\"canonical\":\"strict\"}"},
+    {"runs/liar/strict/run.json", "{\"started\":false,\"exit_code\":null}"},
+    {"runs/liar/safe/run.json", "{\"started\":true,\"exit_code\":0}"},
+    /* bad: malformed run.json */
+    {"runs/bad/safe/run.json", "{\"started\":\"yes\"}"},
+    {"guard/ok.json", "{\"pass\":true,\"violations\":[]}"},
+    {"guard/bad.json", "{\"pass\":false,\"violations\":[{\"symbol\":\"socket\"}]}"},
+    {"guard/weird.json", "{\"pass\":\"yes\"}"},
+    {"venue.json", "{\"ci\":\"github\",\"run_id\":\"123\",\"commit\":\"\"}"},
+    {"profiles/p.json", "{}\n"},
+};
+
+static const char *const JUNIT[] = {"cmocka-pass.xml", "pytest-pass.xml", "cmocka-fail.xml",
+                                    "pytest-fail.xml", "lying.xml",       "xxe.xml"};
+
+typedef struct fixture {
+    kt_evidence mem, dir;
+    char *root;
+    int rootfd;
+} fixture;
+
+static void put(fixture *f, const char *path, const char *data, size_t n)
 {
     kt_err err;
-    char *d = strdup(text);
-    assert_int_equal(kt_ev_add(ev, path, d, strlen(d), strlen(d), &err), 0);
+    char *copy = malloc(n + 1);
+    assert_non_null(copy);
+    memcpy(copy, data, n);
+    copy[n] = '\0';
+    assert_int_equal(kt_ev_add(&f->mem, path, copy, n, n, &err), 0);
+    tu_write(f->root, path, data, n);
 }
 
-/* A run with a ladder: profiles[] in order, started[] for each. */
-static void ev_run(kt_evidence *ev, const char *run, int n, const char *const *profiles,
-                   const int *started, int exit_code, const char *digest)
+/* sha256sum's output for report.json and report.md in dir */
+static void put_sums(fixture *f, const char *dir, const char *json, const char *md)
 {
-    char path[256], json[1024], att[2048] = "";
-    const char *canon = NULL;
-    for (int i = 0; i < n; i++) {
-        snprintf(path, sizeof path, "runs/%s/%s/run.json", run, profiles[i]);
-        if (started[i] && exit_code >= 0)
-            snprintf(json, sizeof json,
-                     "{\"started\":true,\"exit_code\":%d,\"image_digest\":\"%s\"}", exit_code,
-                     digest);
-        else
-            snprintf(json, sizeof json,
-                     "{\"started\":%s,\"exit_code\":null,\"image_digest\":\"%s\"}",
-                     started[i] ? "true" : "false", digest);
-        ev_put(ev, path, json);
-        if (started[i] && !canon) canon = profiles[i];
-        char one[256];
-        snprintf(one, sizeof one, "%s{\"attempted\":true,\"profile\":\"%s\",\"started\":%s}",
-                 i ? "," : "", profiles[i], started[i] ? "true" : "false");
-        strcat(att, one);
+    const char *names[] = {"report.json", "report.md"}, *texts[] = {json, md};
+    char sums[300] = "", line[128], hex[KT_SHA256_HEX], path[256];
+    for (int i = 0; i < 2; i++) {
+        uint8_t h[KT_SHA256_LEN];
+        kt_sha256(texts[i], strlen(texts[i]), h);
+        kt_hex(h, sizeof h, hex);
+        snprintf(line, sizeof line, "%s  %s\n", hex, names[i]);
+        strcat(sums, line);
     }
-    snprintf(path, sizeof path, "runs/%s/ladder.json", run);
-    char ladder[2300];
-    if (canon)
-        snprintf(ladder, sizeof ladder, "{\"attempts\":[%s],\"canonical\":\"%s\"}", att, canon);
-    else
-        snprintf(ladder, sizeof ladder, "{\"attempts\":[%s],\"canonical\":null}", att);
-    ev_put(ev, path, ladder);
+    snprintf(path, sizeof path, "%s/report.sha256", dir);
+    put(f, path, sums, strlen(sums));
 }
 
-static const char *const LADDER[] = {"strict", "safe"};
-static const int STARTED[] = {0, 1};
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->root = tu_tmpdir();
+    kt_ev_init_mem(&f->mem);
+    for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++)
+        put(f, FILES[i][0], FILES[i][1], strlen(FILES[i][1]));
+    put_sums(f, "runs/probe/safe/out", FILES[6][1], FILES[7][1]);
+    put_sums(f, "runs/probe/strict/out", FILES[6][1], FILES[7][1]); /* report.md edited */
+    for (size_t i = 0; i < sizeof JUNIT / sizeof JUNIT[0]; i++) {
+        char rel[128], evp[128];
+        snprintf(rel, sizeof rel, "tests/fixtures/junit/%s", JUNIT[i]);
+        snprintf(evp, sizeof evp, "tests/%s", JUNIT[i]);
+        char *path = tu_fixture(rel);
+        size_t n;
+        uint8_t *x = tu_slurp(path, &n);
+        put(f, evp, (const char *)x, n);
+        free(x);
+        free(path);
+    }
+    f->rootfd = open(f->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(f->rootfd >= 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    kt_ev_free(&f->mem);
+    close(f->rootfd);
+    tu_rmrf(f->root);
+    free(f);
+    return 0;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+#define C(type, params) "{\"id\":\"c\",\"description\":\"d\",\"type\":\"" type "\"" params "}"
+#define DOC(checks)                                                                                \
+    "{\"kiemthuPolicy\":1,\"name\":\"t\",\"verdict\":\"all\",\"checks\":[" checks "]}"
 
 static kt_policy *policy(const char *checks, kt_err *err)
 {
     char doc[8192];
-    snprintf(doc, sizeof doc,
-             "{\"kiemthuPolicy\":1,\"name\":\"t\",\"verdict\":\"all\",\"checks\":[%s]}", checks);
+    snprintf(doc, sizeof doc, DOC("%s"), checks);
     kt_policy *p = NULL;
     if (kt_policy_parse(doc, strlen(doc), "p.json", &p, err) < 0) return NULL;
     return p;
 }
 
-/* Evaluate one check; return its result and copy its reason. */
-static enum kt_result one(kt_evidence *ev, const char *check, char *reason)
+/* Evaluate one check on ev; return the one result (a.pass must agree). */
+static kt_check_out eval_one(kt_evidence *ev, const char *check)
 {
     kt_err err;
     kt_policy *p = policy(check, &err);
-    if (!p) fail_msg("policy refused: %s", err.msg);
+    if (!p) fail_msg("policy refused: %s (%s)", err.msg, check);
     kt_adjudication a;
     assert_int_equal(kt_policy_eval(p, ev, &a, &err), 0);
     assert_int_equal(a.n, 1);
-    enum kt_result r = a.checks[0].result;
-    if (reason) snprintf(reason, 512, "%s", a.checks[0].reason);
-    assert_int_equal(a.pass, r == KT_RESULT_PASS);
+    kt_check_out o = a.checks[0];
+    assert_int_equal(a.pass, o.result == KT_RESULT_PASS);
     kt_adjudication_free(&a);
     kt_policy_free(p);
-    return r;
+    return o;
 }
 
-#define C(type, params) "{\"id\":\"c\",\"description\":\"d\",\"type\":\"" type "\"" params "}"
+/* ---- validation: what a policy may not say ------------------------------- */
 
 static void policy_validation(void **state)
 {
@@ -90,310 +184,337 @@ static void policy_validation(void **state)
         {C("exit_code", ",\"run\":\"r\",\"profile\":\"p\",\"expect\":0,\"extra\":1"),
          "unknown parameter \"extra\""},
         {C("junit", ",\"file\":\"f\",\"min_tests\":1.5"), "wrong type"},
+        {C("junit", ",\"file\":\"f\",\"min_tests\":1e300"), "wrong type"},
+        {C("files_present", ",\"run\":\"r\",\"profile\":\"p\",\"files\":[1]"), "wrong type"},
         {C("guard_passed", ",\"file\":\"f\"") "," C("guard_passed", ",\"file\":\"f\""),
          "duplicate id"},
         {"{\"id\":\"Bad Id\",\"description\":\"d\",\"type\":\"guard_passed\",\"file\":\"f\"}",
          "\"id\" must be"},
         {"{\"id\":\"c\",\"type\":\"guard_passed\",\"file\":\"f\"}", "description"},
+        {"{\"id\":\"c\",\"description\":\"two\\nlines\",\"type\":\"guard_passed\",\"file\":\"f\"}",
+         "one line"},
+        {"{\"id\":\"c\",\"description\":\"d\",\"file\":\"f\"}", "\"type\" missing"},
+        {"7", "\"id\" must be"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         kt_err err;
         kt_policy *p = policy(bad[i].checks, &err);
         if (p || !strstr(err.msg, bad[i].expect))
             fail_msg("case %zu: %s", i, p ? "accepted" : err.msg);
+        assert_int_equal(err.cls, KT_E_DATA);
     }
-    static const char *const docs[] = {
-        "{\"kiemthuPolicy\":2,\"name\":\"t\",\"verdict\":\"all\",\"checks\":[" C(
-            "guard_passed", ",\"file\":\"f\"") "]}",
-        "{\"kiemthuPolicy\":1,\"name\":\"t\",\"verdict\":\"any\",\"checks\":[" C(
-            "guard_passed", ",\"file\":\"f\"") "]}",
-        "{\"kiemthuPolicy\":1,\"name\":\"t\",\"verdict\":\"all\",\"checks\":[]}",
-        "{\"kiemthuPolicy\":1,\"name\":\"t\",\"verdict\":\"all\",\"checks\":[" C(
-            "guard_passed", ",\"file\":\"f\"") "],\"x\":1}",
-        "not json",
+    static const struct {
+        const char *doc, *expect;
+    } docs[] = {
+        {"{\"kiemthuPolicy\":2,\"name\":\"t\",\"verdict\":\"all\",\"checks\":[" C(
+             "guard_passed", ",\"file\":\"f\"") "]}",
+         "must be 1"},
+        {"{\"kiemthuPolicy\":1,\"name\":\"t\",\"verdict\":\"any\",\"checks\":[" C(
+             "guard_passed", ",\"file\":\"f\"") "]}",
+         "\"verdict\" must be \"all\""},
+        {"{\"kiemthuPolicy\":1,\"name\":\"t\",\"verdict\":\"all\",\"checks\":[]}", "non-empty"},
+        {"{\"kiemthuPolicy\":1,\"name\":\"t\",\"verdict\":\"all\",\"checks\":[" C(
+             "guard_passed", ",\"file\":\"f\"") "],\"x\":1}",
+         "unknown field \"x\""},
+        {"{\"kiemthuPolicy\":1,\"verdict\":\"all\",\"checks\":[" C("guard_passed",
+                                                                   ",\"file\":\"f\"") "]}",
+         "\"name\" must be"},
+        {"[]", "a policy is a JSON object"},
+        {"not json", "invalid JSON at line 1, column 1"},
+        {"{\n  \"kiemthuPolicy\": 1,\n  \"name\": \"t\",,\n}", "invalid JSON at line 3, column"},
+        {"{}\n\n  x", "trailing data after the JSON value at line 3, column 3"},
     };
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
         kt_policy *p = NULL;
         kt_err err;
-        if (kt_policy_parse(docs[i], strlen(docs[i]), "p.json", &p, &err) == 0)
+        if (kt_policy_parse(docs[i].doc, strlen(docs[i].doc), "p.json", &p, &err) == 0)
             fail_msg("doc %zu accepted", i);
+        if (!strstr(err.msg, docs[i].expect) || strncmp(err.msg, "p.json", 6))
+            fail_msg("doc %zu: %s", i, err.msg);
     }
-}
-
-static void run_checks(void **state)
-{
-    (void)state;
-    kt_evidence ev;
-    kt_ev_init_mem(&ev);
-    ev_run(&ev, "probe", 2, LADDER, STARTED, 0, "sha256:aa");
-    static const int none[] = {0, 0};
-    ev_run(&ev, "dead", 2, LADDER, none, -1, "sha256:aa");
-    ev_run(&ev, "mvp", 2, LADDER, STARTED, 1, "sha256:bb");
-    char why[512];
-    assert_int_equal(
-        one(&ev, C("run_started", ",\"run\":\"probe\",\"profile\":\"strict\",\"expect\":false"),
-            why),
-        KT_RESULT_PASS);
-    assert_int_equal(
-        one(&ev, C("run_started", ",\"run\":\"probe\",\"profile\":\"strict\",\"expect\":true"),
-            why),
-        KT_RESULT_FAIL);
-    assert_int_equal(
-        one(&ev, C("run_started", ",\"run\":\"nope\",\"profile\":\"strict\",\"expect\":true"), why),
-        KT_RESULT_ERROR);
-    assert_int_equal(
-        one(&ev, C("canonical_profile", ",\"run\":\"probe\",\"expect\":\"safe\""), why),
-        KT_RESULT_PASS);
-    assert_int_equal(
-        one(&ev, C("canonical_profile", ",\"run\":\"probe\",\"expect\":\"strict\""), why),
-        KT_RESULT_FAIL);
-    assert_int_equal(one(&ev, C("canonical_profile", ",\"run\":\"dead\",\"expect\":\"safe\""), why),
-                     KT_RESULT_FAIL);
-    assert_non_null(strstr(why, "no profile let the payload start"));
-    assert_int_equal(
-        one(&ev, C("exit_code", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"expect\":0"), why),
-        KT_RESULT_PASS);
-    assert_int_equal(
-        one(&ev, C("exit_code", ",\"run\":\"mvp\",\"profile\":\"@canonical\",\"expect\":0"), why),
-        KT_RESULT_FAIL);
-    assert_non_null(strstr(why, "exited 1"));
-    assert_int_equal(
-        one(&ev, C("exit_code", ",\"run\":\"probe\",\"profile\":\"strict\",\"expect\":0"), why),
-        KT_RESULT_FAIL);
-    assert_int_equal(one(&ev, C("image_digest_consistent", ",\"run\":\"probe\""), why),
-                     KT_RESULT_PASS);
-    assert_int_equal(
-        one(&ev, C("image_digest_consistent", ",\"run\":\"probe\",\"pinned\":\"sha256:cc\""), why),
-        KT_RESULT_FAIL);
-    /* the ladder's recorded canonical must agree with the run records */
-    ev_put(&ev, "runs/liar/strict/run.json", "{\"started\":false,\"exit_code\":null}");
-    ev_put(&ev, "runs/liar/safe/run.json", "{\"started\":true,\"exit_code\":0}");
-    ev_put(&ev, "runs/liar/ladder.json",
-           "{\"attempts\":[{\"attempted\":true,\"profile\":\"strict\"},"
-           "{\"attempted\":true,\"profile\":\"safe\"}],\"canonical\":\"strict\"}");
-    assert_int_equal(
-        one(&ev, C("canonical_profile", ",\"run\":\"liar\",\"expect\":\"strict\""), why),
-        KT_RESULT_ERROR);
-    /* malformed run.json */
-    ev_put(&ev, "runs/bad/safe/run.json", "{\"started\":\"yes\"}");
-    assert_int_equal(
-        one(&ev, C("run_started", ",\"run\":\"bad\",\"profile\":\"safe\",\"expect\":true"), why),
-        KT_RESULT_ERROR);
-    kt_ev_free(&ev);
-}
-
-static void report_checks(void **state)
-{
-    (void)state;
-    kt_evidence ev;
-    kt_ev_init_mem(&ev);
-    ev_run(&ev, "probe", 2, LADDER, STARTED, 0, "sha256:aa");
-    ev_put(&ev, "runs/probe/safe/stdout",
-           "{\"probes\":[{\"id\":\"uid\",\"expect\":65532,\"observed\":65532,\"pass\":true},"
-           "{\"id\":\"nnp\",\"expect\":1,\"observed\":1,\"pass\":true}],\"passed\":2,\"total\":2}");
-    ev_put(&ev, "runs/probe/strict/stdout",
-           "{\"probes\":[{\"id\":\"uid\",\"expect\":65532,\"observed\":0,\"pass\":false}],"
-           "\"passed\":0,\"total\":1}");
-    ev_put(&ev, "runs/probe/safe/lies",
-           "{\"probes\":[{\"id\":\"uid\",\"expect\":1,\"observed\":1,\"pass\":true}],\"passed\":2,"
-           "\"total\":2}");
-    char why[512];
-    assert_int_equal(
-        one(&ev,
-            C("probe_report", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"min_probes\":2"),
-            why),
-        KT_RESULT_PASS);
-    assert_int_equal(
-        one(&ev,
-            C("probe_report", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"min_probes\":20"),
-            why),
-        KT_RESULT_FAIL);
-    assert_int_equal(
-        one(&ev, C("probe_report", ",\"run\":\"probe\",\"profile\":\"strict\",\"min_probes\":1"),
-            why),
-        KT_RESULT_FAIL);
-    assert_non_null(strstr(why, "first failing: uid"));
-    assert_int_equal(
-        one(&ev,
-            C("probe_report",
-              ",\"run\":\"probe\",\"profile\":\"safe\",\"min_probes\":1,\"file\":\"lies\""),
-            why),
-        KT_RESULT_ERROR);
-    /* report triplet */
-    const char *rj = "{\"verdict\":\"PASS\",\"n\":[1,2]}\n", *rm = "# report\n";
-    uint8_t h[32];
-    char hj[65], hm[65], sums[300];
-    kt_sha256(rj, strlen(rj), h), kt_hex(h, 32, hj);
-    kt_sha256(rm, strlen(rm), h), kt_hex(h, 32, hm);
-    snprintf(sums, sizeof sums, "%s  report.json\n%s  report.md\n", hj, hm);
-    ev_put(&ev, "runs/probe/safe/out/report.json", rj);
-    ev_put(&ev, "runs/probe/safe/out/report.md", rm);
-    ev_put(&ev, "runs/probe/safe/out/report.sha256", sums);
-    ev_put(&ev, "runs/probe/strict/out/report.json", rj);
-    ev_put(&ev, "runs/probe/strict/out/report.md", "# edited\n");
-    ev_put(&ev, "runs/probe/strict/out/report.sha256", sums);
-    assert_int_equal(
-        one(&ev, C("report_triplet", ",\"run\":\"probe\",\"profile\":\"@canonical\""), why),
-        KT_RESULT_PASS);
-    assert_int_equal(
-        one(&ev, C("report_triplet", ",\"run\":\"probe\",\"profile\":\"strict\""), why),
-        KT_RESULT_FAIL);
-    assert_int_equal(one(&ev,
-                         C("files_present", ",\"run\":\"probe\",\"profile\":\"@canonical\","
-                                            "\"files\":[\"out/report.json\",\"out/report.md\"]"),
-                         why),
-                     KT_RESULT_PASS);
-    assert_int_equal(
-        one(&ev,
-            C("files_present",
-              ",\"run\":\"probe\",\"profile\":\"@canonical\",\"files\":[\"out/missing\"]"),
-            why),
-        KT_RESULT_FAIL);
-    /* json_field with RFC 6901 pointers */
-    assert_int_equal(
-        one(&ev,
-            C("json_field", ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/"
-                            "verdict\",\"equals\":\"PASS\""),
-            why),
-        KT_RESULT_PASS);
-    assert_int_equal(
-        one(&ev,
-            C("json_field",
-              ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/n/1\",\"equals\":2"),
-            why),
-        KT_RESULT_PASS);
-    assert_int_equal(
-        one(&ev,
-            C("json_field",
-              ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/n\",\"equals\":[1,2]"),
-            why),
-        KT_RESULT_PASS);
-    assert_int_equal(
-        one(&ev,
-            C("json_field", ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/"
-                            "verdict\",\"equals\":\"FAIL\""),
-            why),
-        KT_RESULT_FAIL);
-    assert_int_equal(
-        one(&ev,
-            C("json_field",
-              ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/nope\",\"equals\":1"),
-            why),
-        KT_RESULT_FAIL);
-    assert_int_equal(
-        one(&ev,
-            C("json_field",
-              ",\"file\":\"runs/probe/safe/out/report.md\",\"pointer\":\"/x\",\"equals\":1"),
-            why),
-        KT_RESULT_ERROR);
-    kt_ev_free(&ev);
-}
-
-static void file_checks(void **state)
-{
-    (void)state;
-    kt_evidence ev;
-    kt_ev_init_mem(&ev);
-    ev_put(&ev, "guard/ok.json", "{\"pass\":true,\"violations\":[]}");
-    ev_put(&ev, "guard/bad.json", "{\"pass\":false,\"violations\":[{\"symbol\":\"socket\"}]}");
-    ev_put(&ev, "guard/weird.json", "{\"pass\":\"yes\"}");
-    ev_put(&ev, "venue.json", "{\"ci\":\"github\",\"run_id\":\"123\",\"commit\":\"\"}");
-    ev_put(&ev, "profiles/p.json", "{}\n");
-    char why[512];
-    assert_int_equal(one(&ev, C("guard_passed", ",\"file\":\"guard/ok.json\""), why),
-                     KT_RESULT_PASS);
-    assert_int_equal(one(&ev, C("guard_passed", ",\"file\":\"guard/bad.json\""), why),
-                     KT_RESULT_FAIL);
-    assert_int_equal(one(&ev, C("guard_passed", ",\"file\":\"guard/weird.json\""), why),
-                     KT_RESULT_ERROR);
-    assert_int_equal(one(&ev, C("guard_passed", ",\"file\":\"guard/missing.json\""), why),
-                     KT_RESULT_ERROR);
-    assert_int_equal(
-        one(&ev, C("venue_fields", ",\"file\":\"venue.json\",\"fields\":[\"ci\",\"run_id\"]"), why),
-        KT_RESULT_PASS);
-    assert_int_equal(
-        one(&ev, C("venue_fields", ",\"file\":\"venue.json\",\"fields\":[\"ci\",\"commit\"]"), why),
-        KT_RESULT_FAIL);
-    /* sha256 of "{}\n" */
-    assert_int_equal(one(&ev,
-                         C("profile_sha256",
-                           ",\"file\":\"profiles/"
-                           "p.json\",\"sha256\":"
-                           "\"ca3d163bab055381827226140568f3bef7eaac187cebd76878e0b63e9e442356\""),
-                         why),
-                     KT_RESULT_PASS);
-    assert_int_equal(
-        one(&ev, C("profile_sha256", ",\"file\":\"profiles/p.json\",\"sha256\":\"00\""), why),
-        KT_RESULT_FAIL);
-    /* JUnit from cmocka and pytest, committed fixtures */
-    static const struct {
-        const char *file;
-        enum kt_result want;
-    } junit[] = {{"cmocka-pass.xml", KT_RESULT_PASS}, {"pytest-pass.xml", KT_RESULT_PASS},
-                 {"cmocka-fail.xml", KT_RESULT_FAIL}, {"pytest-fail.xml", KT_RESULT_FAIL},
-                 {"lying.xml", KT_RESULT_ERROR},      {"xxe.xml", KT_RESULT_PASS}};
-    for (size_t i = 0; i < sizeof junit / sizeof junit[0]; i++) {
-        char rel[128], *path;
-        snprintf(rel, sizeof rel, "tests/fixtures/junit/%s", junit[i].file);
-        path = tu_fixture(rel);
-        size_t n;
-        uint8_t *x = tu_slurp(path, &n);
-        char evp[128];
-        snprintf(evp, sizeof evp, "tests/%s", junit[i].file);
-        kt_err err;
-        assert_int_equal(kt_ev_add(&ev, evp, (char *)x, n, n, &err), 0);
-        char check[512];
-        snprintf(check, sizeof check, C("junit", ",\"file\":\"%s\",\"min_tests\":1"), evp);
-        if (one(&ev, check, why) != junit[i].want) fail_msg("%s: %s", junit[i].file, why);
-        free(path);
-    }
-    kt_junit j;
+    /* a policy over the size cap is refused before it is parsed */
+    size_t big = KT_POLICY_MAX + 1;
+    char *huge = malloc(big);
+    memset(huge, ' ', big);
+    kt_policy *p = NULL;
     kt_err err;
-    const char *pyt = "<testsuites><testsuite tests=\"2\" failures=\"0\" "
-                      "errors=\"0\"><testcase/><testcase/></testsuite></testsuites>";
-    assert_int_equal(kt_junit_parse(pyt, strlen(pyt), "x", &j, &err), 0);
-    assert_int_equal(j.tests, 2);
-    assert_int_equal(kt_junit_parse("<html/>", 7, "x", &j, &err), -1);
-    assert_int_equal(kt_junit_parse("<testsuite", 10, "x", &j, &err), -1);
-    kt_ev_free(&ev);
+    assert_int_equal(kt_policy_parse(huge, big, "huge.json", &p, &err), -1);
+    assert_int_equal(err.cls, KT_E_LIMIT);
+    free(huge);
 }
+
+/* ---- every check type, on both evidence sources ------------------------- */
+
+#define P_PASS KT_RESULT_PASS
+#define P_FAIL KT_RESULT_FAIL
+#define P_ERR KT_RESULT_ERROR
+#define HEX_P "ca3d163bab055381827226140568f3bef7eaac187cebd76878e0b63e9e442356" /* "{}\n" */
+
+static const struct check_case {
+    const char *check;
+    enum kt_result want;
+    const char *reason; /* a substring of the reason, or NULL */
+} CASES[] = {
+    /* run_started */
+    {C("run_started", ",\"run\":\"probe\",\"profile\":\"strict\",\"expect\":false"), P_PASS,
+     "did not start"},
+    {C("run_started", ",\"run\":\"probe\",\"profile\":\"strict\",\"expect\":true"), P_FAIL,
+     "did not start"},
+    {C("run_started", ",\"run\":\"nope\",\"profile\":\"strict\",\"expect\":true"), P_ERR,
+     "missing"},
+    {C("run_started", ",\"run\":\"bad\",\"profile\":\"safe\",\"expect\":true"), P_ERR,
+     "needs boolean \"started\""},
+    /* canonical_profile */
+    {C("canonical_profile", ",\"run\":\"probe\",\"expect\":\"safe\""), P_PASS, NULL},
+    {C("canonical_profile", ",\"run\":\"probe\",\"expect\":\"strict\""), P_FAIL,
+     "is safe, the strictest that started (expected strict)"},
+    {C("canonical_profile", ",\"run\":\"dead\",\"expect\":\"safe\""), P_FAIL,
+     "no profile let the payload start"},
+    {C("canonical_profile", ",\"run\":\"liar\",\"expect\":\"strict\""), P_ERR,
+     "records canonical \"strict\" but the run records say \"safe\""},
+    /* exit_code */
+    {C("exit_code", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"expect\":0"), P_PASS, NULL},
+    {C("exit_code", ",\"run\":\"mvp\",\"profile\":\"@canonical\",\"expect\":0"), P_FAIL,
+     "exited 1 (expected 0)"},
+    {C("exit_code", ",\"run\":\"probe\",\"profile\":\"strict\",\"expect\":0"), P_FAIL,
+     "no exit code"},
+    {C("exit_code", ",\"run\":\"dead\",\"profile\":\"@canonical\",\"expect\":0"), P_FAIL,
+     "no profile let the payload start"},
+    /* image_digest_consistent */
+    {C("image_digest_consistent", ",\"run\":\"probe\""), P_PASS, "sha256:aa"},
+    {C("image_digest_consistent", ",\"run\":\"probe\",\"pinned\":\"sha256:cc\""), P_FAIL,
+     "image digest sha256:aa is not the pinned sha256:cc"},
+    {C("image_digest_consistent", ",\"run\":\"mixed\""), P_FAIL, "differs between attempts"},
+    {C("image_digest_consistent", ",\"run\":\"liar\""), P_ERR, "no image_digest"},
+    /* probe_report */
+    {C("probe_report", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"min_probes\":2"), P_PASS,
+     "2/2 probes pass"},
+    {C("probe_report", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"min_probes\":20"), P_FAIL,
+     "fewer than 20"},
+    {C("probe_report", ",\"run\":\"probe\",\"profile\":\"strict\",\"min_probes\":1"), P_FAIL,
+     "first failing: uid"},
+    {C("probe_report",
+       ",\"run\":\"probe\",\"profile\":\"safe\",\"min_probes\":1,\"file\":\"lies\""),
+     P_ERR, "says 2/2 but lists 1/1"},
+    {C("probe_report", ",\"run\":\"probe\",\"profile\":\"safe\",\"min_probes\":1,\"file\":\"run."
+                       "json\""),
+     P_ERR, "needs \"probes\" array"},
+    /* report_triplet and files_present */
+    {C("report_triplet", ",\"run\":\"probe\",\"profile\":\"@canonical\""), P_PASS, NULL},
+    {C("report_triplet", ",\"run\":\"probe\",\"profile\":\"strict\""), P_FAIL, "does not match"},
+    {C("report_triplet", ",\"run\":\"mvp\",\"profile\":\"@canonical\""), P_FAIL, "missing"},
+    {C("files_present",
+       ",\"run\":\"probe\",\"profile\":\"@canonical\",\"files\":[\"out/report.json\",\"out/"
+       "report.md\"]"),
+     P_PASS, "all 2 files"},
+    {C("files_present",
+       ",\"run\":\"probe\",\"profile\":\"@canonical\",\"files\":[\"out/missing\"]"),
+     P_FAIL, "runs/probe/safe/out/missing is missing"},
+    {C("files_present", ",\"run\":\"probe\",\"profile\":\"safe\",\"files\":[\"../../../etc\"]"),
+     P_FAIL, "missing"},
+    /* json_field: RFC 6901 pointers; the actual value next to the expected one */
+    {C("json_field", ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/"
+                     "verdict\",\"equals\":\"PASS\""),
+     P_PASS, NULL},
+    {C("json_field",
+       ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/n/1\",\"equals\":2"),
+     P_PASS, NULL},
+    {C("json_field",
+       ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/n\",\"equals\":[1,2]"),
+     P_PASS, NULL},
+    {C("json_field", ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/"
+                     "verdict\",\"equals\":\"FAIL\""),
+     P_FAIL, "is \"PASS\", expected \"FAIL\""},
+    {C("json_field",
+       ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/nope\",\"equals\":1"),
+     P_FAIL, "has nothing at /nope"},
+    {C("json_field", ",\"file\":\"runs/probe/safe/out/report.json\",\"pointer\":\"/n/-1\","
+                     "\"equals\":1"),
+     P_FAIL, "nothing at"},
+    {C("json_field", ",\"file\":\"runs/probe/safe/out/report.md\",\"pointer\":\"/x\",\"equals\":1"),
+     P_ERR, "invalid JSON"},
+    /* single files */
+    {C("guard_passed", ",\"file\":\"guard/ok.json\""), P_PASS, NULL},
+    {C("guard_passed", ",\"file\":\"guard/bad.json\""), P_FAIL, "1 violation"},
+    {C("guard_passed", ",\"file\":\"guard/weird.json\""), P_ERR, "needs boolean"},
+    {C("guard_passed", ",\"file\":\"guard/missing.json\""), P_ERR, "missing"},
+    {C("venue_fields", ",\"file\":\"venue.json\",\"fields\":[\"ci\",\"run_id\"]"), P_PASS, NULL},
+    {C("venue_fields", ",\"file\":\"venue.json\",\"fields\":[\"ci\",\"commit\"]"), P_FAIL,
+     "no \"commit\""},
+    {C("profile_sha256", ",\"file\":\"profiles/p.json\",\"sha256\":\"" HEX_P "\""), P_PASS, NULL},
+    {C("profile_sha256", ",\"file\":\"profiles/p.json\",\"sha256\":\"00\""), P_FAIL, "pinned 00"},
+    {C("profile_sha256", ",\"file\":\"/etc/passwd\",\"sha256\":\"00\""), P_ERR, "not relative"},
+    /* JUnit from cmocka and pytest (committed fixtures) */
+    {C("junit", ",\"file\":\"tests/cmocka-pass.xml\",\"min_tests\":1"), P_PASS, NULL},
+    {C("junit", ",\"file\":\"tests/pytest-pass.xml\",\"min_tests\":1"), P_PASS, NULL},
+    {C("junit", ",\"file\":\"tests/cmocka-fail.xml\",\"min_tests\":1"), P_FAIL, "failures"},
+    {C("junit", ",\"file\":\"tests/pytest-fail.xml\",\"min_tests\":1"), P_FAIL, "failures"},
+    {C("junit", ",\"file\":\"tests/lying.xml\",\"min_tests\":1"), P_ERR, "but holds"},
+    {C("junit", ",\"file\":\"tests/xxe.xml\",\"min_tests\":1"), P_PASS, NULL},
+    {C("junit", ",\"file\":\"tests/pytest-pass.xml\",\"min_tests\":1000"), P_FAIL, ">= 1000"},
+};
+
+static void same_outcome(const kt_check_out *a, const kt_check_out *b, size_t i)
+{
+    if (a->result != b->result || strcmp(a->reason, b->reason) || a->nevidence != b->nevidence)
+        fail_msg("case %zu: memory gives %s \"%s\", directory gives %s \"%s\"", i,
+                 kt_result_name(a->result), a->reason, kt_result_name(b->result), b->reason);
+    for (int k = 0; k < a->nevidence; k++) assert_string_equal(a->evidence[k], b->evidence[k]);
+}
+
+static void check_cases(void **state)
+{
+    fixture *f = *state;
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        kt_check_out m = eval_one(&f->mem, CASES[i].check);
+        kt_ev_init_dir(&f->dir, f->rootfd, f->root);
+        kt_check_out d = eval_one(&f->dir, CASES[i].check);
+        kt_ev_free(&f->dir);
+        same_outcome(&m, &d, i);
+        if (m.result != CASES[i].want || (CASES[i].reason && !strstr(m.reason, CASES[i].reason)))
+            fail_msg("case %zu (%s): %s \"%s\", want %s \"%s\"", i, CASES[i].check,
+                     kt_result_name(m.result), m.reason, kt_result_name(CASES[i].want),
+                     CASES[i].reason ? CASES[i].reason : "");
+    }
+}
+
+/* ---- JUnit reader -------------------------------------------------------- */
+
+static void junit_reader(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *xml;
+        int ok;
+        long tests, failures;
+    } cases[] = {
+        {"<testsuites><testsuite tests=\"2\" failures=\"0\" errors=\"0\"><testcase/><testcase/>"
+         "</testsuite></testsuites>",
+         1, 2, 0},
+        {"<testsuite><testcase><failure/></testcase><testcase/></testsuite>", 1, 2, 1},
+        {"<testsuite tests=\"x\"><testcase/></testsuite>", 0, 0, 0},
+        {"<testsuite tests=\"3\"><testcase/></testsuite>", 0, 0, 0},
+        {"<html/>", 0, 0, 0},
+        {"<testsuite", 0, 0, 0},
+        {"", 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        kt_junit j;
+        kt_err err;
+        int rc = kt_junit_parse(cases[i].xml, strlen(cases[i].xml), "x", &j, &err);
+        if ((rc == 0) != cases[i].ok) fail_msg("junit case %zu: rc %d", i, rc);
+        if (rc == 0) {
+            assert_int_equal(j.tests, cases[i].tests);
+            assert_int_equal(j.failures, cases[i].failures);
+        }
+    }
+}
+
+/* ---- the record and its comparison -------------------------------------- */
 
 static void record_comparison(void **state)
 {
-    (void)state;
-    kt_evidence ev;
-    kt_ev_init_mem(&ev);
-    ev_put(&ev, "guard/ok.json", "{\"pass\":true,\"violations\":[]}");
+    fixture *f = *state;
     kt_err err;
     kt_policy *p = policy(C("guard_passed", ",\"file\":\"guard/ok.json\""), &err);
     assert_non_null(p);
     kt_adjudication a;
-    assert_int_equal(kt_policy_eval(p, &ev, &a, &err), 0);
-    cJSON *rec = kt_adjudication_json(p, &a);
-    char why[512];
-    assert_int_equal(kt_adjudication_compare(rec, p, &a, why, sizeof why), 0);
-    cJSON *c0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rec, "checks"), 0);
-    cJSON_ReplaceItemInObjectCaseSensitive(c0, "result", cJSON_CreateString("fail"));
-    assert_int_equal(kt_adjudication_compare(rec, p, &a, why, sizeof why), -1);
-    assert_non_null(strstr(why, "check c: recorded \"fail\""));
-    cJSON_ReplaceItemInObjectCaseSensitive(c0, "result", cJSON_CreateString("pass"));
-    cJSON_ReplaceItemInObjectCaseSensitive(rec, "verdict", cJSON_CreateString("FAIL"));
-    assert_int_equal(kt_adjudication_compare(rec, p, &a, why, sizeof why), -1);
-    cJSON_ReplaceItemInObjectCaseSensitive(rec, "verdict", cJSON_CreateString("PASS"));
-    cJSON_ReplaceItemInObjectCaseSensitive(rec, "policySha256", cJSON_CreateString("00"));
-    assert_int_equal(kt_adjudication_compare(rec, p, &a, why, sizeof why), -1);
+    assert_int_equal(kt_policy_eval(p, &f->mem, &a, &err), 0);
+    static const struct {
+        const char *path, *key; /* in checks[0] if path is "c0", else the record */
+        const char *value;
+        const char *expect; /* NULL: still agrees */
+    } edits[] = {
+        {NULL, NULL, NULL, NULL},
+        {"c0", "result", "fail", "check c: recorded \"fail\" but the evidence gives \"pass\""},
+        {"c0", "result", "error", "recorded \"error\""},
+        {"c0", "id", "other", "recorded check 0 is not \"c\""},
+        {"c0", "reason", "anything", NULL}, /* reasons are explanations, not results */
+        {"rec", "verdict", "FAIL", "recorded verdict FAIL but the evidence gives PASS"},
+        {"rec", "policySha256", "00", "not the bundled policy"},
+        {"rec", "checks", NULL, "malformed"},
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        cJSON *rec = NULL;
+        assert_int_equal(kt_adjudication_json(p, &a, &rec, &err), 0);
+        cJSON *target = rec;
+        if (edits[i].path && !strcmp(edits[i].path, "c0"))
+            target = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rec, "checks"), 0);
+        if (edits[i].key)
+            cJSON_ReplaceItemInObjectCaseSensitive(
+                target, edits[i].key,
+                edits[i].value ? cJSON_CreateString(edits[i].value) : cJSON_CreateNull());
+        int rc = kt_adjudication_compare(rec, p, &a, &err);
+        if (!edits[i].expect)
+            assert_int_equal(rc, 0);
+        else if (rc != -1 || err.cls != KT_E_TAMPER || !strstr(err.msg, edits[i].expect))
+            fail_msg("edit %zu: rc %d: %s", i, rc, err.msg);
+        cJSON_Delete(rec);
+    }
+    /* a record with one check too many */
+    cJSON *rec = NULL;
+    assert_int_equal(kt_adjudication_json(p, &a, &rec, &err), 0);
+    cJSON *checks = cJSON_GetObjectItemCaseSensitive(rec, "checks");
+    cJSON_AddItemToArray(checks, cJSON_Duplicate(cJSON_GetArrayItem(checks, 0), 1));
+    assert_int_equal(kt_adjudication_compare(rec, p, &a, &err), -1);
+    assert_non_null(strstr(err.msg, "the record has 2 checks, the policy 1"));
     cJSON_Delete(rec);
     kt_adjudication_free(&a);
     kt_policy_free(p);
+}
+
+/* ---- evidence access: nothing outside the root, no symlink, no FIFO ------ */
+
+static void evidence_access(void **state)
+{
+    fixture *f = *state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/linked", f->root);
+    assert_int_equal(symlink("guard", path), 0);
+    snprintf(path, sizeof path, "%s/venue-link.json", f->root);
+    assert_int_equal(symlink("venue.json", path), 0);
+    snprintf(path, sizeof path, "%s/fifo.json", f->root);
+    assert_int_equal(mkfifo(path, 0644), 0);
+    kt_ev_init_dir(&f->dir, f->rootfd, f->root);
+    static const struct {
+        const char *rel;
+        int ok;
+    } cases[] = {
+        {"guard/ok.json", 1},      {"linked/ok.json", 0}, /* a symlinked directory */
+        {"venue-link.json", 0},    {"fifo.json", 0},      /* must not block */
+        {"../etc/passwd", 0},      {"/etc/passwd", 0},    {"guard/../venue.json", 0}, {"", 0},
+        {"guard/missing.json", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *data;
+        size_t len;
+        kt_err err;
+        int rc = kt_ev_get(&f->dir, cases[i].rel, &data, &len, &err);
+        if ((rc == 0) != cases[i].ok) fail_msg("kt_ev_get(%s): rc %d", cases[i].rel, rc);
+        if (kt_ev_exists(&f->dir, cases[i].rel) != cases[i].ok)
+            fail_msg("kt_ev_exists(%s)", cases[i].rel);
+    }
+    kt_ev_free(&f->dir);
+    /* a file over the per-file cap is an error, not a truncated read */
+    kt_evidence ev;
+    kt_ev_init_mem(&ev);
+    kt_err err;
+    assert_int_equal(kt_ev_add(&ev, "big", malloc(KT_EV_FILE_MAX + 1), KT_EV_FILE_MAX + 1,
+                               KT_EV_FILE_MAX + 1, &err),
+                     0);
+    const char *data;
+    size_t len;
+    assert_int_equal(kt_ev_get(&ev, "big", &data, &len, &err), -1);
+    assert_int_equal(err.cls, KT_E_LIMIT);
     kt_ev_free(&ev);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(policy_validation), cmocka_unit_test(run_checks),
-        cmocka_unit_test(report_checks),     cmocka_unit_test(file_checks),
-        cmocka_unit_test(record_comparison),
+        cmocka_unit_test(policy_validation), cmocka_unit_test(check_cases),
+        cmocka_unit_test(junit_reader),      cmocka_unit_test(record_comparison),
+        cmocka_unit_test(evidence_access),
     };
-    return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("policy", tests, setup, teardown);
 }
