@@ -192,11 +192,15 @@ fuzz: fuzz-build
 	    grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|Done|==.*ERROR)' ; \
 	done
 
-# make check's smoke: every seed plus 2,000 mutations per target.
+# make check's smoke: every seed plus 2,000 mutations per target. New inputs go
+# to a scratch corpus (libFuzzer writes into the first directory it is given),
+# never into the committed tests/fuzz/corpus.
 fuzz-smoke:
 	@if command -v $(FUZZ_CC) > /dev/null && $(MAKE) -s fuzz-build > $(FUZZ_DIR).log 2>&1; then \
 	  for t in $(FUZZ_TARGETS); do \
-	    $(FUZZ_DIR)/fuzz_$$t -runs=2000 -max_len=65536 tests/fuzz/corpus/$$t > $(FUZZ_DIR)/smoke-$$t.log 2>&1 \
+	    rm -rf $(FUZZ_DIR)/smoke-corpus/$$t && mkdir -p $(FUZZ_DIR)/smoke-corpus/$$t && \
+	    $(FUZZ_DIR)/fuzz_$$t -runs=2000 -max_len=65536 $(FUZZ_DIR)/smoke-corpus/$$t tests/fuzz/corpus/$$t \
+	      > $(FUZZ_DIR)/smoke-$$t.log 2>&1 \
 	      && echo "ok - fuzz_$$t smoke: seeds + 2000 runs, no crash" \
 	      || { echo "not ok - fuzz_$$t smoke"; tail -20 $(FUZZ_DIR)/smoke-$$t.log; exit 1; }; \
 	  done; \
