@@ -485,6 +485,13 @@ static int cmd_run(int argc, char **argv)
                     "kiemthu-sandbox: timings: %s: %llu us in total, %llu us of it on cgroups\n",
                     names[i], (unsigned long long)att[i].run.total_us,
                     (unsigned long long)att[i].run.cgroup_us);
+        if (att[i].run.cgroup_why[0])
+            fprintf(stderr,
+                    "kiemthu-sandbox: warning: %s: limits fall back to rlimits/CPU affinity "
+                    "(pids %s, memory %s, cpus %s): %s\n",
+                    names[i], sb->limits[KT_LIMIT_PIDS].enforced_by,
+                    sb->limits[KT_LIMIT_MEMORY].enforced_by, sb->limits[KT_LIMIT_CPUS].enforced_by,
+                    att[i].run.cgroup_why);
         if (att[i].run.cgroups_left)
             fprintf(stderr, "kiemthu-sandbox: warning: %d cgroup(s) could not be removed\n",
                     att[i].run.cgroups_left);

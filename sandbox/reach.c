@@ -57,7 +57,8 @@ int kt_reach(const char *path, int want_read, char *why, size_t n)
                      "permission denied for uid %u (it cannot enter %s); move it or pass a copy",
                      (unsigned)getuid(), blocked);
         else
-            snprintf(why, n, "permission denied for uid %u (it cannot read it); move it or pass a copy",
+            snprintf(why, n,
+                     "permission denied for uid %u (it cannot read it); move it or pass a copy",
                      (unsigned)getuid());
     } else if (e == ENOENT) {
         snprintf(why, n, "does not exist");

@@ -59,12 +59,24 @@ void kt_record_outcome(const kt_attempt *a, char *out, size_t n)
         snprintf(out, n, "started, exit %d", r->exit_code);
 }
 
-static void add_limit(cJSON *lim, const char *key, const kt_limit *l, const char *unit)
+static void add_limit(cJSON *lim, const char *key, const kt_limit *l, const char *unit,
+                      const kt_limit_hit *h)
 {
     cJSON *o = cJSON_AddObjectToObject(lim, key);
     cJSON_AddNumberToObject(o, "value", (double)l->value);
     cJSON_AddStringToObject(o, "unit", unit);
     cJSON_AddStringToObject(o, "enforced_by", l->enforced_by ? l->enforced_by : "none");
+    /* Whether the payload reached the limit: true, false, or null when the
+     * mechanism keeps no count (rlimit, affinity); the raw counters beside. */
+    if (h->hit < 0) {
+        cJSON_AddNullToObject(o, "hit");
+        cJSON_AddStringToObject(o, "hit_unknown", h->note ? h->note : "");
+    } else {
+        cJSON_AddBoolToObject(o, "hit", h->hit);
+    }
+    cJSON *ev = cJSON_AddObjectToObject(o, "events");
+    for (size_t i = 0; i < h->nev; i++)
+        cJSON_AddNumberToObject(ev, h->ev[i].name, (double)h->ev[i].value);
 }
 
 static void add_stream(cJSON *o, const char *key, const kt_run *r, int i, size_t cap)
@@ -118,10 +130,21 @@ int kt_record_run(const char *dir, const kt_sandbox *sb, const kt_attempt *a,
     cJSON *ig = cJSON_AddArrayToObject(o, "ignored_syscalls");
     for (size_t i = 0; i < nign; i++) cJSON_AddItemToArray(ig, cJSON_CreateString(ign[i]));
     cJSON *lim = cJSON_AddObjectToObject(o, "limits");
-    add_limit(lim, "pids", &sb->limits[KT_LIMIT_PIDS], "tasks");
-    add_limit(lim, "memory", &sb->limits[KT_LIMIT_MEMORY], "bytes");
-    add_limit(lim, "memory_swap", &sb->limits[KT_LIMIT_SWAP], "bytes");
-    add_limit(lim, "cpus", &sb->limits[KT_LIMIT_CPUS], "millicpus");
+    const kt_limit_hit *hits = r->cgroup.hits;
+    add_limit(lim, "pids", &sb->limits[KT_LIMIT_PIDS], "tasks", &hits[KT_LIMIT_PIDS]);
+    add_limit(lim, "memory", &sb->limits[KT_LIMIT_MEMORY], "bytes", &hits[KT_LIMIT_MEMORY]);
+    add_limit(lim, "memory_swap", &sb->limits[KT_LIMIT_SWAP], "bytes", &hits[KT_LIMIT_SWAP]);
+    add_limit(lim, "cpus", &sb->limits[KT_LIMIT_CPUS], "millicpus", &hits[KT_LIMIT_CPUS]);
+    cJSON *cgv = cJSON_AddObjectToObject(o, "cgroup");
+    if (r->cgroup.version)
+        cJSON_AddNumberToObject(cgv, "version", r->cgroup.version);
+    else
+        cJSON_AddNullToObject(cgv, "version");
+    cJSON_AddBoolToObject(cgv, "delegated", r->cgroup.delegated);
+    if (r->cgroup_why[0])
+        cJSON_AddStringToObject(cgv, "fallback_reason", r->cgroup_why);
+    else
+        cJSON_AddNullToObject(cgv, "fallback_reason");
     if (r->exec_once) {
         cJSON *eo = cJSON_AddObjectToObject(o, "exec_once");
         cJSON_AddBoolToObject(eo, "first_exec_allowed", r->first_exec_allowed);

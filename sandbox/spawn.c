@@ -210,7 +210,11 @@ int kt_spawn(kt_sandbox *sb, const kt_bpf *filter, int out_fd, int err_fd, const
     }
     kt_cgroup cg;
     uint64_t c0 = now_us(), start_us = c0;
-    kt_cgroup_setup(&cg, sb, tag);
+    if (kt_cgroup_setup(&cg, sb, tag, err) < 0) {
+        close_pair(syncp), close_pair(statp), close_pair(outp), close_pair(errp);
+        return -1;
+    }
+    snprintf(run->cgroup_why, sizeof run->cgroup_why, "%s", cg.why);
     run->cgroup_us = now_us() - c0;
     sb->ncgroup_views = 0;
     const struct {
@@ -252,10 +256,9 @@ int kt_spawn(kt_sandbox *sb, const kt_bpf *filter, int out_fd, int err_fd, const
         goto out;
     }
     c0 = now_us();
-    int attached = kt_cgroup_attach(&cg, pid);
+    int attached = kt_cgroup_attach(&cg, pid, err);
     run->cgroup_us += now_us() - c0;
     if (attached < 0) {
-        kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot put the sandbox into its cgroups");
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         goto out;
@@ -353,7 +356,8 @@ int kt_spawn(kt_sandbox *sb, const kt_bpf *filter, int out_fd, int err_fd, const
     run->duration_ms = now_ms() - t0;
     if (WIFEXITED(status)) run->exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) run->signal = WTERMSIG(status);
-    run->oom_killed = kt_cgroup_oom_killed(&cg);
+    kt_cgroup_read_report(&cg, sb, &run->cgroup);
+    run->oom_killed = run->cgroup.oom_killed;
     if (sb->out_mfd >= 0 && kt_outdir_copy(sb->out_mfd, sb->out_dir, &run->outcopy, err) < 0)
         goto out;
     int ready = slen > 0 && sbuf[0] == READY;

@@ -3,6 +3,7 @@
 #define KT_SPAWN_H
 
 #include "../core/err.h"
+#include "cgroup.h"
 #include "outdir.h"
 #include "profile.h"
 #include "sandbox.h"
@@ -16,12 +17,14 @@ typedef struct kt_run {
     int signal;     /* terminating signal, 0 if none */
     int timed_out, oom_killed;
     uint64_t duration_ms;
-    uint64_t bytes[2];  /* stdout, stderr as the payload wrote them */
-    uint64_t stored[2]; /* what was kept (at most the cap) */
-    int cgroups_left;   /* groups that could not be removed */
-    uint64_t cgroup_us; /* time spent creating, attaching and removing cgroups */
-    uint64_t total_us;  /* from before the cgroups are made to after they are removed */
-    int exec_once;      /* exec-once was in effect */
+    uint64_t bytes[2];       /* stdout, stderr as the payload wrote them */
+    uint64_t stored[2];      /* what was kept (at most the cap) */
+    int cgroups_left;        /* groups that could not be removed */
+    kt_cgroup_report cgroup; /* cgroup version, delegation, which limits were hit */
+    char cgroup_why[320];    /* why a limit fell back to rlimit/affinity ("" if none did) */
+    uint64_t cgroup_us;      /* time spent creating, attaching and removing cgroups */
+    uint64_t total_us;       /* from before the cgroups are made to after they are removed */
+    int exec_once;           /* exec-once was in effect */
     int first_exec_allowed;
     uint64_t execs_denied; /* later execs answered with the profile's errno */
     int out_capped;        /* /out was the size-capped tmpfs, copied out */

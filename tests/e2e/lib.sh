@@ -62,3 +62,7 @@ p["checks"] = [c for c in p["checks"] if c["id"].startswith(("b4-", "profile-"))
 json.dump(p, open(sys.argv[2], "w"))
 PY
 }
+
+jget() { # jget FILE PYEXPR: a Python expression over the JSON document d (strings raw, else JSON)
+    /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); v = eval(sys.argv[2]); print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))' "$1" "$2" 2> /dev/null
+}
