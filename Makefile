@@ -74,7 +74,9 @@ $(BUILD)/kiemthu-verify: $(call obj,verify/main.c $(VERIFY_SRC)) $(LIB_OBJ)
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SECCOMP_LIBS)
 
 # The sandbox needs no keys or base64: leaving libsodium out keeps its start-up lean.
-SANDBOX_CORE := $(call obj,core/err.c core/buf.c core/json_canon.c core/sha256.c core/fsutil.c core/cli.c)
+SANDBOX_CORE := $(call obj,core/err.c core/buf.c core/json_canon.c core/jsonb.c core/sha256.c core/fsutil.c core/cli.c)
+# The baseline filter is built in (.incbin): rebuild it when the file changes.
+$(BUILD)/obj/sandbox/baseline.o: profiles/baseline.json
 $(BUILD)/kiemthu-sandbox: $(call obj,sandbox/main.c $(SANDBOX_SRC)) $(SANDBOX_CORE)
 	@echo '  LD      $@'
 	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcjson nettle) $(SECCOMP_LIBS) -lm
@@ -84,7 +86,7 @@ $(BUILD)/kiemthu-sandbox: $(call obj,sandbox/main.c $(SANDBOX_SRC)) $(SANDBOX_CO
 # it is built dynamically, since the sanitizer runtimes are not static here.
 # It is never built with sanitizers: it runs inside a 256 MiB address-space
 # limit where ASan cannot reserve its shadow memory, and it must stay static.
-PROBE_SRC := $(wildcard sandbox/probe/*.c) core/cli.c
+PROBE_SRC := $(wildcard sandbox/probe/*.c) core/cli.c sandbox/rulesel.c
 PROBE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -O2 -g -D_FORTIFY_SOURCE=2
 PROBE_OBJ := $(patsubst %.c,$(BUILD)/obj/probe/%.o,$(PROBE_SRC))
 $(BUILD)/obj/probe/%.o: %.c
@@ -169,7 +171,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := bundle envelope policy profile junit probe_json
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
                -fno-sanitize-recover=undefined $(PKG_CFLAGS)
-FUZZ_LIB_SRC := $(CORE_SRC) $(POLICY_SRC) $(KEYS_SRC) $(VERIFY_SRC) sandbox/profile.c sandbox/probe/json.c
+FUZZ_LIB_SRC := $(CORE_SRC) $(POLICY_SRC) $(KEYS_SRC) $(VERIFY_SRC) sandbox/profile.c sandbox/filter.c sandbox/rulesel.c sandbox/probe/json.c
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -9,17 +9,10 @@
 #ifndef KT_FS_H
 #define KT_FS_H
 
+#include "../core/err.h"
 #include "sandbox.h"
 
-/* Why a step failed, for the runner's message. */
-typedef struct kt_stage {
-    char what[160];
-    int err;
-} kt_stage;
-
-int kt_stage_fail(kt_stage *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* In the child, before any identity change. */
-int kt_fs_setup(const kt_sandbox *sb, kt_stage *st);
+/* In the child, before any identity change; err says which step failed. */
+int kt_fs_setup(const kt_sandbox *sb, kt_err *err);
 
 #endif

@@ -1,13 +1,14 @@
 /* kiemthu-sandbox - the seed's deny-by-default `docker run`, natively. */
 #include "../core/cli.h"
 #include "../core/layout.h"
+#include "baseline.h"
 #include "image.h"
+#include "ladder.h"
 #include "ns.h"
+#include "paths.h"
 #include "profile.h"
 #include "reach.h"
-#include "record.h"
 #include "sandbox.h"
-#include "spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_PROFILES 8
+#define MAX_PROFILES KT_LADDER_MAX
 #define EXIT_RUNNER 125 /* Docker's: the runner failed or no profile let the payload start */
 
 enum {
@@ -42,6 +43,9 @@ enum {
     OPT_TIMINGS,
     OPT_EXEC_ONCE,
     OPT_OUT_SIZE,
+    OPT_OUT_EXEC,
+    OPT_OUT_FILES,
+    OPT_BASELINE,
 };
 
 static const kt_option opts[] = {
@@ -62,6 +66,12 @@ static const kt_option opts[] = {
     {"tmp-size", OPT_TMP_SIZE, "SIZE", "size of the /tmp tmpfs (default 16m)"},
     {"out-size", OPT_OUT_SIZE, "SIZE",
      "as root, /out is a tmpfs of this size copied to --out afterwards (default 256m; 0: bind)"},
+    {"out-exec", OPT_OUT_EXEC, NULL, "let the payload execute files in /out (noexec by default)"},
+    {"out-files", OPT_OUT_FILES, "N",
+     "most files of /out kept in each attempt's record (default 4096; the rest are listed)"},
+    {"baseline", OPT_BASELINE, "FILE|none",
+     "the baseline filter installed with every profile (default: the built-in "
+     "profiles/baseline.json; none: no baseline, recorded, and the shipped policy fails it)"},
     {"exec-once", OPT_EXEC_ONCE, NULL,
      "let exactly the payload's first exec through a profile that denies exec; later execs get "
      "the profile's errno (seccomp user notification)"},
@@ -88,8 +98,9 @@ typedef struct sb_ctx {
     const char *profiles[MAX_PROFILES];
     size_t nprofiles;
     const char *record;
+    const char *baseline;
     int all, timings, exec_once;
-    char in_real[PATH_MAX], out_real[PATH_MAX], rootfs_real[PATH_MAX];
+    char in_real[PATH_MAX], out_real[PATH_MAX], rootfs_real[PATH_MAX], record_real[PATH_MAX];
     char bind_src[KT_SB_MAX_BINDS][PATH_MAX];
     char *bind_dst[KT_SB_MAX_BINDS];
 } sb_ctx;
@@ -162,6 +173,47 @@ static int resolve_dir(const char *opt, const char *in, char *out)
     return 0;
 }
 
+/* Why path cannot be used, as kt_reach words it for EACCES. */
+static const char *path_why(const char *path, int e, char *why, size_t n)
+{
+    if (e != EACCES || kt_reach(path, 0, why, n) == 0 || errno != EACCES)
+        snprintf(why, n, "%s", strerror(e));
+    return why;
+}
+
+/* --in, --rootfs: existing directories; --out: made if missing (as docker
+ * -v makes a bind source); --record: made later, once every profile is
+ * valid. --out and --record may not overlap (either inside the other): the
+ * payload must not write over its own record. */
+static int check_paths(sb_ctx *c)
+{
+    kt_sandbox *sb = &c->sb;
+    char why[PATH_MAX + 128];
+    if (sb->in_dir && resolve_dir("--in", sb->in_dir, c->in_real) < 0) return KT_EXIT_USAGE;
+    if (sb->rootfs && resolve_dir("--rootfs", sb->rootfs, c->rootfs_real) < 0) return KT_EXIT_USAGE;
+    if (kt_path_absolute(c->record, c->record_real, sizeof c->record_real) < 0) {
+        fprintf(stderr, "kiemthu-sandbox: cannot create --record %s: %s\n", c->record,
+                path_why(c->record, errno, why, sizeof why));
+        return EXIT_RUNNER;
+    }
+    if (sb->out_dir) {
+        if (kt_path_absolute(sb->out_dir, c->out_real, sizeof c->out_real) < 0 ||
+            kt_mkdir_parents(c->out_real, 0755) < 0)
+            return usage_error("--out %s: %s", sb->out_dir,
+                               path_why(sb->out_dir, errno, why, sizeof why));
+        if (kt_path_overlap(c->out_real, c->record_real))
+            return usage_error("--out %s and --record %s overlap (one is inside the other); the "
+                               "payload could write over its own record",
+                               c->out_real, c->record_real);
+        if (resolve_dir("--out", c->out_real, c->out_real) < 0) return KT_EXIT_USAGE;
+    }
+    if (sb->in_dir) sb->in_dir = c->in_real;
+    if (sb->out_dir) sb->out_dir = c->out_real;
+    if (sb->rootfs) sb->rootfs = c->rootfs_real;
+    c->record = c->record_real;
+    return 0;
+}
+
 static int parse_args(sb_ctx *c, int argc, char **argv)
 {
     kt_sandbox *sb = &c->sb;
@@ -197,6 +249,17 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
             break;
         case OPT_EXEC_ONCE:
             c->exec_once = 1;
+            break;
+        case OPT_OUT_EXEC:
+            sb->out_exec = 1;
+            break;
+        case OPT_BASELINE:
+            c->baseline = optarg;
+            break;
+        case OPT_OUT_FILES:
+            if (parse_size(optarg, &v) < 0 || v == 0 || v > 1000000)
+                return usage_error("--out-files takes a count (1..1000000), not \"%s\"", optarg);
+            sb->out_caps.files = v;
             break;
         case OPT_TIMEOUT: {
             char *end;
@@ -283,240 +346,201 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
                            "(e.g. profiles/seccomp-startup-safe.json)");
     if (!c->record) return usage_error("--record DIR is required");
     sb->argv = argv + optind;
-    if (sb->in_dir && resolve_dir("--in", sb->in_dir, c->in_real) < 0) return KT_EXIT_USAGE;
-    if (sb->out_dir && resolve_dir("--out", sb->out_dir, c->out_real) < 0) return KT_EXIT_USAGE;
-    if (sb->rootfs && resolve_dir("--rootfs", sb->rootfs, c->rootfs_real) < 0) return KT_EXIT_USAGE;
-    if (sb->in_dir) sb->in_dir = c->in_real;
-    if (sb->out_dir) sb->out_dir = c->out_real;
-    if (sb->rootfs) sb->rootfs = c->rootfs_real;
-    return 0;
+    return check_paths(c);
 }
 
-/* The payload runs as uid 65532: say so now rather than let it fail later. */
-static int check_out_writable(const kt_sandbox *sb)
-{
-    /* As root with a size cap the runner copies /out out itself. */
-    if (!sb->out_dir || (!sb->userns && sb->out_size)) return 0;
-    struct stat st;
-    if (stat(sb->out_dir, &st) < 0) return -1;
-    int ok = sb->userns ? access(sb->out_dir, W_OK | X_OK) == 0
-                        : (st.st_uid == sb->uid && (st.st_mode & 0300) == 0300) ||
-                              (st.st_gid == sb->gid && (st.st_mode & 0030) == 0030) ||
-                              (st.st_mode & 0003) == 0003;
-    if (!ok)
-        fprintf(stderr,
-                "kiemthu-sandbox: --out %s is not writable by uid %u; run 'chmod 0777 %s' "
-                "(as the seed's workflow did) or 'chown %u %s'\n",
-                sb->out_dir, (unsigned)sb->uid, sb->out_dir, (unsigned)sb->uid, sb->out_dir);
-    return ok ? 0 : -1;
-}
-
-static void base_name(const char *path, char *out, size_t n)
+/* "seccomp-startup-safe" from ".../seccomp-startup-safe.json"; -1 if the
+ * name cannot be a record directory. */
+static int profile_name(const char *path, char *out, size_t n)
 {
     const char *b = strrchr(path, '/');
     snprintf(out, n, "%s", b ? b + 1 : path);
     size_t l = strlen(out);
     if (l > 5 && strcmp(out + l - 5, ".json") == 0) out[l - 5] = '\0';
+    if (!out[0] || out[0] == '.') return -1;
+    for (const char *p = out; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-", *p))
+            return -1;
+    return 0;
 }
 
-static int open_capture(const char *dir, const char *name, kt_err *err)
+typedef struct run_ctx {
+    sb_ctx *c;
+    kt_ladder l;
+    char names[MAX_PROFILES][256];
+    kt_profile *profiles[MAX_PROFILES];
+    kt_profile *baseline;
+    char digest[KT_DIGEST_STR];
+} run_ctx;
+
+static void print_attempt(void *ctx, const kt_ladder *l, const kt_attempt *a)
 {
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create %s", path);
-    return fd;
+    const sb_ctx *c = ctx;
+    char outcome[256];
+    kt_attempt_outcome(a, outcome, sizeof outcome);
+    for (size_t k = 0; k < a->filter.nignored; k++)
+        fprintf(stderr, "kiemthu-sandbox: warning: %s: syscall \"%s\" is unknown here; ignored\n",
+                a->name, a->filter.ignored[k]);
+    fprintf(stderr, "kiemthu-sandbox: %s: %s (%llu ms)\n", a->name, outcome,
+            (unsigned long long)a->run.duration_ms);
+    if (c->timings)
+        fprintf(stderr,
+                "kiemthu-sandbox: timings: %s: %llu us in total, %llu us of it on cgroups\n",
+                a->name, (unsigned long long)a->run.total_us, (unsigned long long)a->run.cgroup_us);
+    if (a->run.cgroup_why[0])
+        fprintf(stderr,
+                "kiemthu-sandbox: warning: %s: limits fall back to rlimits/CPU affinity "
+                "(pids %s, memory %s, cpus %s): %s\n",
+                a->name, l->sb->limits[KT_LIMIT_PIDS].enforced_by,
+                l->sb->limits[KT_LIMIT_MEMORY].enforced_by,
+                l->sb->limits[KT_LIMIT_CPUS].enforced_by, a->run.cgroup_why);
+    if (a->run.cgroups_left)
+        fprintf(stderr, "kiemthu-sandbox: warning: %d cgroup(s) could not be removed\n",
+                a->run.cgroups_left);
+    uint64_t refused = a->out.nrefused + a->out.refused_more;
+    if (refused || a->out.stopped)
+        fprintf(stderr,
+                "kiemthu-sandbox: %s: /out: %zu file(s) kept, %llu not kept%s%s (listed in "
+                "%s/%s/run.json)\n",
+                a->name, a->out.nfiles, (unsigned long long)refused,
+                a->out.stopped ? "; copy stopped: " : "", a->out.stopped ? a->out.stopped : "",
+                l->record, a->name);
 }
 
-/* mkdir -p */
-static int mkdir_parents(const char *path)
+/* Load and validate everything before anything runs. */
+static int prepare(run_ctx *r, kt_err *err)
 {
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) return errno = ENAMETOOLONG, -1;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
-        *p = '/';
+    sb_ctx *c = r->c;
+    kt_ladder *l = &r->l;
+    char why[PATH_MAX + 128];
+    for (size_t i = 0; i < c->nprofiles; i++) {
+        if (kt_reach(c->profiles[i], 1, why, sizeof why) < 0)
+            return kt_fail(err, KT_E_NOINPUT, "profile %s: %s", c->profiles[i], why);
+        if (profile_name(c->profiles[i], r->names[i], sizeof r->names[i]) < 0)
+            return kt_fail(err, KT_E_DATA,
+                           "profile %s: its file name must be letters, digits, '.', '_', '+' or "
+                           "'-' and not start with '.' (it names the record directory)",
+                           c->profiles[i]);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(r->names[i], r->names[j]) == 0)
+                return kt_fail(err, KT_E_DATA, "two profiles named %s", r->names[i]);
+        if (kt_profile_load(c->profiles[i], &r->profiles[i], err) < 0)
+            return kt_fail(err, KT_E_DATA, "invalid profile: %s", err->msg);
+        char existing[PATH_MAX + 300];
+        snprintf(existing, sizeof existing, "%s/%s", c->record, r->names[i]);
+        if (access(existing, F_OK) == 0)
+            return kt_fail(err, KT_E_CANTCREAT,
+                           "%s exists (use a new --record directory for every run)", existing);
+        l->att[i].name = r->names[i];
+        l->att[i].profile = r->profiles[i];
     }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
+    l->n = c->nprofiles;
+    if (kt_baseline_load(c->baseline, &r->baseline, &l->baseline_name, err) < 0)
+        return kt_fail(err, KT_E_DATA, "invalid --baseline: %s", err->msg);
+    l->baseline = r->baseline;
+    if (c->sb.userns && kt_ns_userns_available(err) < 0) return -1;
+    if (kt_mkdir_parents(c->record, 0755) < 0)
+        return kt_fail(err, KT_E_CANTCREAT, "cannot create --record %s: %s", c->record,
+                       path_why(c->record, errno, why, sizeof why));
+    if (kt_image_digest(&c->sb, r->digest, why, sizeof why, err) < 0) return -1;
+    l->image_digest = r->digest;
+    return 0;
 }
 
-static void remove_attempt(const char *dir)
+/* Why no profile let the payload start, as docker run would say it: 127 if
+ * the program is not there, 126 if it cannot be executed, else 125. */
+static int not_started_exit(const kt_ladder *l, const char *cmd)
 {
-    static const char *const files[] = {"stdout", "stderr", "run.json"};
-    char path[PATH_MAX + 16];
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        unlink(path);
+    int e = l->n ? l->att[0].run.exec_errno : 0;
+    for (size_t i = 1; i < l->n; i++)
+        if (l->att[i].ran && l->att[i].run.exec_errno != e) e = 0;
+    if (e == ENOENT) {
+        fprintf(stderr,
+                "kiemthu-sandbox: %s: not found in the sandbox (host mode sees /usr, /in and "
+                "--ro-bind; e.g. --ro-bind \"$PWD/app.sh:/app/app.sh\" -- /app/app.sh)\n",
+                cmd);
+        return 127;
     }
-    rmdir(dir);
+    if (e == EACCES || e == ENOEXEC) {
+        fprintf(stderr, "kiemthu-sandbox: %s: found but cannot be executed (%s)\n", cmd,
+                strerror(e));
+        return 126;
+    }
+    fprintf(stderr, "kiemthu-sandbox: no profile let the payload start\n");
+    return EXIT_RUNNER;
+}
+
+static int report(const run_ctx *r)
+{
+    const kt_ladder *l = &r->l;
+    if (l->interrupted) {
+        fprintf(stderr,
+                "kiemthu-sandbox: interrupted by %s; the sandbox was ended and the "
+                "record written\n",
+                strsignal(l->interrupted));
+        return 128 + l->interrupted;
+    }
+    if (l->canonical < 0) return not_started_exit(l, r->c->sb.argv[0]);
+    fprintf(stderr, "kiemthu-sandbox: canonical profile: %s (the strictest that started",
+            l->att[l->canonical].name);
+    for (int i = 0; i < l->canonical; i++) {
+        char outcome[256];
+        kt_attempt_outcome(&l->att[i], outcome, sizeof outcome);
+        fprintf(stderr, "; %s: %s", l->att[i].name, outcome);
+    }
+    fprintf(stderr, ")\n");
+    const kt_run *run = &l->att[l->canonical].run;
+    return run->signal ? 128 + run->signal : run->exit_code;
 }
 
 static int cmd_run(int argc, char **argv)
 {
-    sb_ctx c;
+    static sb_ctx c;
+    static run_ctx r;
     memset(&c, 0, sizeof c);
+    memset(&r, 0, sizeof r);
     kt_sandbox *sb = &c.sb;
     static char default_path[] = KT_SB_PATH;
     sb->envp[0] = default_path;
     sb->uid = KT_SB_UID;
     sb->gid = KT_SB_GID;
-    sb->output_cap = 16u << 20;
-    sb->tmp_size = 16u << 20;
-    sb->out_size = 256u << 20;
+    sb->output_cap = KT_SB_OUTPUT_CAP;
+    sb->tmp_size = KT_SB_TMP_SIZE;
+    sb->out_size = KT_SB_OUT_SIZE;
+    sb->out_caps = (kt_out_caps){0, 4096, 32};
     sb->out_mfd = -1;
-    sb->limits[KT_LIMIT_PIDS].value = 64;
-    sb->limits[KT_LIMIT_MEMORY].value = 256u << 20;
-    sb->limits[KT_LIMIT_CPUS].value = 1000;
-    int rc = parse_args(&c, argc, argv);
-    if (rc) return rc;
-    sb->envp[1 + sb->nenv] = NULL;
+    sb->limits[KT_LIMIT_PIDS].value = KT_SB_PIDS;
+    sb->limits[KT_LIMIT_MEMORY].value = KT_SB_MEMORY;
+    sb->limits[KT_LIMIT_CPUS].value = KT_SB_MILLICPUS;
     sb->outer_uid = getuid();
     sb->outer_gid = getgid();
     sb->userns = geteuid() != 0;
+    int rc = parse_args(&c, argc, argv);
+    if (rc) return rc;
+    sb->envp[1 + sb->nenv] = NULL;
+    sb->out_caps.bytes = sb->out_size ? sb->out_size : KT_SB_OUT_SIZE;
+    r.c = &c;
+    kt_ladder *l = &r.l;
+    l->sb = sb;
+    l->record = c.record;
+    l->all = c.all;
+    l->exec_once = c.exec_once;
+    l->progress = print_attempt;
+    l->progress_ctx = &c;
     kt_err err;
     kt_err_clear(&err);
-
-    /* Every profile is parsed and validated before anything runs. */
-    kt_profile *profiles[MAX_PROFILES] = {0};
-    kt_attempt att[MAX_PROFILES];
-    char names[MAX_PROFILES][256];
-    memset(att, 0, sizeof att);
-    rc = EXIT_RUNNER;
-    char why[PATH_MAX + 128];
-    for (size_t i = 0; i < c.nprofiles; i++) {
-        if (kt_reach(c.profiles[i], 1, why, sizeof why) < 0) {
-            fprintf(stderr, "kiemthu-sandbox: profile %s: %s\n", c.profiles[i], why);
-            goto out;
-        }
-        if (kt_profile_load(c.profiles[i], &profiles[i], &err) < 0) {
-            fprintf(stderr, "kiemthu-sandbox: invalid profile: %s\n", err.msg);
-            goto out;
-        }
-        base_name(c.profiles[i], names[i], sizeof names[i]);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(names[i], names[j]) == 0) {
-                fprintf(stderr, "kiemthu-sandbox: two profiles named %s\n", names[i]);
-                goto out;
-            }
-        att[i] = (kt_attempt){names[i], profiles[i], 0, {0}};
-    }
-    if (sb->userns && !kt_ns_userns_available(why, sizeof why)) {
-        fprintf(stderr, "kiemthu-sandbox: not root and %s\n", why);
-        goto out;
-    }
-    if (check_out_writable(sb) < 0) goto out;
-    char digest[KT_DIGEST_STR], host_path[PATH_MAX];
-    if (kt_image_digest(sb, digest, host_path, sizeof host_path, &err) < 0) {
+    if (prepare(&r, &err) < 0) {
         fprintf(stderr, "kiemthu-sandbox: %s\n", err.msg);
-        goto out;
-    }
-    if (mkdir_parents(c.record) < 0) {
-        int e = errno;
-        if (e != EACCES || kt_reach(c.record, 0, why, sizeof why) == 0 || errno != EACCES)
-            snprintf(why, sizeof why, "%s", strerror(e));
-        fprintf(stderr, "kiemthu-sandbox: cannot create --record %s: %s\n", c.record, why);
-        goto out;
-    }
-    kt_profile_env env;
-    kt_profile_env_host(&env);
-    int canonical = -1;
-    for (size_t i = 0; i < c.nprofiles && (canonical < 0 || c.all); i++) {
-        char dir[PATH_MAX], tag[64];
-        snprintf(dir, sizeof dir, "%s/%s", c.record, names[i]);
-        if (mkdir(dir, 0755) < 0) {
-            fprintf(stderr, "kiemthu-sandbox: cannot create %s: %s%s\n", dir, strerror(errno),
-                    errno == EEXIST ? " (use a new --record directory for every run)" : "");
-            goto out;
-        }
-        scmp_filter_ctx ctx = NULL;
-        kt_bpf filter;
-        sb->exec_once_errno = 0;
-        int compiled = c.exec_once ? kt_profile_compile_exec_once(profiles[i], &env, &ctx,
-                                                                  &sb->exec_once_errno, &err)
-                                   : kt_profile_compile(profiles[i], &env, &ctx, &err);
-        if (compiled < 0 || kt_profile_export(ctx, &filter, &err) < 0) {
-            fprintf(stderr, "kiemthu-sandbox: %s\n", err.msg);
-            if (ctx) seccomp_release(ctx);
-            remove_attempt(dir);
-            goto out;
-        }
-        seccomp_release(ctx);
-        const char *const *ign;
-        size_t nign = kt_profile_ignored(profiles[i], &ign);
-        for (size_t k = 0; k < nign; k++)
-            fprintf(stderr,
-                    "kiemthu-sandbox: warning: %s: syscall \"%s\" is unknown here; ignored\n",
-                    names[i], ign[k]);
-        int ofd = open_capture(dir, "stdout", &err),
-            efd = ofd < 0 ? -1 : open_capture(dir, "stderr", &err);
-        if (ofd < 0 || efd < 0) {
-            fprintf(stderr, "kiemthu-sandbox: %s\n", err.msg);
-            kt_bpf_free(&filter);
-            if (ofd >= 0) close(ofd);
-            goto out;
-        }
-        snprintf(tag, sizeof tag, "kiemthu-%ld-%zu", (long)getpid(), i);
-        char profile_real[PATH_MAX];
-        sb->profile_path = realpath(c.profiles[i], profile_real) ? profile_real : NULL;
-        att[i].ran = 1;
-        int s = kt_spawn(sb, &filter, ofd, efd, tag, &att[i].run, &err);
-        kt_bpf_free(&filter);
-        close(ofd);
-        close(efd);
-        if (s < 0) {
-            /* The runner failed, not the payload: leave no half-written attempt. */
-            fprintf(stderr, "kiemthu-sandbox: %s: %s\n", names[i], err.msg);
-            remove_attempt(dir);
-            att[i].ran = 0;
-            goto out;
-        }
-        if (kt_record_run(dir, sb, &att[i], digest, &err) < 0) {
-            fprintf(stderr, "kiemthu-sandbox: %s\n", err.msg);
-            goto out;
-        }
-        char outcome[256];
-        kt_record_outcome(&att[i], outcome, sizeof outcome);
-        fprintf(stderr, "kiemthu-sandbox: %s: %s (%llu ms)\n", names[i], outcome,
-                (unsigned long long)att[i].run.duration_ms);
-        if (c.timings)
-            fprintf(stderr,
-                    "kiemthu-sandbox: timings: %s: %llu us in total, %llu us of it on cgroups\n",
-                    names[i], (unsigned long long)att[i].run.total_us,
-                    (unsigned long long)att[i].run.cgroup_us);
-        if (att[i].run.cgroup_why[0])
-            fprintf(stderr,
-                    "kiemthu-sandbox: warning: %s: limits fall back to rlimits/CPU affinity "
-                    "(pids %s, memory %s, cpus %s): %s\n",
-                    names[i], sb->limits[KT_LIMIT_PIDS].enforced_by,
-                    sb->limits[KT_LIMIT_MEMORY].enforced_by, sb->limits[KT_LIMIT_CPUS].enforced_by,
-                    att[i].run.cgroup_why);
-        if (att[i].run.cgroups_left)
-            fprintf(stderr, "kiemthu-sandbox: warning: %d cgroup(s) could not be removed\n",
-                    att[i].run.cgroups_left);
-        if (att[i].run.started && canonical < 0) canonical = (int)i;
-    }
-    if (kt_record_ladder(c.record, att, c.nprofiles, canonical, &err) < 0) {
+        rc = err.cls == KT_E_USAGE ? KT_EXIT_USAGE : EXIT_RUNNER;
+    } else if (kt_ladder_run(l, &err) < 0) {
         fprintf(stderr, "kiemthu-sandbox: %s\n", err.msg);
-        goto out;
+        rc = l->interrupted ? 128 + l->interrupted : EXIT_RUNNER;
+    } else {
+        rc = report(&r);
     }
-    if (canonical < 0) {
-        fprintf(stderr, "kiemthu-sandbox: no profile let the payload start\n");
-        goto out;
-    }
-    fprintf(stderr, "kiemthu-sandbox: canonical profile: %s (the strictest that started",
-            names[canonical]);
-    for (int i = 0; i < canonical; i++) {
-        char outcome[256];
-        kt_record_outcome(&att[i], outcome, sizeof outcome);
-        fprintf(stderr, "; %s: %s", names[i], outcome);
-    }
-    fprintf(stderr, ")\n");
-    const kt_run *r = &att[canonical].run;
-    rc = r->signal ? 128 + r->signal : r->exit_code;
-out:
-    for (size_t i = 0; i < c.nprofiles; i++) kt_profile_free(profiles[i]);
+    kt_ladder_free(l);
+    for (size_t i = 0; i < c.nprofiles; i++) kt_profile_free(r.profiles[i]);
+    kt_profile_free(r.baseline);
     return rc;
 }
 

@@ -20,7 +20,7 @@ int kt_ns_clone_flags(const kt_sandbox *sb)
     return f;
 }
 
-int kt_ns_write_maps(const kt_sandbox *sb, pid_t child)
+static int write_maps(const kt_sandbox *sb, pid_t child)
 {
     char path[64], map[64];
     snprintf(path, sizeof path, "/proc/%d/uid_map", (int)child);
@@ -33,10 +33,17 @@ int kt_ns_write_maps(const kt_sandbox *sb, pid_t child)
     return kt_write_text(path, map);
 }
 
-int kt_ns_net_uts(void)
+int kt_ns_write_maps(const kt_sandbox *sb, pid_t child, kt_err *err)
+{
+    if (write_maps(sb, child) < 0)
+        return kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot write the user namespace id maps");
+    return 0;
+}
+
+int kt_ns_net_uts(kt_err *err)
 {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) return -1;
+    if (s < 0) return kt_fail_errno(err, KT_E_INTERNAL, errno, "loopback: socket");
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
     snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
@@ -48,28 +55,30 @@ int kt_ns_net_uts(void)
     int e = errno;
     close(s);
     errno = e;
-    if (rc < 0) return -1;
-    return sethostname("kiemthu", 7);
+    if (rc < 0) return kt_fail_errno(err, KT_E_INTERNAL, errno, "bring up loopback");
+    if (sethostname("kiemthu", 7) < 0)
+        return kt_fail_errno(err, KT_E_INTERNAL, errno, "set the hostname");
+    return 0;
 }
 
-int kt_ns_userns_available(char *why, size_t n)
+int kt_ns_userns_available(kt_err *err)
 {
     /* Try it: a throwaway child that unshares a user namespace. Policies
      * (Ubuntu's AppArmor restriction, user.max_user_namespaces=0,
      * kernel.unprivileged_userns_clone=0) all show up as a failure here. */
     pid_t pid = fork();
-    if (pid < 0) return snprintf(why, n, "fork: %s", strerror(errno)), 0;
+    if (pid < 0) return kt_fail_errno(err, KT_E_INTERNAL, errno, "fork");
     if (pid == 0) _exit(unshare(CLONE_NEWUSER) == 0 ? 0 : errno);
     int status;
-    if (waitpid(pid, &status, 0) < 0) return snprintf(why, n, "waitpid failed"), 0;
+    if (waitpid(pid, &status, 0) < 0) return kt_fail_errno(err, KT_E_INTERNAL, errno, "waitpid");
     int e = WIFEXITED(status) ? WEXITSTATUS(status) : EPERM;
-    if (e == 0) return 1;
-    snprintf(why, n,
-             "the kernel refuses unprivileged user namespaces (%s). On Ubuntu 24.04 an "
-             "AppArmor policy restricts them: run as root, or allow them with "
-             "'sysctl kernel.apparmor_restrict_unprivileged_userns=0' (or an AppArmor profile "
-             "for kiemthu-sandbox); elsewhere check user.max_user_namespaces and "
-             "kernel.unprivileged_userns_clone",
-             strerror(e));
-    return 0;
+    if (e == 0) return 0;
+    return kt_fail(
+        err, KT_E_INTERNAL,
+        "not root and the kernel refuses unprivileged user namespaces (%s). On Ubuntu 24.04 an "
+        "AppArmor policy restricts them: run as root, or allow them with "
+        "'sysctl kernel.apparmor_restrict_unprivileged_userns=0' (or an AppArmor profile "
+        "for kiemthu-sandbox); elsewhere check user.max_user_namespaces and "
+        "kernel.unprivileged_userns_clone",
+        strerror(e));
 }

@@ -1,116 +1,380 @@
 #include "outdir.h"
 
 #include "../core/fsutil.h"
+#include "spawn.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-int kt_outdir_create(uint64_t size, uid_t uid, gid_t gid)
+int kt_outdir_make(uint64_t size, uid_t uid, gid_t gid, int exec, kt_err *err)
 {
     int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-    if (fs < 0) return -1;
+    if (fs < 0) return kt_fail_errno(err, KT_E_INTERNAL, errno, "/out: fsopen tmpfs");
     char sz[32], u[16], g[16];
     snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
     snprintf(u, sizeof u, "%u", (unsigned)uid);
     snprintf(g, sizeof g, "%u", (unsigned)gid);
     int mfd = -1;
+    unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (exec ? 0 : MOUNT_ATTR_NOEXEC);
     if (fsconfig(fs, FSCONFIG_SET_STRING, "size", sz, 0) == 0 &&
         fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) == 0 &&
         fsconfig(fs, FSCONFIG_SET_STRING, "uid", u, 0) == 0 &&
         fsconfig(fs, FSCONFIG_SET_STRING, "gid", g, 0) == 0 &&
         fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
-        mfd = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+        mfd = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
     int e = errno;
     close(fs);
-    errno = e;
+    if (mfd < 0) return kt_fail_errno(err, KT_E_INTERNAL, e, "/out: create the tmpfs");
     return mfd;
 }
 
-static int copy_file(int sdir, int ddir, const char *name, kt_outcopy *out, const char *host,
-                     kt_err *err)
+/* ---- the copy --------------------------------------------------------- */
+
+typedef struct cp {
+    const kt_out_caps *caps;
+    kt_outstop *stop;
+    kt_outcopy *out;
+    size_t capfiles, caprefused;
+    kt_err *err;
+    char path[PATH_MAX]; /* relative path of the entry at hand */
+} cp;
+
+static int oom(cp *c)
 {
-    int in = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (in < 0) return kt_fail_errno(err, KT_E_IO, errno, "cannot read /out/%s", name);
-    int o = openat(ddir, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (o < 0) {
-        int e = errno;
-        close(in);
-        return kt_fail_errno(err, KT_E_IO, e, "cannot create %s/%s", host, name);
-    }
-    char buf[65536];
-    ssize_t n;
-    int rc = 0;
-    while ((n = read(in, buf, sizeof buf)) > 0) {
-        if (kt_write_all(o, buf, (size_t)n) < 0) {
-            rc = kt_fail_errno(err, KT_E_IO, errno, "cannot write %s/%s", host, name);
-            break;
-        }
-        out->bytes += (uint64_t)n;
-    }
-    if (n < 0 && rc == 0) rc = kt_fail_errno(err, KT_E_IO, errno, "cannot read /out/%s", name);
-    close(in);
-    if (close(o) < 0 && rc == 0)
-        rc = kt_fail_errno(err, KT_E_IO, errno, "cannot write %s/%s", host, name);
-    out->files += rc == 0;
-    return rc;
+    return kt_fail(c->err, KT_E_NOMEM, "out of memory while copying /out");
 }
 
-static int copy_tree(int sdir, int ddir, const char *host, int depth, kt_outcopy *out, kt_err *err)
+static int refuse(cp *c, const char *reason)
 {
-    if (depth > 64) return kt_fail(err, KT_E_DATA, "/out is nested deeper than 64 directories");
-    int it = dup(sdir);
+    kt_outcopy *o = c->out;
+    if (o->nrefused == KT_OUT_REFUSED_LISTED) return o->refused_more++, 0;
+    if (o->nrefused == c->caprefused) {
+        size_t n = c->caprefused ? c->caprefused * 2 : 16;
+        kt_outrefusal *r = realloc(o->refused, n * sizeof *r);
+        if (!r) return oom(c);
+        o->refused = r;
+        c->caprefused = n;
+    }
+    char *name = strdup(c->path);
+    if (!name) return oom(c);
+    o->refused[o->nrefused++] = (kt_outrefusal){name, reason};
+    return 0;
+}
+
+/* 1 if the copy must stop now (deadline passed or a stop signal came). */
+static int must_stop(cp *c)
+{
+    kt_outstop *s = c->stop;
+    if (!s || c->out->stopped) return c->out->stopped != NULL;
+    if (s->deadline_ms && kt_now_ms() >= s->deadline_ms) return c->out->stopped = "deadline", 1;
+    struct pollfd p = {s->sigfd, POLLIN, 0};
+    if (s->sigfd >= 0 && poll(&p, 1, 0) > 0) {
+        struct signalfd_siginfo si;
+        if (read(s->sigfd, &si, sizeof si) == (ssize_t)sizeof si) s->signo = (int)si.ssi_signo;
+        c->out->stopped = "signal";
+        return 1;
+    }
+    return 0;
+}
+
+static int keep(cp *c, uint64_t size, const uint8_t h[KT_SHA256_LEN])
+{
+    kt_outcopy *o = c->out;
+    if (o->nfiles == c->capfiles) {
+        size_t n = c->capfiles ? c->capfiles * 2 : 16;
+        kt_outfile *f = realloc(o->files, n * sizeof *f);
+        if (!f) return oom(c);
+        o->files = f;
+        c->capfiles = n;
+    }
+    kt_outfile *f = &o->files[o->nfiles];
+    if (!(f->name = strdup(c->path))) return oom(c);
+    f->size = size;
+    kt_hex(h, KT_SHA256_LEN, f->sha256);
+    o->nfiles++;
+    o->bytes += size;
+    return 0;
+}
+
+/* One regular file of st.st_size bytes: copied and hashed, or refused. */
+static int copy_file(cp *c, int sdir, int ddir, const char *name, const struct stat *st)
+{
+    if ((uint64_t)c->out->nfiles >= c->caps->files) return refuse(c, "file cap");
+    if ((uint64_t)st->st_size > c->caps->bytes - c->out->bytes) return refuse(c, "size cap");
+    int in = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (in < 0) return refuse(c, "unreadable");
+    int o = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (o < 0) {
+        close(in);
+        return kt_fail_errno(c->err, KT_E_IO, errno, "cannot create the copy of /out/%s", c->path);
+    }
+    kt_sha256_ctx h;
+    kt_sha256_init(&h);
+    char buf[65536];
+    uint64_t left = (uint64_t)st->st_size;
+    int rc = 0;
+    const char *why = NULL;
+    while (left > 0 && rc == 0 && !why) {
+        ssize_t n = read(in, buf, left < sizeof buf ? (size_t)left : sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            why = "unreadable";
+        } else if (kt_write_all(o, buf, (size_t)n) < 0) {
+            rc = kt_fail_errno(c->err, KT_E_IO, errno, "cannot write the copy of /out/%s", c->path);
+        } else {
+            kt_sha256_update(&h, buf, (size_t)n);
+            left -= (uint64_t)n;
+            if ((left & ((1u << 20) - 1)) < (uint64_t)n && must_stop(c)) why = "stopped";
+        }
+    }
+    close(in);
+    if (close(o) < 0 && rc == 0)
+        rc = kt_fail_errno(c->err, KT_E_IO, errno, "cannot write the copy of /out/%s", c->path);
+    if (rc < 0 || why) {
+        unlinkat(ddir, name, 0); /* never a partial file under the final name */
+        return rc < 0 ? rc : refuse(c, why);
+    }
+    uint8_t d[KT_SHA256_LEN];
+    kt_sha256_final(&h, d);
+    return keep(c, (uint64_t)st->st_size, d);
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in directory fd, byte-sorted (so which files a cap keeps does
+ * not depend on readdir order). */
+static int list_dir(cp *c, int fd, char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    int it = dup(fd);
     DIR *d = it < 0 ? NULL : fdopendir(it);
     if (!d) {
         if (it >= 0) close(it);
-        return kt_fail_errno(err, KT_E_IO, errno, "cannot list /out");
+        return refuse(c, "unreadable directory");
+    }
+    size_t cap = 0;
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        if (*n == KT_OUT_DIR_ENTRIES) {
+            c->out->refused_more++; /* past what one directory may hold */
+            continue;
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **g = realloc(*names, cap * sizeof *g);
+            if (!g)
+                rc = oom(c);
+            else
+                *names = g;
+        }
+        if (rc == 0 && !((*names)[*n] = strdup(de->d_name))) rc = oom(c);
+        if (rc == 0) (*n)++;
+    }
+    closedir(d);
+    if (*n) qsort(*names, *n, sizeof **names, by_bytes);
+    return rc;
+}
+
+static int copy_tree(cp *c, int sdir, int ddir, unsigned depth);
+
+static int copy_entry(cp *c, int sdir, int ddir, const char *name, unsigned depth)
+{
+    size_t base = strlen(c->path);
+    if (base + 1 + strlen(name) >= sizeof c->path) {
+        return refuse(c, "name too long");
+    }
+    snprintf(c->path + base, sizeof c->path - base, "%s%s", base ? "/" : "", name);
+    int rc = 0;
+    struct stat st;
+    if (fstatat(sdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        rc = refuse(c, "unreadable");
+    } else if (S_ISREG(st.st_mode)) {
+        rc = copy_file(c, sdir, ddir, name, &st);
+    } else if (S_ISLNK(st.st_mode)) {
+        rc = refuse(c, "symlink");
+    } else if (!S_ISDIR(st.st_mode)) {
+        rc = refuse(c, "special file");
+    } else if (depth >= c->caps->depth) {
+        rc = refuse(c, "depth cap");
+    } else if (mkdirat(ddir, name, 0755) < 0) {
+        rc = kt_fail_errno(c->err, KT_E_IO, errno, "cannot create the copy of /out/%s", c->path);
+    } else {
+        int s2 = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int d2 = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (d2 < 0)
+            rc = kt_fail_errno(c->err, KT_E_IO, errno, "cannot open the copy of /out/%s", c->path);
+        else if (s2 < 0)
+            rc = refuse(c, "unreadable directory");
+        else
+            rc = copy_tree(c, s2, d2, depth + 1);
+        if (s2 >= 0) close(s2);
+        if (d2 >= 0) close(d2);
+    }
+    c->path[base] = '\0';
+    return rc;
+}
+
+static int copy_tree(cp *c, int sdir, int ddir, unsigned depth)
+{
+    char **names;
+    size_t n;
+    int rc = list_dir(c, sdir, &names, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && !must_stop(c)) rc = copy_entry(c, sdir, ddir, names[i], depth);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+int kt_outdir_copy(int src, int dst, const kt_out_caps *caps, kt_outstop *stop, kt_outcopy *out,
+                   kt_err *err)
+{
+    memset(out, 0, sizeof *out);
+    cp c = {caps, stop, out, 0, 0, err, {0}};
+    return copy_tree(&c, src, dst, 0);
+}
+
+void kt_outcopy_free(kt_outcopy *c)
+{
+    for (size_t i = 0; i < c->nfiles; i++) free(c->files[i].name);
+    for (size_t i = 0; i < c->nrefused; i++) free(c->refused[i].name);
+    free(c->files);
+    free(c->refused);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- publishing to the host --out ------------------------------------ */
+
+static int publish_tree(int src, int dst, const char *host, unsigned depth, kt_err *err)
+{
+    if (depth > 256) return kt_fail(err, KT_E_INTERNAL, "%s: nested too deep", host);
+    int it = dup(src);
+    DIR *d = it < 0 ? NULL : fdopendir(it);
+    if (!d) {
+        if (it >= 0) close(it);
+        return kt_fail_errno(err, KT_E_IO, errno, "cannot list what to copy to %s", host);
     }
     int rc = 0;
     struct dirent *de;
     while (rc == 0 && (de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        const char *n = de->d_name;
         struct stat st;
-        if (fstatat(sdir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            rc = kt_fail_errno(err, KT_E_IO, errno, "cannot stat /out/%s", de->d_name);
-        } else if (S_ISREG(st.st_mode)) {
-            rc = copy_file(sdir, ddir, de->d_name, out, host, err);
-        } else if (S_ISDIR(st.st_mode)) {
-            if (mkdirat(ddir, de->d_name, 0755) < 0 && errno != EEXIST) {
-                rc = kt_fail_errno(err, KT_E_IO, errno, "cannot create %s/%s", host, de->d_name);
+        if (!strcmp(n, ".") || !strcmp(n, "..") || fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (mkdirat(dst, n, 0755) < 0 && errno != EEXIST) {
+                rc = kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create a directory in %s",
+                                   host);
                 break;
             }
-            int s2 = openat(sdir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            int d2 = openat(ddir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int d2 = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (s2 < 0 || d2 < 0)
-                rc = kt_fail_errno(err, KT_E_IO, errno, "cannot open %s/%s", host, de->d_name);
+                rc = kt_fail_errno(err, KT_E_CANTCREAT, errno,
+                                   "cannot copy a directory into %s (is a same-named file or "
+                                   "link in the way?)",
+                                   host);
             else
-                rc = copy_tree(s2, d2, host, depth + 1, out, err);
+                rc = publish_tree(s2, d2, host, depth + 1, err);
             if (s2 >= 0) close(s2);
             if (d2 >= 0) close(d2);
-        } else {
-            out->skipped++; /* links and the like stay behind: nothing is followed */
+            continue;
         }
+        if (!S_ISREG(st.st_mode)) continue; /* the runner wrote only files and directories */
+        if (unlinkat(dst, n, 0) < 0 && errno != ENOENT && errno != EISDIR) {
+            rc = kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot replace a file in %s", host);
+            break;
+        }
+        int in = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        int o = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        char buf[65536];
+        ssize_t r = 0;
+        while (in >= 0 && o >= 0 && (r = read(in, buf, sizeof buf)) > 0)
+            if (kt_write_all(o, buf, (size_t)r) < 0) r = -1;
+        if (in < 0 || o < 0 || r < 0)
+            rc = kt_fail_errno(err, KT_E_IO, errno, "cannot copy a file into %s", host);
+        if (in >= 0) close(in);
+        if (o >= 0 && close(o) < 0 && rc == 0)
+            rc = kt_fail_errno(err, KT_E_IO, errno, "cannot copy a file into %s", host);
     }
     closedir(d);
     return rc;
 }
 
-int kt_outdir_copy(int mfd, const char *host_dir, kt_outcopy *out, kt_err *err)
+int kt_outdir_publish(int src, int dst, const char *host, kt_err *err)
 {
-    memset(out, 0, sizeof *out);
-    int src = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int dst = open(host_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc;
-    if (src < 0 || dst < 0)
-        rc = kt_fail_errno(err, KT_E_IO, errno, "cannot open /out or %s to copy it", host_dir);
-    else
-        rc = copy_tree(src, dst, host_dir, 0, out, err);
-    if (src >= 0) close(src);
-    if (dst >= 0) close(dst);
+    return publish_tree(src, dst, host, 0, err);
+}
+
+/* ---- removal ---------------------------------------------------------- */
+
+#define REMOVE_DEPTH 1024
+
+/* Depth-first with an explicit stack of directory fds (a payload can nest
+ * directories deeper than any C stack). */
+int kt_tree_remove(int parent, const char *name, kt_err *err)
+{
+    int stack[REMOVE_DEPTH];
+    int top = 0;
+    if (unlinkat(parent, name, 0) == 0 || errno == ENOENT) return 0;
+    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return kt_fail_errno(err, KT_E_IO, errno, "cannot remove %s", name);
+    stack[top++] = fd;
+    int rc = 0;
+    while (top > 0 && rc == 0) {
+        int cur = stack[top - 1];
+        int it = dup(cur);
+        DIR *d = it < 0 ? NULL : fdopendir(it);
+        if (!d) {
+            if (it >= 0) close(it);
+            rc = kt_fail_errno(err, KT_E_IO, errno, "cannot list %s", name);
+            break;
+        }
+        rewinddir(d);
+        struct dirent *de;
+        int descended = 0;
+        while (!descended && (de = readdir(d))) {
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+            if (unlinkat(cur, de->d_name, 0) == 0 || errno == ENOENT) continue;
+            if (unlinkat(cur, de->d_name, AT_REMOVEDIR) == 0) continue;
+            /* A directory (unlinking a link never follows it): make sure we may
+             * list and empty it, whatever mode the payload left it in. */
+            if (fchmodat(cur, de->d_name, 0700, 0) < 0) {
+                /* then openat below fails and says why */
+            }
+            int sub = openat(cur, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0 || top == REMOVE_DEPTH) {
+                if (sub >= 0) close(sub);
+                rc = kt_fail(err, KT_E_IO, "cannot remove everything under %s (deeper than %d)",
+                             name, REMOVE_DEPTH);
+                break;
+            }
+            stack[top++] = sub;
+            descended = 1;
+        }
+        closedir(d);
+        if (!descended && rc == 0) {
+            close(stack[--top]); /* empty now: its parent removes it on the next pass */
+        }
+    }
+    while (top > 0) close(stack[--top]);
+    if (rc == 0 && unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        rc = kt_fail_errno(err, KT_E_IO, errno, "cannot remove %s", name);
     return rc;
 }

@@ -1,25 +1,73 @@
-/* outdir.h - /out with a size cap. A bind of the host directory cannot be
- * capped, so a payload could fill the host's disk through it. As root, /out
- * is instead a tmpfs of --out-size bytes, created detached by the runner
- * (fsopen/fsmount), attached inside the sandbox (move_mount), and copied to
- * the host --out directory once the payload is done: regular files and
- * directories only, never following a link. Where the new mount API is not
- * available (or not root), /out stays a bind and the record says so. */
+/* outdir.h - /out, and what becomes of it. Each attempt gets its own /out: a
+ * size-capped tmpfs the sandbox's first process creates (fsopen/fsmount, in
+ * the sandbox's user namespace when not root) and hands to the runner over a
+ * socket before it attaches it, or with --out-size 0 a bind of a directory
+ * the runner made for the attempt. When the payload is gone the runner copies
+ * /out into the attempt's record (RECORD/<profile>/out/): regular files and
+ * directories only, never following a link, within the caps (total apparent
+ * bytes, file count, depth), before the attempt's deadline and unless the
+ * runner is told to stop. Everything not copied is recorded by name with the
+ * reason; nothing a payload writes can make the copy fail. */
 #ifndef KT_OUTDIR_H
 #define KT_OUTDIR_H
 
 #include "../core/err.h"
+#include "../core/sha256.h"
+#include "sandbox.h"
 
 #include <stdint.h>
 #include <sys/types.h>
 
+#define KT_OUT_REFUSED_LISTED 256 /* refusals recorded by name; later ones are counted */
+#define KT_OUT_DIR_ENTRIES 65536  /* entries read from one directory */
+
+typedef struct kt_outfile {
+    char *name; /* path relative to /out, raw bytes */
+    uint64_t size;
+    char sha256[KT_SHA256_HEX];
+} kt_outfile;
+
+typedef struct kt_outrefusal {
+    char *name;         /* path relative to /out, raw bytes */
+    const char *reason; /* "symlink", "special file", "size cap", "file cap", "depth cap", ... */
+} kt_outrefusal;
+
 typedef struct kt_outcopy {
-    uint64_t files, bytes, skipped; /* skipped: links, FIFOs, ... not copied */
+    kt_outfile *files; /* kept, in the order copied (byte order per directory) */
+    size_t nfiles;
+    uint64_t bytes; /* total size kept */
+    kt_outrefusal *refused;
+    size_t nrefused;
+    uint64_t refused_more; /* refusals past KT_OUT_REFUSED_LISTED */
+    const char *stopped;   /* NULL, or why the copy stopped early ("deadline", "SIGTERM", ...) */
 } kt_outcopy;
 
-/* A detached tmpfs owned by uid/gid; returns its mount fd, or -1 (errno set). */
-int kt_outdir_create(uint64_t size, uid_t uid, gid_t gid);
-/* Copy the tree under mount fd mfd into host_dir. */
-int kt_outdir_copy(int mfd, const char *host_dir, kt_outcopy *out, kt_err *err);
+/* What stops a copy early: a deadline (CLOCK_MONOTONIC ms, 0 = none) and a
+ * signalfd of the runner's stop signals (-1 = none). */
+typedef struct kt_outstop {
+    uint64_t deadline_ms;
+    int sigfd;
+    int signo; /* set when the copy stopped for a signal */
+} kt_outstop;
+
+/* A detached tmpfs of size bytes owned by uid/gid, nosuid, nodev and (unless
+ * exec) noexec; returns its mount fd, or -1 with err. */
+int kt_outdir_make(uint64_t size, uid_t uid, gid_t gid, int exec, kt_err *err);
+
+/* Copy the tree under directory fd src into directory fd dst within caps.
+ * Returns -1 only when the runner cannot write the record (dst); anything
+ * about src is recorded in out instead. */
+int kt_outdir_copy(int src, int dst, const kt_out_caps *caps, kt_outstop *stop, kt_outcopy *out,
+                   kt_err *err);
+void kt_outcopy_free(kt_outcopy *c);
+
+/* Copy a tree the runner wrote itself (an attempt's out/) into the host
+ * directory fd dst, replacing files of the same name, never following a
+ * link; host names it in messages. */
+int kt_outdir_publish(int src, int dst, const char *host, kt_err *err);
+
+/* Remove name under directory fd parent and everything beneath it, never
+ * following a link; -1 with err if something could not be removed. */
+int kt_tree_remove(int parent, const char *name, kt_err *err);
 
 #endif

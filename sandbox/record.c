@@ -3,6 +3,7 @@
 #include "../core/buf.h"
 #include "../core/fsutil.h"
 #include "../core/json_canon.h"
+#include "../core/jsonb.h"
 #include "../core/layout.h"
 
 #include <cjson/cJSON.h>
@@ -14,40 +15,67 @@
 #include <string.h>
 #include <unistd.h>
 
-static int write_json(const char *path, const cJSON *doc, kt_err *err)
+#define RECORD_SCHEMA 2
+
+/* Emit doc into dirfd/name through a temporary file and a rename, so a reader
+ * never sees half a record. No fsync: a record is an input to kiemthu-bundle,
+ * which makes its output durable. */
+static int write_json(int dirfd, const char *name, cJSON *doc, kt_err *err)
 {
     kt_buf b;
     kt_buf_init(&b, 0);
-    if (kt_json_emit_doc(doc, &b, err) < 0) {
-        kt_buf_free(&b);
-        return -1;
-    }
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    int rc = -1;
-    if (fd < 0) {
+    int rc = kt_json_emit_doc(doc, &b, err);
+    cJSON_Delete(doc);
+    if (rc < 0) return kt_buf_free(&b), -1;
+    char tmp[96];
+    snprintf(tmp, sizeof tmp, ".%s.tmp", name);
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    rc = -1;
+    if (fd < 0)
         kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create %s", tmp);
-    } else if (kt_write_all(fd, b.data, b.len) < 0) {
-        /* No fsync: a record is an input to kiemthu-bundle, which makes its
-         * output durable; the rename keeps a reader from seeing half a file. */
+    else if (kt_write_all(fd, b.data, b.len) < 0)
         kt_fail_errno(err, KT_E_IO, errno, "cannot write %s", tmp);
-    } else if (rename(tmp, path) < 0) {
-        kt_fail_errno(err, KT_E_IO, errno, "cannot rename %s", tmp);
-    } else {
+    else if (renameat(dirfd, tmp, dirfd, name) < 0)
+        kt_fail_errno(err, KT_E_IO, errno, "cannot rename %s to %s", tmp, name);
+    else
         rc = 0;
-    }
     if (fd >= 0) close(fd);
-    if (rc < 0) unlink(tmp);
+    if (rc < 0) unlinkat(dirfd, tmp, 0);
     kt_buf_free(&b);
     return rc;
 }
 
-void kt_record_outcome(const kt_attempt *a, char *out, size_t n)
+/* A payload-chosen path as it appears in the record: the bundle's member-name
+ * encoding (docs/FORMAT.md), so a policy can name the member run.json lists. */
+static const char *encoded(const char *raw, char *buf, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)raw; *p && o + 4 < n; p++) {
+        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || strchr("._-+@=,:~/", *p);
+        if (plain) {
+            buf[o++] = (char)*p;
+        } else {
+            buf[o++] = '%';
+            buf[o++] = hex[*p >> 4];
+            buf[o++] = hex[*p & 15];
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+void kt_attempt_outcome(const kt_attempt *a, char *out, size_t n)
 {
     const kt_run *r = &a->run;
     if (!a->ran)
-        snprintf(out, n, "not tried (a stricter profile started)");
+        snprintf(out, n, "not tried");
+    else if (a->runner_failed)
+        snprintf(out, n, "not run: the runner failed");
+    else if (r->interrupted)
+        snprintf(out, n, "runner interrupted by SIG%s%s", sigabbrev_np(r->interrupted),
+                 r->started ? " (the payload had started)" : "");
     else if (!r->started)
         snprintf(out, n, "not started: execve: %s", strerror(r->exec_errno));
     else if (r->timed_out)
@@ -59,185 +87,237 @@ void kt_record_outcome(const kt_attempt *a, char *out, size_t n)
         snprintf(out, n, "started, exit %d", r->exit_code);
 }
 
-static void add_limit(cJSON *lim, const char *key, const kt_limit *l, const char *unit,
+static void add_limit(kt_jb *b, cJSON *lim, const char *key, const kt_limit *l, const char *unit,
                       const kt_limit_hit *h)
 {
-    cJSON *o = cJSON_AddObjectToObject(lim, key);
-    cJSON_AddNumberToObject(o, "value", (double)l->value);
-    cJSON_AddStringToObject(o, "unit", unit);
-    cJSON_AddStringToObject(o, "enforced_by", l->enforced_by ? l->enforced_by : "none");
+    cJSON *o = kt_jb_obj(b, lim, key);
+    kt_jb_int(b, o, "value", (int64_t)l->value);
+    kt_jb_str(b, o, "unit", unit);
+    kt_jb_str(b, o, "enforced_by", l->enforced_by ? l->enforced_by : "none");
     /* Whether the payload reached the limit: true, false, or null when the
      * mechanism keeps no count (rlimit, affinity); the raw counters beside. */
     if (h->hit < 0) {
-        cJSON_AddNullToObject(o, "hit");
-        cJSON_AddStringToObject(o, "hit_unknown", h->note ? h->note : "");
+        kt_jb_null(b, o, "hit");
+        kt_jb_str(b, o, "hit_unknown", h->note ? h->note : "");
     } else {
-        cJSON_AddBoolToObject(o, "hit", h->hit);
+        kt_jb_bool(b, o, "hit", h->hit);
     }
-    cJSON *ev = cJSON_AddObjectToObject(o, "events");
-    for (size_t i = 0; i < h->nev; i++)
-        cJSON_AddNumberToObject(ev, h->ev[i].name, (double)h->ev[i].value);
+    cJSON *ev = kt_jb_obj(b, o, "events");
+    for (size_t i = 0; i < h->nev; i++) kt_jb_int(b, ev, h->ev[i].name, (int64_t)h->ev[i].value);
 }
 
-static void add_stream(cJSON *o, const char *key, const kt_run *r, int i, size_t cap)
+static void add_limits(kt_jb *b, cJSON *o, const kt_sandbox *sb, const kt_run *r)
 {
-    cJSON *s = cJSON_AddObjectToObject(o, key);
-    cJSON_AddNumberToObject(s, "bytes", (double)r->bytes[i]);
-    cJSON_AddNumberToObject(s, "stored", (double)r->stored[i]);
-    cJSON_AddNumberToObject(s, "cap", (double)cap);
-    cJSON_AddBoolToObject(s, "truncated", r->bytes[i] > r->stored[i]);
-}
-
-int kt_record_run(const char *dir, const kt_sandbox *sb, const kt_attempt *a,
-                  const char *image_digest, kt_err *err)
-{
-    const kt_run *r = &a->run;
-    cJSON *o = cJSON_CreateObject();
-    if (!o) return kt_fail(err, KT_E_NOMEM, "out of memory");
-    char outcome[256];
-    kt_record_outcome(a, outcome, sizeof outcome);
-    cJSON_AddNumberToObject(o, "schema", 1);
-    cJSON_AddStringToObject(o, "tool", "kiemthu-sandbox " KT_VERSION);
-    cJSON_AddStringToObject(o, "profile", a->profile_name);
-    cJSON_AddStringToObject(o, "profile_sha256", kt_profile_sha256(a->profile));
-    cJSON_AddBoolToObject(o, "started", r->started);
-    cJSON_AddStringToObject(o, "outcome", outcome);
-    if (r->started || !r->exec_errno)
-        cJSON_AddNullToObject(o, "not_started_errno");
-    else
-        cJSON_AddNumberToObject(o, "not_started_errno", r->exec_errno);
-    if (r->exit_code >= 0)
-        cJSON_AddNumberToObject(o, "exit_code", r->exit_code);
-    else
-        cJSON_AddNullToObject(o, "exit_code");
-    if (r->signal) {
-        cJSON_AddNumberToObject(o, "signal", r->signal);
-        cJSON_AddStringToObject(o, "signal_name",
-                                sigabbrev_np(r->signal) ? sigabbrev_np(r->signal) : "?");
-    } else {
-        cJSON_AddNullToObject(o, "signal");
-        cJSON_AddNullToObject(o, "signal_name");
-    }
-    cJSON_AddBoolToObject(o, "timed_out", r->timed_out);
-    cJSON_AddBoolToObject(o, "oom_killed", r->oom_killed);
-    cJSON_AddNumberToObject(o, "duration_ms", (double)r->duration_ms);
-    cJSON *argv = cJSON_AddArrayToObject(o, "argv");
-    for (char *const *p = sb->argv; *p; p++) cJSON_AddItemToArray(argv, cJSON_CreateString(*p));
-    cJSON_AddStringToObject(o, "image_digest", image_digest);
-    cJSON_AddStringToObject(o, "image_kind", sb->rootfs ? "rootfs-tree" : "host-program");
-    const char *const *ign;
-    size_t nign = kt_profile_ignored(a->profile, &ign);
-    cJSON *ig = cJSON_AddArrayToObject(o, "ignored_syscalls");
-    for (size_t i = 0; i < nign; i++) cJSON_AddItemToArray(ig, cJSON_CreateString(ign[i]));
-    cJSON *lim = cJSON_AddObjectToObject(o, "limits");
+    cJSON *lim = kt_jb_obj(b, o, "limits");
     const kt_limit_hit *hits = r->cgroup.hits;
-    add_limit(lim, "pids", &sb->limits[KT_LIMIT_PIDS], "tasks", &hits[KT_LIMIT_PIDS]);
-    add_limit(lim, "memory", &sb->limits[KT_LIMIT_MEMORY], "bytes", &hits[KT_LIMIT_MEMORY]);
-    add_limit(lim, "memory_swap", &sb->limits[KT_LIMIT_SWAP], "bytes", &hits[KT_LIMIT_SWAP]);
-    add_limit(lim, "cpus", &sb->limits[KT_LIMIT_CPUS], "millicpus", &hits[KT_LIMIT_CPUS]);
-    cJSON *cgv = cJSON_AddObjectToObject(o, "cgroup");
+    add_limit(b, lim, "pids", &sb->limits[KT_LIMIT_PIDS], "tasks", &hits[KT_LIMIT_PIDS]);
+    add_limit(b, lim, "memory", &sb->limits[KT_LIMIT_MEMORY], "bytes", &hits[KT_LIMIT_MEMORY]);
+    add_limit(b, lim, "memory_swap", &sb->limits[KT_LIMIT_SWAP], "bytes", &hits[KT_LIMIT_SWAP]);
+    add_limit(b, lim, "cpus", &sb->limits[KT_LIMIT_CPUS], "millicpus", &hits[KT_LIMIT_CPUS]);
+    cJSON *cgv = kt_jb_obj(b, o, "cgroup");
     if (r->cgroup.version)
-        cJSON_AddNumberToObject(cgv, "version", r->cgroup.version);
+        kt_jb_int(b, cgv, "version", r->cgroup.version);
     else
-        cJSON_AddNullToObject(cgv, "version");
-    cJSON_AddBoolToObject(cgv, "delegated", r->cgroup.delegated);
-    if (r->cgroup_why[0])
-        cJSON_AddStringToObject(cgv, "fallback_reason", r->cgroup_why);
-    else
-        cJSON_AddNullToObject(cgv, "fallback_reason");
-    if (r->exec_once) {
-        cJSON *eo = cJSON_AddObjectToObject(o, "exec_once");
-        cJSON_AddBoolToObject(eo, "first_exec_allowed", r->first_exec_allowed);
-        cJSON_AddNumberToObject(eo, "later_execs_denied", (double)r->execs_denied);
-        cJSON_AddNumberToObject(eo, "errno", sb->exec_once_errno);
-    } else {
-        cJSON_AddNullToObject(o, "exec_once");
+        kt_jb_null(b, cgv, "version");
+    kt_jb_bool(b, cgv, "delegated", r->cgroup.delegated);
+    kt_jb_str(b, cgv, "fallback_reason", r->cgroup_why[0] ? r->cgroup_why : NULL);
+}
+
+static void add_stream(kt_jb *b, cJSON *o, const char *key, const kt_run *r, int i, size_t cap)
+{
+    cJSON *s = kt_jb_obj(b, o, key);
+    kt_jb_int(b, s, "bytes", (int64_t)r->bytes[i]);
+    kt_jb_int(b, s, "stored", (int64_t)r->stored[i]);
+    kt_jb_int(b, s, "cap", (int64_t)cap);
+    kt_jb_bool(b, s, "truncated", r->bytes[i] > r->stored[i]);
+}
+
+static void add_baseline(kt_jb *b, cJSON *o, const kt_ladder *l)
+{
+    if (!l->baseline) {
+        kt_jb_str(b, o, "baseline", "none");
+        return;
     }
-    cJSON_AddNumberToObject(o, "timeout_s", (double)(uint64_t)sb->timeout_s);
-    cJSON_AddNumberToObject(o, "cgroups_left_behind", r->cgroups_left);
-    add_stream(o, "stdout", r, 0, sb->output_cap);
-    add_stream(o, "stderr", r, 1, sb->output_cap);
-    cJSON *iso = cJSON_AddObjectToObject(o, "isolation");
-    cJSON_AddNumberToObject(iso, "uid", sb->uid);
-    cJSON_AddNumberToObject(iso, "gid", sb->gid);
-    cJSON *ns = cJSON_AddArrayToObject(iso, "namespaces");
+    cJSON *bl = kt_jb_obj(b, o, "baseline");
+    kt_jb_str(b, bl, "name", l->baseline_name);
+    kt_jb_str(b, bl, "sha256", kt_profile_sha256(l->baseline));
+}
+
+static void add_isolation(kt_jb *b, cJSON *o, const kt_sandbox *sb)
+{
+    cJSON *iso = kt_jb_obj(b, o, "isolation");
+    kt_jb_int(b, iso, "uid", sb->uid);
+    kt_jb_int(b, iso, "gid", sb->gid);
+    cJSON *ns = kt_jb_arr(b, iso, "namespaces");
     static const char *const names[] = {"mount", "pid", "network", "ipc", "uts"};
-    for (size_t i = 0; i < 5; i++) cJSON_AddItemToArray(ns, cJSON_CreateString(names[i]));
-    if (sb->userns) cJSON_AddItemToArray(ns, cJSON_CreateString("user"));
-    cJSON_AddBoolToObject(iso, "no_new_privileges", 1);
-    cJSON_AddStringToObject(iso, "capabilities",
-                            "none (bounding, permitted, effective, "
-                            "inheritable and ambient sets empty)");
-    cJSON_AddStringToObject(iso, "root", sb->rootfs ? sb->rootfs : "host /usr, read-only");
-    cJSON_AddBoolToObject(iso, "read_only_root", 1);
+    for (size_t i = 0; i < 5; i++) kt_jb_str(b, ns, NULL, names[i]);
+    if (sb->userns) kt_jb_str(b, ns, NULL, "user");
+    kt_jb_bool(b, iso, "no_new_privileges", 1);
+    kt_jb_str(b, iso, "capabilities",
+              "none (bounding, permitted, effective, inheritable and ambient sets empty)");
+    kt_jb_str(b, iso, "keyrings",
+              sb->userns
+                  ? "fresh session keyring; user keyrings of the sandbox's user namespace"
+                  : "fresh session keyring; uid 65532's user keyrings emptied before the run");
+    kt_jb_str(b, iso, "root", sb->rootfs ? sb->rootfs : "host /usr, read-only");
+    kt_jb_bool(b, iso, "read_only_root", 1);
     char tmp[96];
     snprintf(tmp, sizeof tmp, "tmpfs rw,noexec,nosuid,nodev,size=%llu",
              (unsigned long long)sb->tmp_size);
-    cJSON_AddStringToObject(iso, "tmp", tmp);
-    cJSON_AddStringToObject(iso, "network", "loopback only");
-    cJSON *env = cJSON_AddArrayToObject(iso, "env");
-    for (size_t i = 0; sb->envp[i]; i++) cJSON_AddItemToArray(env, cJSON_CreateString(sb->envp[i]));
-    if (sb->in_dir)
-        cJSON_AddStringToObject(iso, "in", sb->in_dir);
-    else
-        cJSON_AddNullToObject(iso, "in");
-    if (sb->out_dir)
-        cJSON_AddStringToObject(iso, "out", sb->out_dir);
-    else
-        cJSON_AddNullToObject(iso, "out");
-    if (sb->out_dir) {
-        cJSON *od = cJSON_AddObjectToObject(o, "out");
-        cJSON_AddStringToObject(od, "mode",
-                                r->out_capped ? "tmpfs, copied to the host afterwards"
-                                              : "bind of the host directory");
-        if (r->out_capped) {
-            cJSON_AddNumberToObject(od, "size_cap", (double)sb->out_size);
-            cJSON_AddNullToObject(od, "why_no_cap");
-        } else {
-            cJSON_AddNullToObject(od, "size_cap");
-            cJSON_AddStringToObject(od, "why_no_cap",
-                                    sb->out_size ? strerror(r->out_errno) : "--out-size 0");
-        }
-        cJSON_AddNumberToObject(od, "files", (double)r->outcopy.files);
-        cJSON_AddNumberToObject(od, "bytes", (double)r->outcopy.bytes);
-        cJSON_AddNumberToObject(od, "skipped", (double)r->outcopy.skipped);
-    } else {
-        cJSON_AddNullToObject(o, "out");
-    }
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/run.json", dir);
-    int rc = write_json(path, o, err);
-    cJSON_Delete(o);
-    return rc;
+    kt_jb_str(b, iso, "tmp", tmp);
+    kt_jb_str(b, iso, "network", "loopback only");
+    /* What the payload may execute besides the read-only root: /out only with
+     * --out-exec; memory (memfd_create + execveat) always, as in Docker. */
+    cJSON *ex = kt_jb_arr(b, iso, "exec_from");
+    kt_jb_str(b, ex, NULL, "read-only root and binds");
+    if (sb->out_dir && sb->out_exec) kt_jb_str(b, ex, NULL, "/out (--out-exec)");
+    kt_jb_str(b, ex, NULL, "memfd (memfd_create + execveat)");
+    cJSON *env = kt_jb_arr(b, iso, "env");
+    for (size_t i = 0; sb->envp[i]; i++) kt_jb_str(b, env, NULL, sb->envp[i]);
+    kt_jb_str(b, iso, "in", sb->in_dir);
+    kt_jb_str(b, iso, "out", sb->out_dir);
 }
 
-int kt_record_ladder(const char *record, const kt_attempt *a, size_t n, int canonical, kt_err *err)
+static void add_out(kt_jb *b, cJSON *o, const kt_sandbox *sb, const kt_attempt *a)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (!o) return kt_fail(err, KT_E_NOMEM, "out of memory");
-    cJSON_AddNumberToObject(o, "schema", 1);
-    if (canonical >= 0)
-        cJSON_AddStringToObject(o, "canonical", a[canonical].profile_name);
-    else
-        cJSON_AddNullToObject(o, "canonical");
-    cJSON_AddStringToObject(o, "rule",
-                            "the first profile, strictest first, under which the "
-                            "payload started");
-    cJSON *arr = cJSON_AddArrayToObject(o, "attempts");
-    for (size_t i = 0; i < n; i++) {
-        cJSON *e = cJSON_CreateObject();
-        char outcome[256];
-        kt_record_outcome(&a[i], outcome, sizeof outcome);
-        cJSON_AddStringToObject(e, "profile", a[i].profile_name);
-        cJSON_AddStringToObject(e, "profile_sha256", kt_profile_sha256(a[i].profile));
-        cJSON_AddBoolToObject(e, "attempted", a[i].ran);
-        cJSON_AddBoolToObject(e, "started", a[i].ran && a[i].run.started);
-        cJSON_AddStringToObject(e, "outcome", outcome);
-        cJSON_AddItemToArray(arr, e);
+    if (!sb->out_dir || !a->out_mode) {
+        kt_jb_null(b, o, "out");
+        return;
     }
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/ladder.json", record);
-    int rc = write_json(path, o, err);
-    cJSON_Delete(o);
-    return rc;
+    const kt_outcopy *c = &a->out;
+    char name[3 * PATH_MAX + 1];
+    cJSON *od = kt_jb_obj(b, o, "out");
+    kt_jb_str(b, od, "mode", a->out_mode);
+    if (sb->out_size)
+        kt_jb_int(b, od, "size_cap", (int64_t)sb->out_size);
+    else
+        kt_jb_null(b, od, "size_cap");
+    kt_jb_bool(b, od, "noexec", !sb->out_exec);
+    cJSON *caps = kt_jb_obj(b, od, "caps");
+    kt_jb_int(b, caps, "bytes", (int64_t)sb->out_caps.bytes);
+    kt_jb_int(b, caps, "files", (int64_t)sb->out_caps.files);
+    kt_jb_int(b, caps, "depth", (int64_t)sb->out_caps.depth);
+    kt_jb_int(b, od, "bytes", (int64_t)c->bytes);
+    cJSON *files = kt_jb_arr(b, od, "files");
+    for (size_t i = 0; i < c->nfiles; i++) {
+        cJSON *f = kt_jb_obj(b, files, NULL);
+        kt_jb_str(b, f, "name", encoded(c->files[i].name, name, sizeof name));
+        kt_jb_int(b, f, "size", (int64_t)c->files[i].size);
+        kt_jb_str(b, f, "sha256", c->files[i].sha256);
+    }
+    cJSON *ref = kt_jb_arr(b, od, "refused");
+    for (size_t i = 0; i < c->nrefused; i++) {
+        cJSON *f = kt_jb_obj(b, ref, NULL);
+        kt_jb_str(b, f, "name", encoded(c->refused[i].name, name, sizeof name));
+        kt_jb_str(b, f, "reason", c->refused[i].reason);
+    }
+    kt_jb_int(b, od, "refused_more", (int64_t)c->refused_more);
+    kt_jb_str(b, od, "stopped", c->stopped);
+}
+
+static void add_result(kt_jb *b, cJSON *o, const kt_attempt *a)
+{
+    const kt_run *r = &a->run;
+    char outcome[256];
+    kt_attempt_outcome(a, outcome, sizeof outcome);
+    kt_jb_bool(b, o, "started", r->started);
+    kt_jb_str(b, o, "outcome", outcome);
+    if (r->started || !r->exec_errno)
+        kt_jb_null(b, o, "not_started_errno");
+    else
+        kt_jb_int(b, o, "not_started_errno", r->exec_errno);
+    if (r->exit_code >= 0)
+        kt_jb_int(b, o, "exit_code", r->exit_code);
+    else
+        kt_jb_null(b, o, "exit_code");
+    if (r->signal) {
+        kt_jb_int(b, o, "signal", r->signal);
+        kt_jb_str(b, o, "signal_name", sigabbrev_np(r->signal) ? sigabbrev_np(r->signal) : "?");
+    } else {
+        kt_jb_null(b, o, "signal");
+        kt_jb_null(b, o, "signal_name");
+    }
+    kt_jb_bool(b, o, "timed_out", r->timed_out);
+    kt_jb_bool(b, o, "oom_killed", r->oom_killed);
+    if (r->interrupted) {
+        char sig[32];
+        snprintf(sig, sizeof sig, "SIG%s", sigabbrev_np(r->interrupted));
+        kt_jb_str(b, o, "interrupted", sig);
+    } else {
+        kt_jb_null(b, o, "interrupted");
+    }
+    kt_jb_int(b, o, "duration_ms", (int64_t)r->duration_ms);
+}
+
+int kt_record_run(int dirfd, const kt_ladder *l, const kt_attempt *a, kt_err *err)
+{
+    const kt_sandbox *sb = l->sb;
+    const kt_run *r = &a->run;
+    kt_jb b;
+    kt_jb_init(&b);
+    cJSON *o = b.root;
+    kt_jb_int(&b, o, "schema", RECORD_SCHEMA);
+    kt_jb_str(&b, o, "tool", "kiemthu-sandbox " KT_VERSION);
+    kt_jb_str(&b, o, "profile", a->name);
+    kt_jb_str(&b, o, "profile_sha256", kt_profile_sha256(a->profile));
+    add_baseline(&b, o, l);
+    add_result(&b, o, a);
+    cJSON *argv = kt_jb_arr(&b, o, "argv");
+    for (char *const *p = sb->argv; *p; p++) kt_jb_str(&b, argv, NULL, *p);
+    kt_jb_str(&b, o, "image_digest", l->image_digest);
+    kt_jb_str(&b, o, "image_kind", sb->rootfs ? "rootfs-tree" : "host-program");
+    cJSON *ig = kt_jb_arr(&b, o, "ignored_syscalls");
+    for (size_t i = 0; i < a->filter.nignored; i++) kt_jb_str(&b, ig, NULL, a->filter.ignored[i]);
+    add_limits(&b, o, sb, r);
+    if (r->exec_once) {
+        cJSON *eo = kt_jb_obj(&b, o, "exec_once");
+        kt_jb_bool(&b, eo, "first_exec_allowed", r->first_exec_allowed);
+        kt_jb_int(&b, eo, "later_execs_denied", (int64_t)r->execs_denied);
+        kt_jb_int(&b, eo, "errno", sb->exec_once_errno);
+    } else {
+        kt_jb_null(&b, o, "exec_once");
+    }
+    kt_jb_int(&b, o, "timeout_s", (int64_t)sb->timeout_s);
+    kt_jb_int(&b, o, "cgroups_left_behind", r->cgroups_left);
+    add_stream(&b, o, "stdout", r, 0, sb->output_cap);
+    add_stream(&b, o, "stderr", r, 1, sb->output_cap);
+    add_isolation(&b, o, sb);
+    add_out(&b, o, sb, a);
+    cJSON *doc;
+    if (kt_jb_done(&b, &doc, "run.json", err) < 0) return -1;
+    return write_json(dirfd, "run.json", doc, err);
+}
+
+int kt_record_ladder(int recfd, const kt_ladder *l, kt_err *err)
+{
+    kt_jb b;
+    kt_jb_init(&b);
+    cJSON *o = b.root;
+    kt_jb_int(&b, o, "schema", RECORD_SCHEMA);
+    kt_jb_str(&b, o, "canonical", l->canonical >= 0 ? l->att[l->canonical].name : NULL);
+    kt_jb_str(&b, o, "rule", "the first profile, strictest first, under which the payload started");
+    add_baseline(&b, o, l);
+    if (l->interrupted) {
+        char sig[32];
+        snprintf(sig, sizeof sig, "SIG%s", sigabbrev_np(l->interrupted));
+        kt_jb_str(&b, o, "interrupted", sig);
+    } else {
+        kt_jb_null(&b, o, "interrupted");
+    }
+    kt_jb_str(&b, o, "runner_error", l->runner_error[0] ? l->runner_error : NULL);
+    cJSON *arr = kt_jb_arr(&b, o, "attempts");
+    for (size_t i = 0; i < l->n; i++) {
+        const kt_attempt *a = &l->att[i];
+        cJSON *e = kt_jb_obj(&b, arr, NULL);
+        char outcome[256];
+        kt_attempt_outcome(a, outcome, sizeof outcome);
+        kt_jb_str(&b, e, "profile", a->name);
+        kt_jb_str(&b, e, "profile_sha256", kt_profile_sha256(a->profile));
+        kt_jb_bool(&b, e, "attempted", a->ran);
+        kt_jb_bool(&b, e, "started", a->ran && a->run.started);
+        kt_jb_str(&b, e, "outcome", outcome);
+    }
+    cJSON *doc;
+    if (kt_jb_done(&b, &doc, "ladder.json", err) < 0) return -1;
+    return write_json(recfd, "ladder.json", doc, err);
 }

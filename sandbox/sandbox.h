@@ -1,7 +1,10 @@
 /* sandbox.h - the one context every sandbox module reads: what to run, the
- * isolation to apply, and where things are. Filled by main(), never global. */
+ * isolation to apply, and where things are. Filled by main() (and, for each
+ * attempt, by the ladder), never global. */
 #ifndef KT_SANDBOX_H
 #define KT_SANDBOX_H
+
+#include "contract.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -9,9 +12,6 @@
 
 #define KT_SB_MAX_BINDS 16
 #define KT_SB_MAX_ENV 64
-#define KT_SB_UID 65532
-#define KT_SB_GID 65532
-#define KT_SB_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 typedef struct kt_bind {
     const char *src; /* host path, absolute and resolved */
@@ -24,6 +24,14 @@ typedef struct kt_limit {
     uint64_t value;          /* pids; bytes; memory+swap bytes; CPUs x 1000 */
     const char *enforced_by; /* "cgroup2", "cgroup1", "rlimit", "affinity", "none" */
 } kt_limit;
+
+/* What /out may hold, enforced by the runner when it copies /out into the
+ * attempt's record (outdir.h); every refusal is recorded by name. */
+typedef struct kt_out_caps {
+    uint64_t bytes; /* total apparent size of the files kept */
+    uint64_t files; /* regular files kept */
+    unsigned depth; /* directory nesting */
+} kt_out_caps;
 
 typedef struct kt_sandbox {
     /* what */
@@ -45,22 +53,28 @@ typedef struct kt_sandbox {
     size_t output_cap; /* bytes kept of stdout and of stderr each */
     uint64_t tmp_size; /* /tmp tmpfs size */
     kt_limit limits[KT_LIMIT_N];
+    uint64_t out_size; /* cap on /out (tmpfs, copied out); 0 = a bind */
+    kt_out_caps out_caps;
+    int out_exec; /* --out-exec: /out is not mounted noexec */
+
+    /* ---- set for each attempt by the ladder and spawn ---- */
     /* The payload's own cgroup directories, shown read-only inside (as
      * Docker shows a container its cgroup) so kiemthu-probe can attest them. */
     kt_bind cgroup_views[4];
     size_t ncgroup_views;
-    /* The seccomp profile of this attempt, shown read-only at
-     * KT_SB_PROFILE_VIEW so the payload (kiemthu-probe) can check that the
-     * filter the kernel enforces is this profile. */
-    const char *profile_path;
+    /* The exact bytes of the attempt's profile and of the baseline, written
+     * into a read-only tmpfs at KT_SB_VIEW_DIR so kiemthu-probe can check the
+     * filters the kernel enforces against them. NULL: not shown. */
+    const char *profile_view, *baseline_view;
+    size_t profile_view_len, baseline_view_len;
     /* --exec-once: the filter notifies on execve/execveat; the runner lets
      * the payload's first exec continue and answers later ones with this
      * errno. 0: not in effect (no flag, or the profile allows exec). */
     int exec_once_errno;
-    uint64_t out_size; /* cap on /out (tmpfs, copied out); 0 = bind the host directory */
-    int out_mfd;       /* set by kt_spawn: the detached /out tmpfs, or -1 for a bind */
+    /* /out for this attempt: the detached size-capped tmpfs (mount fd), or
+     * else a directory the runner made for it (bind), or neither. */
+    int out_mfd;
+    const char *out_bind;
 } kt_sandbox;
-
-#define KT_SB_PROFILE_VIEW "/etc/kiemthu/seccomp-profile.json"
 
 #endif

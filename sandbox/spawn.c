@@ -1,134 +1,37 @@
 #include "spawn.h"
 
 #include "../core/fsutil.h"
-#include "caps.h"
 #include "cgroup.h"
-#include "fs.h"
 #include "ns.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
-#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-/* The status pipe (close-on-exec): the child writes READY just before it
- * installs the filter and calls execve, and a report if something fails.
- * READY then end of file: execve succeeded. A report: setup failed or the
- * payload could not start. Nothing at all: the child died during setup,
- * which is the runner's failure, never "started". */
-#define READY 'R'
-#define LISTENER 'L' /* then an int: the seccomp listener's fd number, for pidfd_getfd */
-enum { REPORT_SETUP = 1, REPORT_EXEC = 2 };
-struct report {
-    int kind;
-    int err;
-    char what[160];
-};
-
-static __attribute__((noreturn)) void child_report(int fd, int kind, int e, const char *what)
-{
-    struct report r = {kind, e, {0}};
-    snprintf(r.what, sizeof r.what, "%s", what);
-    kt_write_all(fd, &r, sizeof r);
-    _exit(127);
-}
-
-/* PATH search as the payload will see it (after the root switch). */
-static int resolve(const kt_sandbox *sb, char *out, size_t n)
-{
-    const char *cmd = sb->argv[0];
-    if (strchr(cmd, '/')) return snprintf(out, n, "%s", cmd), 0;
-    const char *path = sb->envp[0] + strlen("PATH=");
-    int e = ENOENT;
-    while (*path) {
-        size_t len = strcspn(path, ":");
-        snprintf(out, n, "%.*s/%s", (int)len, path, cmd);
-        struct stat st;
-        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
-            if (access(out, X_OK) == 0) return 0;
-            e = EACCES;
-        }
-        path += len + (path[len] == ':');
-    }
-    errno = e;
-    return -1;
-}
-
-/* The checklist, in security order. Nothing here returns. */
-static __attribute__((noreturn)) void child_main(kt_sandbox *sb, const kt_bpf *filter, int sync_fd,
-                                                 int status_fd, int out_w, int err_w)
-{
-    kt_stage st = {{0}, 0};
-    char go;
-    /* 1. Wait until the parent has written our id maps and cgroups. */
-    if (read(sync_fd, &go, 1) != 1) child_report(status_fd, REPORT_SETUP, errno, "wait for runner");
-    close(sync_fd);
-    /* 2. Die with the runner. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-        child_report(status_fd, REPORT_SETUP, errno, "PR_SET_PDEATHSIG");
-    /* 3. No new privileges, first and fatal: nothing below can gain any. */
-    if (kt_caps_no_new_privs() < 0)
-        child_report(status_fd, REPORT_SETUP, errno, "PR_SET_NO_NEW_PRIVS");
-    /* 4. The filesystem, while we still may mount. */
-    if (kt_fs_setup(sb, &st) < 0) child_report(status_fd, REPORT_SETUP, st.err, st.what);
-    /* 5. Loopback up (the only interface), hostname. */
-    if (kt_ns_net_uts() < 0) child_report(status_fd, REPORT_SETUP, errno, "loopback/hostname");
-    /* 6. Empty the bounding set while CAP_SETPCAP is still held. */
-    if (kt_caps_drop_bounding() < 0)
-        child_report(status_fd, REPORT_SETUP, errno, "drop capability bounding set");
-    /* 7. Identity: groups, gid, uid, in that order. */
-    if (kt_caps_set_identity(sb) < 0) child_report(status_fd, REPORT_SETUP, errno, "set uid/gid");
-    /* 8. Ambient, effective, permitted, inheritable: all empty. */
-    if (kt_caps_clear() < 0) child_report(status_fd, REPORT_SETUP, errno, "clear capabilities");
-    /* 9. stdio: /dev/null in, the capture pipes out. */
-    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null < 0 || dup2(null, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
-        child_report(status_fd, REPORT_SETUP, errno, "stdio");
-    /* 10. No other descriptor reaches the payload (the status pipe is
-     * close-on-exec already). */
-    if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-        for (int fd = 3; fd < 4096; fd++)
-            if (fd != status_fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
-    /* 11. The program, as the payload's uid sees it. */
-    char path[4096];
-    if (resolve(sb, path, sizeof path) < 0)
-        child_report(status_fd, REPORT_EXEC, errno, sb->argv[0]);
-    /* 12. Limits no cgroup enforces; nothing below allocates memory. */
-    if (kt_limits_fallback(sb) < 0) child_report(status_fd, REPORT_SETUP, errno, "rlimits");
-    if (write(status_fd, &(char){READY}, 1) != 1) _exit(127);
-    /* 13. Seccomp last: compiled before the fork, installed just before exec,
-     * so a profile that denies execve denies the payload's own exec. */
-    if (filter) {
-        struct sock_fprog prog = {filter->len, filter->insns};
-        unsigned flags =
-            filter->flags | (sb->exec_once_errno ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0);
-        long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
-        if (lfd < 0) child_report(status_fd, REPORT_SETUP, errno, "install the seccomp filter");
-        if (sb->exec_once_errno) {
-            /* The runner takes the listener with pidfd_getfd; our execve below
-             * waits until it says the first exec may continue. */
-            unsigned char msg[1 + sizeof(int)] = {LISTENER};
-            int n = (int)lfd;
-            memcpy(msg + 1, &n, sizeof n);
-            if (write(status_fd, msg, sizeof msg) != (ssize_t)sizeof msg) _exit(127);
-        }
-    }
-    execve(path, sb->argv, sb->envp);
-    child_report(status_fd, REPORT_EXEC, errno, path);
-}
+/* One sandbox, as the runner holds it. */
+typedef struct sbx {
+    pid_t pid;
+    int pidfd, listener;
+    int sync_w;                 /* kept open while we live: the child's death-of-runner check */
+    int status_r, out_r, err_r; /* -1 once closed */
+    int out_sock;               /* the /out tmpfs arrives here */
+    int exited, status;
+    kt_cgroup cg;
+    unsigned char sbuf[2 + sizeof(int) + sizeof(kt_child_report)]; /* READY, LISTENER, report */
+    size_t slen;
+} sbx;
 
 static uint64_t now_us(void)
 {
@@ -137,10 +40,88 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static uint64_t now_ms(void)
+uint64_t kt_now_ms(void)
 {
     return now_us() / 1000;
 }
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+}
+
+/* The one way a sandbox is ended early: SIGKILL to its PID 1 (everything in
+ * its PID namespace dies with it), then reap. */
+static void kill_and_reap(sbx *s)
+{
+    if (s->pid <= 0 || s->exited) return;
+    kill(s->pid, SIGKILL);
+    while (waitpid(s->pid, &s->status, 0) < 0 && errno == EINTR) {
+    }
+    s->exited = 1;
+}
+
+/* ---- start ------------------------------------------------------------ */
+
+static void cgroup_views(kt_sandbox *sb, const kt_cgroup *cg)
+{
+    const struct {
+        const char *dir, *dst;
+    } views[] = {{cg->v2, "/sys/fs/cgroup"},
+                 {cg->pids, "/sys/fs/cgroup/pids"},
+                 {cg->mem, "/sys/fs/cgroup/memory"},
+                 {cg->cpu, "/sys/fs/cgroup/cpu"}};
+    sb->ncgroup_views = 0;
+    for (size_t i = 0; i < 4; i++)
+        if (views[i].dir[0])
+            sb->cgroup_views[sb->ncgroup_views++] = (kt_bind){views[i].dir, views[i].dst};
+}
+
+static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, const char *tag, kt_run *run,
+                 kt_err *err)
+{
+    int syncp[2] = {-1, -1}, statp[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
+    int sockp[2] = {-1, -1};
+    if (pipe2(syncp, O_CLOEXEC) < 0 || pipe2(statp, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0 ||
+        pipe2(errp, O_CLOEXEC) < 0 ||
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockp) < 0) {
+        int e = errno;
+        for (int i = 0; i < 2; i++)
+            close_fd(&syncp[i]), close_fd(&statp[i]), close_fd(&outp[i]), close_fd(&errp[i]),
+                close_fd(&sockp[i]);
+        return kt_fail_errno(err, KT_E_INTERNAL, e, "pipe");
+    }
+    s->sync_w = syncp[1], s->status_r = statp[0], s->out_r = outp[0], s->err_r = errp[0];
+    s->out_sock = sockp[0];
+    uint64_t c0 = now_us();
+    if (kt_cgroup_setup(&s->cg, sb, tag, err) < 0) return -1;
+    snprintf(run->cgroup_why, sizeof run->cgroup_why, "%s", s->cg.why);
+    run->cgroup_us = now_us() - c0;
+    cgroup_views(sb, &s->cg);
+    run->start_ms = kt_now_ms();
+    s->pid = (pid_t)syscall(SYS_clone, SIGCHLD | kt_ns_clone_flags(sb), NULL, NULL, NULL, NULL);
+    if (s->pid == 0) {
+        close(syncp[1]), close(statp[0]), close(outp[0]), close(errp[0]), close(sockp[0]);
+        kt_child_io io = {syncp[0], statp[1], outp[1], errp[1], sockp[1]};
+        kt_child_main(sb, f, &io);
+    }
+    int e = errno;
+    close(syncp[0]), close(statp[1]), close(outp[1]), close(errp[1]), close(sockp[1]);
+    if (s->pid < 0)
+        return kt_fail_errno(err, KT_E_INTERNAL, e, "cannot create the sandbox namespaces (clone)");
+    s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+    if (sb->userns && kt_ns_write_maps(sb, s->pid, err) < 0) return -1;
+    c0 = now_us();
+    int attached = kt_cgroup_attach(&s->cg, s->pid, err);
+    run->cgroup_us += now_us() - c0;
+    if (attached < 0) return -1;
+    if (write(s->sync_w, "g", 1) != 1)
+        return kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot start the sandbox");
+    return 0;
+}
+
+/* ---- supervise -------------------------------------------------------- */
 
 /* Move what a pipe has into the capture file, keeping at most cap bytes. */
 static int drain(int from, int to, size_t cap, uint64_t *bytes, uint64_t *stored)
@@ -190,207 +171,164 @@ out:
     return rc;
 }
 
-static void close_pair(int p[2])
+static int read_status(sbx *s)
 {
-    for (int i = 0; i < 2; i++)
-        if (p[i] >= 0) close(p[i]), p[i] = -1;
+    ssize_t r = s->slen < sizeof s->sbuf
+                    ? read(s->status_r, s->sbuf + s->slen, sizeof s->sbuf - s->slen)
+                    : read(s->status_r, &(char){0}, 1);
+    if (r > 0 && s->slen < sizeof s->sbuf) s->slen += (size_t)r;
+    if (r == 0 || (r < 0 && errno != EINTR)) close_fd(&s->status_r);
+    return 0;
 }
 
-int kt_spawn(kt_sandbox *sb, const kt_bpf *filter, int out_fd, int err_fd, const char *tag,
-             kt_run *run, kt_err *err)
+/* The exec-once listener, once the child has said where it is. */
+static int take_listener(sbx *s, kt_err *err)
 {
-    memset(run, 0, sizeof *run);
-    run->exit_code = -1;
-    int syncp[2] = {-1, -1}, statp[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
-    if (pipe2(syncp, O_CLOEXEC) < 0 || pipe2(statp, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0 ||
-        pipe2(errp, O_CLOEXEC) < 0) {
-        kt_fail_errno(err, KT_E_INTERNAL, errno, "pipe");
-        close_pair(syncp), close_pair(statp), close_pair(outp), close_pair(errp);
-        return -1;
-    }
-    kt_cgroup cg;
-    uint64_t c0 = now_us(), start_us = c0;
-    if (kt_cgroup_setup(&cg, sb, tag, err) < 0) {
-        close_pair(syncp), close_pair(statp), close_pair(outp), close_pair(errp);
-        return -1;
-    }
-    snprintf(run->cgroup_why, sizeof run->cgroup_why, "%s", cg.why);
-    run->cgroup_us = now_us() - c0;
-    sb->ncgroup_views = 0;
-    const struct {
-        const char *dir, *dst;
-    } views[] = {{cg.v2, "/sys/fs/cgroup"},
-                 {cg.pids, "/sys/fs/cgroup/pids"},
-                 {cg.mem, "/sys/fs/cgroup/memory"},
-                 {cg.cpu, "/sys/fs/cgroup/cpu"}};
-    for (size_t i = 0; i < 4; i++)
-        if (views[i].dir[0])
-            sb->cgroup_views[sb->ncgroup_views++] = (kt_bind){views[i].dir, views[i].dst};
-    sb->out_mfd = -1;
-    if (sb->out_dir && sb->out_size) {
-        if (sb->userns) {
-            run->out_errno = EPERM; /* the new mount API needs root here */
-        } else if ((sb->out_mfd = kt_outdir_create(sb->out_size, sb->uid, sb->gid)) < 0) {
-            run->out_errno = errno;
-        } else {
-            run->out_capped = 1;
-        }
-    }
-    uint64_t t0 = now_ms();
-    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD | kt_ns_clone_flags(sb), NULL, NULL, NULL, NULL);
-    if (pid == 0) {
-        close(syncp[1]), close(statp[0]), close(outp[0]), close(errp[0]);
-        child_main(sb, filter, syncp[0], statp[1], outp[1], errp[1]);
-    }
-    int rc = -1;
-    close(syncp[0]), close(statp[1]), close(outp[1]), close(errp[1]);
-    syncp[0] = statp[1] = outp[1] = errp[1] = -1;
-    if (pid < 0) {
-        kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot create the sandbox namespaces (clone)");
-        goto out;
-    }
-    if (sb->userns && kt_ns_write_maps(sb, pid) < 0) {
-        kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot write the user namespace id maps");
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        goto out;
-    }
-    c0 = now_us();
-    int attached = kt_cgroup_attach(&cg, pid, err);
-    run->cgroup_us += now_us() - c0;
-    if (attached < 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        goto out;
-    }
-    if (write(syncp[1], "g", 1) != 1) {
-        kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot start the sandbox");
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        goto out;
-    }
-    close(syncp[1]);
-    syncp[1] = -1;
+    int child_fd;
+    memcpy(&child_fd, s->sbuf + 2, sizeof child_fd);
+    s->listener = s->pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, s->pidfd, child_fd, 0) : -1;
+    if (s->listener < 0)
+        return kt_fail_errno(err, KT_E_INTERNAL, errno,
+                             "--exec-once: cannot take the seccomp listener");
+    return 0;
+}
 
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    unsigned char sbuf[1 + 1 + sizeof(int) + sizeof(struct report)]; /* READY, LISTENER, report */
-    size_t slen = 0;
-    int listener = -1, listener_done = !sb->exec_once_errno;
-    run->exec_once = sb->exec_once_errno != 0;
-    struct report rep = {0, 0, {0}};
-    size_t replen = 0;
-    int exited = 0, status = 0;
-    uint64_t deadline = sb->timeout_s > 0 ? t0 + (uint64_t)(sb->timeout_s * 1000) : 0;
+/* The /out tmpfs from the sandbox (its mount fd, by SCM_RIGHTS). */
+static void take_out(sbx *s, kt_spawn_io *io)
+{
+    char cbuf[CMSG_SPACE(sizeof(int))], b;
+    struct iovec iov = {&b, 1};
+    struct msghdr m = {NULL, 0, &iov, 1, cbuf, sizeof cbuf, 0};
+    ssize_t r = recvmsg(s->out_sock, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    struct cmsghdr *c = r == 1 ? CMSG_FIRSTHDR(&m) : NULL;
+    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+        c->cmsg_len == CMSG_LEN(sizeof(int)) && io->out_mfd < 0)
+        memcpy(&io->out_mfd, CMSG_DATA(c), sizeof(int));
+    if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    close_fd(&s->out_sock); /* one message, or the sandbox is gone */
+}
+
+/* A stop signal for the runner: end the sandbox, say so in the record. */
+static void on_signal(sbx *s, int sigfd, kt_run *run)
+{
+    struct signalfd_siginfo si;
+    if (read(sigfd, &si, sizeof si) != (ssize_t)sizeof si) return;
+    if (!run->interrupted) run->interrupted = (int)si.ssi_signo;
+    kill(s->pid, SIGKILL);
+}
+
+static int supervise(sbx *s, const kt_sandbox *sb, kt_spawn_io *io, kt_run *run, kt_err *err)
+{
+    int listener_pending = sb->exec_once_errno != 0;
+    uint64_t deadline = sb->timeout_s > 0 ? run->start_ms + (uint64_t)(sb->timeout_s * 1000) : 0;
     uint64_t linger = 0; /* after exit: how long pipes may stay open */
-    while (!exited || outp[0] >= 0 || errp[0] >= 0 || statp[0] >= 0) {
-        struct pollfd fds[5] = {{outp[0], POLLIN, 0},
-                                {errp[0], POLLIN, 0},
-                                {statp[0], POLLIN, 0},
-                                {exited ? -1 : pidfd, POLLIN, 0},
-                                {listener, POLLIN, 0}};
-        uint64_t now = now_ms();
-        int wait_ms = pidfd < 0 && !exited ? 20 : 1000;
-        if (deadline && !exited) {
+    while (!s->exited || s->out_r >= 0 || s->err_r >= 0 || s->status_r >= 0) {
+        struct pollfd fds[7] = {
+            {s->out_r, POLLIN, 0},    {s->err_r, POLLIN, 0},
+            {s->status_r, POLLIN, 0}, {s->exited ? -1 : s->pidfd, POLLIN, 0},
+            {s->listener, POLLIN, 0}, {run->interrupted ? -1 : io->sigfd, POLLIN, 0},
+            {s->out_sock, POLLIN, 0}};
+        uint64_t now = kt_now_ms();
+        int wait_ms = s->pidfd < 0 && !s->exited ? 20 : 1000;
+        if (deadline && !s->exited) {
             if (now >= deadline) {
-                kill(pid, SIGKILL); /* PID 1 of its namespace: everything in it dies */
+                kill(s->pid, SIGKILL); /* PID 1 of its namespace: everything in it dies */
                 run->timed_out = 1;
                 deadline = 0;
             } else if (deadline - now < (uint64_t)wait_ms) {
                 wait_ms = (int)(deadline - now);
             }
         }
-        if (exited && now > linger) break; /* should not happen: the namespace is gone */
-        int n = poll(fds, 5, wait_ms);
-        if (n < 0 && errno != EINTR) {
-            kt_fail_errno(err, KT_E_INTERNAL, errno, "poll");
-            kill(pid, SIGKILL);
-            waitpid(pid, NULL, 0);
-            goto out;
-        }
+        if (s->exited && now > linger) break; /* should not happen: the namespace is gone */
+        if (poll(fds, 7, wait_ms) < 0 && errno != EINTR)
+            return kt_fail_errno(err, KT_E_INTERNAL, errno, "poll");
         for (int i = 0; i < 2; i++) {
-            int *p = i == 0 ? &outp[0] : &errp[0];
+            int *p = i == 0 ? &s->out_r : &s->err_r;
             if (*p < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            int d = drain(*p, i == 0 ? out_fd : err_fd, sb->output_cap, &run->bytes[i],
+            int d = drain(*p, i == 0 ? io->out_fd : io->err_fd, sb->output_cap, &run->bytes[i],
                           &run->stored[i]);
-            if (d < 0) {
-                kt_fail_errno(err, KT_E_IO, errno, "cannot store the payload's output");
-                kill(pid, SIGKILL);
-                waitpid(pid, NULL, 0);
-                goto out;
-            }
-            if (d == 0) close(*p), *p = -1;
+            if (d < 0)
+                return kt_fail_errno(err, KT_E_IO, errno, "cannot store the payload's output");
+            if (d == 0) close_fd(p);
         }
-        if (statp[0] >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-            ssize_t r = slen < sizeof sbuf ? read(statp[0], sbuf + slen, sizeof sbuf - slen)
-                                           : read(statp[0], &(char){0}, 1);
-            if (r > 0 && slen < sizeof sbuf) slen += (size_t)r;
-            if (r == 0 || (r < 0 && errno != EINTR)) close(statp[0]), statp[0] = -1;
+        if (s->status_r >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) read_status(s);
+        if (listener_pending && s->slen >= 2 + sizeof(int) && s->sbuf[0] == KT_CHILD_READY &&
+            s->sbuf[1] == KT_CHILD_LISTENER) {
+            listener_pending = 0;
+            if (take_listener(s, err) < 0) return -1;
         }
-        if (!listener_done && slen >= 2 + sizeof(int) && sbuf[0] == READY && sbuf[1] == LISTENER) {
-            int child_fd;
-            memcpy(&child_fd, sbuf + 2, sizeof child_fd);
-            listener = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, child_fd, 0) : -1;
-            listener_done = 1;
-            if (listener < 0) {
-                kt_fail_errno(err, KT_E_INTERNAL, errno,
-                              "--exec-once: cannot take the seccomp listener");
-                kill(pid, SIGKILL);
-                waitpid(pid, NULL, 0);
-                goto out;
-            }
-        }
-        if (listener >= 0 && (fds[4].revents & (POLLIN | POLLHUP | POLLERR))) {
-            if (answer_exec(listener, pid, sb->exec_once_errno, run) < 0)
-                close(listener), listener = -1;
-        }
-        if (!exited && (pidfd < 0 || (fds[3].revents & POLLIN))) {
-            pid_t w = waitpid(pid, &status, pidfd < 0 ? WNOHANG : 0);
-            if (w == pid) {
-                exited = 1;
-                linger = now_ms() + 5000;
+        if (s->listener >= 0 && (fds[4].revents & (POLLIN | POLLHUP | POLLERR)) &&
+            answer_exec(s->listener, s->pid, sb->exec_once_errno, run) < 0)
+            close_fd(&s->listener);
+        if (io->sigfd >= 0 && (fds[5].revents & POLLIN)) on_signal(s, io->sigfd, run);
+        if (s->out_sock >= 0 && (fds[6].revents & (POLLIN | POLLHUP | POLLERR))) take_out(s, io);
+        if (!s->exited && (s->pidfd < 0 || (fds[3].revents & POLLIN))) {
+            pid_t w = waitpid(s->pid, &s->status, s->pidfd < 0 ? WNOHANG : 0);
+            if (w == s->pid) {
+                s->exited = 1;
+                linger = kt_now_ms() + 5000;
             }
         }
     }
-    if (pidfd >= 0) close(pidfd);
-    if (listener >= 0) close(listener);
-    run->duration_ms = now_ms() - t0;
-    if (WIFEXITED(status)) run->exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) run->signal = WTERMSIG(status);
-    kt_cgroup_read_report(&cg, sb, &run->cgroup);
-    run->oom_killed = run->cgroup.oom_killed;
-    if (sb->out_mfd >= 0 && kt_outdir_copy(sb->out_mfd, sb->out_dir, &run->outcopy, err) < 0)
-        goto out;
-    int ready = slen > 0 && sbuf[0] == READY;
-    if (slen - (size_t)ready == sizeof rep)
-        memcpy(&rep, sbuf + ready, sizeof rep), replen = sizeof rep;
-    if (!ready && replen == 0) {
-        if (WIFSIGNALED(status))
-            kt_fail(err, KT_E_INTERNAL, "the sandbox died during setup (signal %d)",
-                    WTERMSIG(status));
-        else
-            kt_fail(err, KT_E_INTERNAL, "the sandbox died during setup (exit %d)",
-                    WEXITSTATUS(status));
-        goto out;
+    return 0;
+}
+
+/* ---- collect ---------------------------------------------------------- */
+
+static int collect(sbx *s, kt_run *run, kt_err *err)
+{
+    run->duration_ms = kt_now_ms() - run->start_ms;
+    if (WIFEXITED(s->status)) run->exit_code = WEXITSTATUS(s->status);
+    if (WIFSIGNALED(s->status)) run->signal = WTERMSIG(s->status);
+    run->oom_killed = run->cgroup.oom_killed; /* read before the kill-and-reap path ran */
+    int ready = s->slen > 0 && s->sbuf[0] == KT_CHILD_READY;
+    size_t listener_msg =
+        ready && s->slen > 1 && s->sbuf[1] == KT_CHILD_LISTENER ? 1 + sizeof(int) : 0;
+    kt_child_report rep;
+    int has_report = s->slen - (size_t)ready - listener_msg == sizeof rep;
+    if (has_report) memcpy(&rep, s->sbuf + ready + listener_msg, sizeof rep);
+    if (!ready && !has_report) {
+        if (run->interrupted) return 0; /* stopped during setup: the record says so */
+        if (WIFSIGNALED(s->status))
+            return kt_fail(err, KT_E_INTERNAL, "the sandbox died during setup (signal %d)",
+                           WTERMSIG(s->status));
+        return kt_fail(err, KT_E_INTERNAL, "the sandbox died during setup (exit %d)",
+                       WEXITSTATUS(s->status));
     }
-    if (replen == sizeof rep && rep.kind == REPORT_SETUP) {
-        kt_fail_errno(err, KT_E_INTERNAL, rep.err, "sandbox setup failed: %s", rep.what);
-        goto out;
-    }
-    if (replen == sizeof rep && rep.kind == REPORT_EXEC) {
+    if (has_report && rep.kind == KT_REPORT_SETUP)
+        return kt_fail_errno(err, KT_E_INTERNAL, rep.err, "sandbox setup failed: %s", rep.what);
+    if (has_report && rep.kind == KT_REPORT_EXEC) {
         run->started = 0;
         run->exec_errno = rep.err;
         run->exit_code = -1;
     } else {
         run->started = 1;
     }
-    rc = 0;
-out:
-    c0 = now_us();
-    run->cgroups_left = kt_cgroup_destroy(&cg);
+    return 0;
+}
+
+int kt_spawn(kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io *io, const char *tag,
+             kt_run *run, kt_err *err)
+{
+    memset(run, 0, sizeof *run);
+    run->exit_code = -1;
+    run->exec_once = sb->exec_once_errno != 0;
+    sbx s;
+    memset(&s, 0, sizeof s);
+    s.pidfd = s.listener = s.sync_w = s.status_r = s.out_r = s.err_r = s.out_sock = -1;
+    io->out_mfd = -1;
+    uint64_t start_us = now_us();
+    int rc = start(&s, sb, f, tag, run, err);
+    if (rc == 0) rc = supervise(&s, sb, io, run, err);
+    kill_and_reap(&s); /* only does something when we stopped early */
+    if (s.out_sock >= 0) take_out(&s, io);
+    if (s.pid > 0) kt_cgroup_read_report(&s.cg, sb, &run->cgroup);
+    if (rc == 0 && s.pid > 0) rc = collect(&s, run, err);
+    uint64_t c0 = now_us();
+    run->cgroups_left = kt_cgroup_destroy(&s.cg);
     run->cgroup_us += now_us() - c0;
     run->total_us = now_us() - start_us;
-    if (sb->out_mfd >= 0) close(sb->out_mfd);
-    sb->out_mfd = -1;
-    close_pair(syncp), close_pair(statp), close_pair(outp), close_pair(errp);
+    close_fd(&s.pidfd), close_fd(&s.listener), close_fd(&s.sync_w);
+    close_fd(&s.status_r), close_fd(&s.out_r), close_fd(&s.err_r), close_fd(&s.out_sock);
     return rc;
 }

@@ -1,11 +1,14 @@
-/* spawn.h - run the payload once in a fresh sandbox and supervise it. */
+/* spawn.h - run the payload once in a fresh sandbox and supervise it:
+ * start (pipes, cgroups, clone, id maps), supervise (capture, exec-once,
+ * timeout, the runner's stop signals), collect (how it ended, cgroups gone).
+ * Every failure path ends the sandbox the same way: SIGKILL to its PID 1
+ * (which takes the whole PID namespace with it), reap, remove the cgroups. */
 #ifndef KT_SPAWN_H
 #define KT_SPAWN_H
 
 #include "../core/err.h"
 #include "cgroup.h"
-#include "outdir.h"
-#include "profile.h"
+#include "child.h"
 #include "sandbox.h"
 
 #include <stdint.h>
@@ -16,6 +19,8 @@ typedef struct kt_run {
     int exit_code;  /* -1 when killed by a signal or not started */
     int signal;     /* terminating signal, 0 if none */
     int timed_out, oom_killed;
+    int interrupted;   /* the runner got this stop signal (SIGINT/TERM/HUP) and ended the run */
+    uint64_t start_ms; /* CLOCK_MONOTONIC when the sandbox was created */
     uint64_t duration_ms;
     uint64_t bytes[2];       /* stdout, stderr as the payload wrote them */
     uint64_t stored[2];      /* what was kept (at most the cap) */
@@ -27,16 +32,23 @@ typedef struct kt_run {
     int exec_once;           /* exec-once was in effect */
     int first_exec_allowed;
     uint64_t execs_denied; /* later execs answered with the profile's errno */
-    int out_capped;        /* /out was the size-capped tmpfs, copied out */
-    int out_errno;         /* why it was not (0 if it was, or no /out) */
-    kt_outcopy outcopy;
 } kt_run;
 
-/* Run sb->argv under filter (installed as the last step before execve),
- * with stdout and stderr captured into out_fd / err_fd. Returns 0 whenever
- * the sandbox was built (whatever the payload did, including not starting),
+typedef struct kt_spawn_io {
+    int out_fd, err_fd; /* where stdout and stderr are stored (capped) */
+    int sigfd;          /* signalfd of the runner's stop signals, or -1 */
+    int out_mfd;        /* set by kt_spawn: /out's tmpfs (mount fd) handed over by the
+                           sandbox, for the caller to copy and close; -1 if none */
+} kt_spawn_io;
+
+/* Run sb->argv under the filters (installed as the last step before execve).
+ * Returns 0 whenever the sandbox was built (whatever the payload did,
+ * including not starting, or the runner being interrupted: run says which),
  * -1 when the runner itself failed; err then says at which step. */
-int kt_spawn(kt_sandbox *sb, const kt_bpf *filter, int out_fd, int err_fd, const char *tag,
+int kt_spawn(kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io *io, const char *tag,
              kt_run *run, kt_err *err);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t kt_now_ms(void);
 
 #endif

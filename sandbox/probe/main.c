@@ -4,6 +4,7 @@
  * probe passes. Expectations default to the seed's docker flags. */
 #include "../../core/cli.h"
 #include "../../core/layout.h"
+#include "../contract.h"
 #include "probe.h"
 
 #include <errno.h>
@@ -14,7 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_PROFILE "/etc/kiemthu/seccomp-profile.json"
+#define DEFAULT_PROFILE KT_SB_PROFILE_VIEW
+#define DEFAULT_BASELINE KT_SB_BASELINE_VIEW
 
 enum {
     OPT_HELP = 'h',
@@ -29,13 +31,19 @@ enum {
     OPT_ALLOW,
     OPT_OUTPUT,
     OPT_EXEC_DENIED,
-    OPT_NO_PROFILE
+    OPT_NO_PROFILE,
+    OPT_BASELINE,
+    OPT_NO_BASELINE,
 };
 
 static const kt_option opts[] = {
     {"profile", 'p', "FILE",
      "seccomp profile to check the kernel's filter against (default " DEFAULT_PROFILE ")"},
     {"no-profile", OPT_NO_PROFILE, NULL, "do not check the filter against a profile"},
+    {"baseline", OPT_BASELINE, "FILE",
+     "the baseline filter installed with the profile (default " DEFAULT_BASELINE ")"},
+    {"no-baseline", OPT_NO_BASELINE, NULL,
+     "do not check the filter against a baseline (the escape probes still run)"},
     {"uid", OPT_UID, "N", "expected uid (65532)"},
     {"gid", OPT_GID, "N", "expected gid (65532)"},
     {"pids", OPT_PIDS, "N", "expected pids limit, at most (64)"},
@@ -112,14 +120,15 @@ static int parse_u64(const char *s, uint64_t *out)
 
 int main(int argc, char **argv)
 {
-    probe_cfg cfg = {.uid = 65532,
-                     .gid = 65532,
-                     .pids = 64,
-                     .memory = 256u << 20,
+    probe_cfg cfg = {.uid = KT_SB_UID,
+                     .gid = KT_SB_GID,
+                     .pids = KT_SB_PIDS,
+                     .memory = KT_SB_MEMORY,
                      .swap = 0,
-                     .millicpus = 1000,
-                     .tmp_size = 16u << 20,
-                     .profile_path = DEFAULT_PROFILE};
+                     .millicpus = KT_SB_MILLICPUS,
+                     .tmp_size = KT_SB_TMP_SIZE,
+                     .profile_path = DEFAULT_PROFILE,
+                     .baseline_path = DEFAULT_BASELINE};
     const char *output = "/out/probe.json";
     kt_cli cli;
     kt_cli_init(&cli, opts);
@@ -138,6 +147,12 @@ int main(int argc, char **argv)
             break;
         case OPT_NO_PROFILE:
             cfg.profile_path = NULL;
+            break;
+        case OPT_BASELINE:
+            cfg.baseline_path = optarg;
+            break;
+        case OPT_NO_BASELINE:
+            cfg.baseline_path = NULL;
             break;
         case OPT_UID:
             cfg.uid = (unsigned)v;
@@ -185,15 +200,18 @@ int main(int argc, char **argv)
         }
     }
     if (!cfg.swap) cfg.swap = cfg.memory;
-    cfg.allowed_mounts[cfg.nallowed++] = DEFAULT_PROFILE;
+    cfg.allowed_mounts[cfg.nallowed++] = KT_SB_VIEW_DIR;
     static probe_ctx c;
     c.cfg = &cfg;
+    probe_filters_load(&c);
     probes_identity(&c);
     probes_filesystem(&c);
     probes_network(&c);
     probes_process(&c);
     probes_limits(&c);
     probes_seccomp(&c);
+    probes_escape(&c);
+    probe_filters_free(&c);
     report(stdout, &c);
     fflush(stdout);
     if (strcmp(output, "-")) {

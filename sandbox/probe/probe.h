@@ -20,16 +20,22 @@ typedef struct probe_result {
 typedef struct probe_cfg {
     unsigned uid, gid;
     uint64_t pids, memory, swap, millicpus, tmp_size;
-    const char *profile_path; /* the seccomp profile the runner applied */
+    const char *profile_path;  /* the seccomp profile the runner applied */
+    const char *baseline_path; /* the baseline filter installed with it */
     const char *allowed_mounts[32];
     size_t nallowed;
     int expect_exec_denied; /* strict profile under --exec-once: exec after start fails */
 } probe_cfg;
 
+struct pj;
+
 typedef struct probe_ctx {
     const probe_cfg *cfg;
     probe_result r[PROBE_MAX];
     size_t n;
+    /* The filters in force, as the runner shows them (NULL if unreadable). */
+    struct pj *profile, *baseline;
+    char profile_why[160], baseline_why[160];
 } probe_ctx;
 
 /* Record one result; the format is for "observed". */
@@ -42,5 +48,16 @@ void probes_network(probe_ctx *c);
 void probes_process(probe_ctx *c);
 void probes_limits(probe_ctx *c);
 void probes_seccomp(probe_ctx *c);
+void probes_escape(probe_ctx *c);
+
+/* Read the profile and baseline views (filters.c). */
+void probe_filters_load(probe_ctx *c);
+void probe_filters_free(probe_ctx *c);
+/* What the filters in force answer for syscall name, as the kernel combines
+ * them (the profile, installed last, answers where both deny): the errno, 0
+ * if both allow it, -1 if an argument-dependent rule decides. */
+int probe_filter_errno(const probe_ctx *c, const char *name);
+/* 1 if the rule applies to this sandbox (rulesel.h). */
+int probe_rule_applies(const struct pj *rule);
 
 #endif

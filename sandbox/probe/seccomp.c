@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,62 +47,17 @@ static int try_nr(int nr)
     return WEXITSTATUS(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int action_errno(const char *action, const pj *eret, int dflt, int *errno_out)
+/* Every syscall one filter denies unconditionally (an applying rule without
+ * args, action ERRNO) must fail here with the errno the filters in force
+ * give together (probe_filter_errno: where the profile and the baseline both
+ * deny, the profile answers). */
+static void denied_probe(probe_ctx *c, const char *id, const char *what, const pj *root,
+                         const char *why)
 {
-    if (!strcmp(action, "SCMP_ACT_ERRNO")) {
-        /* range first: an out-of-range double must never reach the int conversion */
-        *errno_out = eret && eret->type == PJ_NUM && eret->num >= 0 && eret->num <= 4095
-                         ? (int)eret->num
-                         : dflt;
-        return 1;
-    }
-    return 0;
-}
-
-/* A rule gated only on things this sandbox lacks (caps) or has (arch,
- * kernel) applies as moby applies it; with no capabilities, includes.caps
- * rules never apply and excludes.caps rules always do. */
-static int rule_applies(const pj *r)
-{
-    const pj *inc = pj_get(r, "includes"), *exc = pj_get(r, "excludes");
-    const pj *caps = pj_get(inc, "caps");
-    if (caps && caps->child) return 0;
-    const pj *arches = pj_get(inc, "arches");
-    if (arches && arches->child) {
-        int hit = 0;
-        for (const pj *a = arches->child; a; a = a->next) hit |= a->str && !strcmp(a->str, "amd64");
-        if (!hit) return 0;
-    }
-    const pj *xarches = pj_get(exc, "arches");
-    for (const pj *a = xarches ? xarches->child : NULL; a; a = a->next)
-        if (a->str && !strcmp(a->str, "amd64")) return 0;
-    const pj *mk = pj_get(inc, "minKernel");
-    if (mk && mk->str) {
-        unsigned a = 0, b = 0, ka = 0, kb = 0;
-        struct utsname u;
-        if (sscanf(mk->str, "%u.%u", &a, &b) == 2 && uname(&u) == 0 &&
-            sscanf(u.release, "%u.%u", &ka, &kb) == 2 && (ka < a || (ka == a && kb < b)))
-            return 0;
-    }
-    return 1;
-}
-
-static void profile_probe(probe_ctx *c)
-{
-    const char *path = c->cfg->profile_path;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    char *text = NULL, why[160] = "";
-    struct stat st;
-    pj *root = NULL;
-    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size < (4 << 20) &&
-        (text = malloc((size_t)st.st_size + 1)) && read(fd, text, (size_t)st.st_size) == st.st_size)
-        root = pj_parse(text, (size_t)st.st_size, why, sizeof why);
-    if (fd >= 0) close(fd);
-    free(text);
+    char expect[96];
+    snprintf(expect, sizeof expect, "every syscall the %s denies fails with its errno", what);
     if (!root) {
-        probe_add(c, "profile-denied-syscalls",
-                  "every syscall the profile denies fails with its errno", 0,
-                  "cannot read the profile %s%s%s", path, why[0] ? ": " : "", why);
+        probe_add(c, id, expect, 0, "cannot read the %s: %s", what, why);
         return;
     }
     const pj *sys = pj_get(root, "syscalls");
@@ -111,15 +65,14 @@ static void profile_probe(probe_ctx *c)
     char bad[300] = "";
     for (const pj *r = sys && sys->type == PJ_ARR ? sys->child : NULL; r; r = r->next) {
         const pj *action = pj_get(r, "action"), *names = pj_get(r, "names");
-        int want;
-        if (!action || action->type != PJ_STR || !names || names->type != PJ_ARR ||
-            pj_get(r, "args") || !rule_applies(r) ||
-            !action_errno(action->str, pj_get(r, "errnoRet"), EPERM, &want))
+        if (!action || action->type != PJ_STR || strcmp(action->str, "SCMP_ACT_ERRNO") != 0 ||
+            !names || names->type != PJ_ARR || pj_get(r, "args") || !probe_rule_applies(r))
             continue;
         for (const pj *n = names->child; n; n = n->next) {
             if (n->type != PJ_STR || skipped(n->str)) continue;
             int nr = seccomp_syscall_resolve_name(n->str);
-            if (nr == __NR_SCMP_ERROR) continue;
+            int want = probe_filter_errno(c, n->str);
+            if (nr == __NR_SCMP_ERROR || want <= 0) continue;
             int got = try_nr(nr);
             tried++;
             if (got == want) {
@@ -131,9 +84,7 @@ static void profile_probe(probe_ctx *c)
             }
         }
     }
-    pj_free(root);
-    probe_add(c, "profile-denied-syscalls", "every syscall the profile denies fails with its errno",
-              tried > 0 && matched == tried, "%d/%d%s%s", matched, tried,
+    probe_add(c, id, expect, tried > 0 && matched == tried, "%d/%d%s%s", matched, tried,
               bad[0] ? "; differ: " : "", bad);
 }
 
@@ -158,7 +109,10 @@ void probes_seccomp(probe_ctx *c)
         probe_add(c, denied[i].id, "fails (EPERM)", r < 0 && e == EPERM, "%s",
                   r < 0 ? strerror(e) : "succeeded");
     }
-    if (c->cfg->profile_path) profile_probe(c);
+    if (c->cfg->profile_path)
+        denied_probe(c, "profile-denied-syscalls", "profile", c->profile, c->profile_why);
+    if (c->cfg->baseline_path)
+        denied_probe(c, "baseline-denied-syscalls", "baseline", c->baseline, c->baseline_why);
     if (c->cfg->expect_exec_denied) {
         pid_t pid = fork();
         if (pid == 0) {

@@ -19,9 +19,14 @@ else
     for opt in --in --out --rootfs; do
         expect_msg 64 "$opt $PRIV/sub: $re" "unreachable $opt: permission denied, names the directory (64)" \
             as_nobody "$SANDBOX" run -p "$SAFE" "$opt" "$PRIV/sub" --record "$PUB/r3" -- /bin/true
+    done
+    for opt in --in --rootfs; do
         expect_msg 64 "$opt $PUB/nope: not an existing directory" "missing $opt: not an existing directory (64)" \
             as_nobody "$SANDBOX" run -p "$SAFE" "$opt" "$PUB/nope" --record "$PUB/r3" -- /bin/true
     done
+    # A missing --out is made, as docker -v makes a missing bind source.
+    expect 0 "missing --out: created" as_nobody "$SANDBOX" run -p "$SAFE" --out "$PUB/made/out" --record "$PUB/r7" -- /bin/true
+    [ -d "$PUB/made/out" ] && ok "missing --out: the directory exists afterwards" || not_ok "missing --out was not created"
     expect_msg 64 "--ro-bind source $PRIV/sub/p.json: $re" "unreachable --ro-bind source: permission denied (64)" \
         as_nobody "$SANDBOX" run -p "$SAFE" --ro-bind "$PRIV/sub/p.json:/x" --record "$PUB/r4" -- /bin/true
     expect_msg 64 "--ro-bind source $PUB/nope: does not exist" "missing --ro-bind source: does not exist (64)" \

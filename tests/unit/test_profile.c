@@ -5,7 +5,12 @@
 
 #include <valgrind/valgrind.h>
 
+#include "../../sandbox/filter.h"
 #include "../../sandbox/profile.h"
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 
 #include <errno.h>
 #include <sys/socket.h>
@@ -33,14 +38,23 @@ static kt_profile *parse(const char *json, kt_err *err)
     return p;
 }
 
-static scmp_filter_ctx compile(kt_profile *p)
+/* Compiled for this sandbox (no capabilities, this kernel and arch). The
+ * caller frees it with kt_filter_free. */
+static kt_filter *compile(const kt_profile *p)
 {
-    kt_profile_env env;
-    kt_profile_env_host(&env);
-    scmp_filter_ctx ctx = NULL;
+    kt_rulesel_env env;
+    kt_rulesel_env_host(&env);
+    kt_filter *f = calloc(1, sizeof *f);
     kt_err err;
-    if (kt_profile_compile(p, &env, &ctx, &err) < 0) fail_msg("compile: %s", err.msg);
-    return ctx;
+    assert_non_null(f);
+    if (kt_filter_compile(p, &env, NULL, f, &err) < 0) fail_msg("compile: %s", err.msg);
+    return f;
+}
+
+static void release(kt_filter *f)
+{
+    kt_filter_free(f);
+    free(f);
 }
 
 typedef int (*probe_fn)(void);
@@ -55,12 +69,17 @@ static void needs_seccomp(void)
     }
 }
 
-static int in_child(scmp_filter_ctx ctx, probe_fn fn)
+/* Install the filter in a child exactly as the sandbox does (NNP, then one
+ * seccomp(2) call with the exported BPF), run fn there, return its errno. */
+static int in_child(const kt_filter *f, probe_fn fn)
 {
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        if (seccomp_load(ctx) < 0) _exit(250);
+        struct sock_fprog prog = {f->bpf.len, f->bpf.insns};
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->bpf.flags, &prog) < 0)
+            _exit(250);
         _exit(fn());
     }
     int st;
@@ -119,9 +138,10 @@ static void seed_profiles(void **state)
     needs_seccomp();
     kt_profile *safe = load_fixture("profiles/seccomp-startup-safe.json");
     kt_profile *strict = load_fixture("profiles/seccomp-deny-by-default.json");
-    scmp_filter_ctx c1 = compile(safe), c2 = compile(strict);
+    kt_filter *c1 = compile(safe), *c2 = compile(strict);
     const kt_denied *d;
-    size_t n = kt_profile_denied(safe, &d);
+    size_t n = c1->ndenied;
+    d = c1->denied;
     assert_int_equal(n, 32);
     int socket_seen = 0;
     for (size_t i = 0; i < n; i++) {
@@ -130,16 +150,17 @@ static void seed_profiles(void **state)
         socket_seen |= !strcmp(d[i].name, "socket");
     }
     assert_true(socket_seen);
-    n = kt_profile_denied(strict, &d);
+    n = c2->ndenied;
+    d = c2->denied;
     assert_int_equal(n, 34);
     assert_string_equal(d[33].name, "execveat");
-    assert_int_equal(kt_profile_default_action(strict), SCMP_ACT_ALLOW);
+    assert_int_equal(c2->default_action, SCMP_ACT_ALLOW);
     assert_int_equal(in_child(c1, sock_inet), EPERM);
     assert_int_equal(in_child(c1, sock_unix), EPERM);
     assert_int_equal(in_child(c1, do_getpid), 0);
     assert_int_equal(strlen(kt_profile_sha256(safe)), 64);
-    seccomp_release(c1);
-    seccomp_release(c2);
+    release(c1);
+    release(c2);
     kt_profile_free(safe);
     kt_profile_free(strict);
 }
@@ -152,7 +173,7 @@ static void docker_default_profile(void **state)
     kt_profile *p = NULL;
     kt_err err;
     if (kt_profile_load(path, &p, &err) < 0) fail_msg("%s", err.msg);
-    scmp_filter_ctx c = compile(p);
+    kt_filter *c = compile(p);
     /* socket: allowed only for families < 38, == 39, > 40: AF_VSOCK (40) gets the default errno */
     assert_int_equal(in_child(c, sock_vsock), 1);
     assert_int_equal(in_child(c, sock_unix), 0);
@@ -162,8 +183,8 @@ static void docker_default_profile(void **state)
     /* mount is only allowed with CAP_SYS_ADMIN (includes.caps): default errno 1 */
     assert_int_equal(in_child(c, do_mount), 1);
     assert_int_equal(in_child(c, do_getpid), 0);
-    assert_int_equal(kt_profile_default_action(p), SCMP_ACT_ERRNO(1));
-    seccomp_release(c);
+    assert_int_equal(c->default_action, SCMP_ACT_ERRNO(1));
+    release(c);
     kt_profile_free(p);
     free(path);
 }
@@ -236,12 +257,11 @@ static void unknown_names_ignored(void **state)
                           "\"errnoRet\":42}]}",
                           &err);
     assert_non_null(p);
-    scmp_filter_ctx c = compile(p);
-    const char *const *names;
-    assert_int_equal(kt_profile_ignored(p, &names), 1);
-    assert_string_equal(names[0], "no_such_syscall_xyz");
+    kt_filter *c = compile(p);
+    assert_int_equal(c->nignored, 1);
+    assert_string_equal(c->ignored[0], "no_such_syscall_xyz");
     assert_int_equal(in_child(c, do_getpid), 42);
-    seccomp_release(c);
+    release(c);
     kt_profile_free(p);
 }
 
@@ -265,11 +285,11 @@ static void includes_min_kernel(void **state)
     assert_non_null(future);
     assert_non_null(past);
     assert_non_null(capped);
-    scmp_filter_ctx a = compile(future), b = compile(past), c = compile(capped);
+    kt_filter *a = compile(future), *b = compile(past), *c = compile(capped);
     assert_int_equal(in_child(a, do_getpid), 0);     /* rule dropped: kernel too old */
     assert_int_equal(in_child(b, do_getpid), EPERM); /* errnoRet defaults to EPERM */
     assert_int_equal(in_child(c, do_getpid), 0);     /* no caps after cap-drop ALL */
-    seccomp_release(a), seccomp_release(b), seccomp_release(c);
+    release(a), release(b), release(c);
     kt_profile_free(future), kt_profile_free(past), kt_profile_free(capped);
 }
 
@@ -286,11 +306,11 @@ static void same_index_conditions_are_or(void **state)
               "{\"index\":0,\"value\":101,\"op\":\"SCMP_CMP_EQ\"}]}]}",
               &err);
     assert_non_null(p);
-    scmp_filter_ctx c = compile(p);
+    kt_filter *c = compile(p);
     assert_int_equal(in_child(c, do_dup100), 77);
     assert_int_equal(in_child(c, do_dup101), 77);
     assert_int_equal(in_child(c, do_dup0), 0);
-    seccomp_release(c);
+    release(c);
     kt_profile_free(p);
 }
 
@@ -303,10 +323,10 @@ static void notify_refused_at_compile(void **state)
               "\"action\":\"SCMP_ACT_NOTIFY\"}]}",
               &err);
     assert_non_null(p);
-    kt_profile_env env;
-    kt_profile_env_host(&env);
-    scmp_filter_ctx ctx;
-    assert_int_equal(kt_profile_compile(p, &env, &ctx, &err), -1);
+    kt_rulesel_env env;
+    kt_rulesel_env_host(&env);
+    kt_filter f;
+    assert_int_equal(kt_filter_compile(p, &env, NULL, &f, &err), -1);
     assert_non_null(strstr(err.msg, "$.syscalls[0].action: SCMP_ACT_NOTIFY"));
     kt_profile_free(p);
 }

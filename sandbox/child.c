@@ -1,0 +1,179 @@
+#include "child.h"
+
+#include "../core/fsutil.h"
+#include "caps.h"
+#include "cgroup.h"
+#include "fs.h"
+#include "ns.h"
+#include "outdir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static __attribute__((noreturn)) void report(int fd, int kind, int e, const char *what)
+{
+    kt_child_report r;
+    memset(&r, 0, sizeof r);
+    r.kind = kind;
+    r.err = e;
+    snprintf(r.what, sizeof r.what, "%s", what);
+    kt_write_all(fd, &r, sizeof r);
+    _exit(127);
+}
+
+static __attribute__((noreturn)) void setup_failed(int fd, const kt_err *err)
+{
+    report(fd, KT_REPORT_SETUP, 0, err->msg);
+}
+
+/* PATH search as the payload will see it (after the root switch). */
+static int resolve(const kt_sandbox *sb, char *out, size_t n)
+{
+    const char *cmd = sb->argv[0];
+    if (strchr(cmd, '/')) return snprintf(out, n, "%s", cmd), 0;
+    const char *path = sb->envp[0] + strlen("PATH=");
+    int e = ENOENT;
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        snprintf(out, n, "%.*s/%s", (int)len, path, cmd);
+        struct stat st;
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(out, X_OK) == 0) return 0;
+            e = EACCES;
+        }
+        path += len + (path[len] == ':');
+    }
+    errno = e;
+    return -1;
+}
+
+/* Die with the runner. Set after the identity change, which clears it (the
+ * kernel resets the parent-death signal on any change of credentials), then
+ * checked against the runner already being gone: its end of the sync pipe
+ * is closed only when it exits. */
+static int die_with_runner(int sync_fd, kt_err *err)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        return kt_fail_errno(err, KT_E_INTERNAL, errno, "PR_SET_PDEATHSIG");
+    struct pollfd p = {sync_fd, POLLIN, 0};
+    if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLIN)))
+        return kt_fail(err, KT_E_INTERNAL, "the runner is gone");
+    return 0;
+}
+
+/* /out as a size-capped tmpfs, made here (in our user namespace when not
+ * root, where the runner could not) and handed to the runner before it is
+ * attached: the runner copies it into the record after we are gone. */
+static int make_out(kt_sandbox *sb, int sock, kt_err *err)
+{
+    if (!sb->out_dir || !sb->out_size) return 0;
+    int mfd = kt_outdir_make(sb->out_size, sb->uid, sb->gid, sb->out_exec, err);
+    if (mfd < 0) {
+        return kt_fail(err, KT_E_INTERNAL, "%s; --out-size 0 binds a directory instead", err->msg);
+    }
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof cbuf);
+    struct iovec iov = {"o", 1};
+    struct msghdr m = {NULL, 0, &iov, 1, cbuf, sizeof cbuf, 0};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &mfd, sizeof(int));
+    if (sendmsg(sock, &m, MSG_NOSIGNAL) != 1)
+        return kt_fail_errno(err, KT_E_INTERNAL, errno, "hand /out to the runner");
+    sb->out_mfd = mfd;
+    return 0;
+}
+
+static long install(const kt_bpf *b, unsigned extra_flags)
+{
+    struct sock_fprog prog = {b->len, b->insns};
+    return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, b->flags | extra_flags, &prog);
+}
+
+/* The checklist, in security order. Nothing here returns. */
+void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io *io)
+{
+    kt_err err;
+    kt_err_clear(&err);
+    int st = io->status_fd;
+    char go;
+    /* 1. Wait until the runner has written our id maps and cgroups. */
+    if (read(io->sync_fd, &go, 1) != 1) report(st, KT_REPORT_SETUP, errno, "wait for the runner");
+    /* 2. No new privileges, first and fatal: nothing below can gain any. */
+    if (kt_caps_no_new_privs(&err) < 0) setup_failed(st, &err);
+    /* 3. A session of our own: the terminal's job-control signals reach the
+     * runner, which decides how the sandbox ends. */
+    if (setsid() < 0) report(st, KT_REPORT_SETUP, errno, "setsid");
+    /* 4. The filesystem, while we still may mount: /out first (the runner
+     * keeps a handle on it), then the new root. */
+    if (make_out(sb, io->out_sock, &err) < 0) setup_failed(st, &err);
+    close(io->out_sock);
+    if (kt_fs_setup(sb, &err) < 0) setup_failed(st, &err);
+    /* 5. Loopback up (the only interface), hostname. */
+    if (kt_ns_net_uts(&err) < 0) setup_failed(st, &err);
+    /* 6. Empty the bounding set while CAP_SETPCAP is still held. */
+    if (kt_caps_drop_bounding(&err) < 0) setup_failed(st, &err);
+    /* 7. Identity: groups, gid, uid, in that order. */
+    if (kt_caps_set_identity(sb, &err) < 0) setup_failed(st, &err);
+    /* 8. Ambient, effective, permitted, inheritable: all empty. */
+    if (kt_caps_clear(&err) < 0) setup_failed(st, &err);
+    /* 9. Die with the runner (after 7, which would clear it). */
+    if (die_with_runner(io->sync_fd, &err) < 0) setup_failed(st, &err);
+    /* 10. Keys: a fresh session keyring; uid 65532's user keyrings empty. */
+    if (kt_caps_fresh_keyrings(sb, &err) < 0) setup_failed(st, &err);
+    /* 11. stdio: /dev/null in, the capture pipes out. */
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(io->out_w, 1) < 0 || dup2(io->err_w, 2) < 0)
+        report(st, KT_REPORT_SETUP, errno, "stdio");
+    /* 12. No other descriptor reaches the payload (the status pipe is
+     * close-on-exec already). */
+    if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        for (int fd = 3; fd < 4096; fd++)
+            if (fd != st) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    /* 13. The program, as the payload's uid sees it. */
+    char path[4096];
+    if (resolve(sb, path, sizeof path) < 0) report(st, KT_REPORT_EXEC, errno, sb->argv[0]);
+    /* 14. Limits no cgroup enforces; nothing below allocates memory. */
+    if (kt_limits_fallback(sb) < 0) report(st, KT_REPORT_SETUP, errno, "rlimits");
+    /* 15. The runner blocked its stop signals before the fork (it handles
+     * them through a signalfd); the payload starts with none blocked. */
+    sigset_t none;
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) report(st, KT_REPORT_SETUP, errno, "sigmask");
+    if (write(st, &(char){KT_CHILD_READY}, 1) != 1) _exit(127);
+    /* 16. Seccomp last: compiled before the fork, installed just before exec,
+     * so a profile that denies execve denies the payload's own exec. The
+     * baseline first, the profile after: where both deny a call, the kernel
+     * answers with the filter installed last, so the profile's errno stands. */
+    if (f->baseline && install(f->baseline, 0) < 0)
+        report(st, KT_REPORT_SETUP, errno, "install the baseline seccomp filter");
+    if (f->profile) {
+        unsigned listen = sb->exec_once_errno ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+        long lfd = install(f->profile, listen);
+        if (lfd < 0) report(st, KT_REPORT_SETUP, errno, "install the seccomp filter");
+        if (listen) {
+            /* The runner takes the listener with pidfd_getfd; our execve below
+             * waits until it says the first exec may continue. */
+            unsigned char msg[1 + sizeof(int)] = {KT_CHILD_LISTENER};
+            int n = (int)lfd;
+            memcpy(msg + 1, &n, sizeof n);
+            if (write(st, msg, sizeof msg) != (ssize_t)sizeof msg) _exit(127);
+        }
+    }
+    execve(path, sb->argv, sb->envp);
+    report(st, KT_REPORT_EXEC, errno, path);
+}

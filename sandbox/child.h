@@ -1,0 +1,42 @@
+/* child.h - the sandbox's first process, between clone() and the payload's
+ * execve(): the checklist in security order, and the status protocol it
+ * speaks to the runner. Internal to spawn.c. */
+#ifndef KT_CHILD_H
+#define KT_CHILD_H
+
+#include "../core/err.h"
+#include "filter.h"
+#include "sandbox.h"
+
+/* The status pipe (close-on-exec): the child writes READY just before it
+ * installs the filters and calls execve, and a report if something fails.
+ * READY then end of file: execve succeeded. A report: setup failed or the
+ * payload could not start. Nothing at all: the child died during setup,
+ * which is the runner's failure, never "started". */
+#define KT_CHILD_READY 'R'
+#define KT_CHILD_LISTENER 'L' /* then an int: the seccomp listener's fd, for pidfd_getfd */
+enum { KT_REPORT_SETUP = 1, KT_REPORT_EXEC = 2 };
+typedef struct kt_child_report {
+    int kind;
+    int err; /* errno */
+    char what[sizeof(((kt_err *)0)->msg)];
+} kt_child_report;
+
+typedef struct kt_child_io {
+    int sync_fd;   /* read end: "g" once ids and cgroups are set; the runner keeps
+                      the write end open while it lives (end of file = it died) */
+    int status_fd; /* write end of the status pipe */
+    int out_w, err_w;
+    int out_sock; /* where the /out tmpfs's mount fd goes to the runner (SCM_RIGHTS) */
+} kt_child_io;
+
+/* The filters, installed in this order as the last step before execve. */
+typedef struct kt_child_filters {
+    const kt_bpf *baseline; /* NULL: --baseline none */
+    const kt_bpf *profile;
+} kt_child_filters;
+
+__attribute__((noreturn)) void kt_child_main(kt_sandbox *sb, const kt_child_filters *f,
+                                             const kt_child_io *io);
+
+#endif

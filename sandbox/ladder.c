@@ -1,0 +1,241 @@
+#include "ladder.h"
+
+#include "record.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PARTIAL ".partial-" /* RECORD/.partial-<profile>.<runner pid>: an attempt being written */
+
+/* The runner's stop signals go to a signalfd, read where the runner waits
+ * (supervision, the /out copy), so it can end the sandbox and still write a
+ * complete record. The payload gets an empty mask back before its exec. */
+static int block_stop_signals(sigset_t *old, kt_err *err)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, &set, old) < 0)
+        return kt_fail_errno(err, KT_E_INTERNAL, errno, "sigprocmask");
+    int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (fd < 0) return kt_fail_errno(err, KT_E_INTERNAL, errno, "signalfd");
+    return fd;
+}
+
+static int pending_stop(int sigfd)
+{
+    struct signalfd_siginfo si;
+    if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) return (int)si.ssi_signo;
+    return 0;
+}
+
+/* Attempts left half-written by runners that were killed (SIGKILL cannot be
+ * caught): ".partial-NAME.PID" where PID is no longer running. */
+static void reclaim_partials(int recfd)
+{
+    int it = dup(recfd);
+    DIR *d = it < 0 ? NULL : fdopendir(it);
+    if (!d) {
+        if (it >= 0) close(it);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, PARTIAL, strlen(PARTIAL)) != 0) continue;
+        const char *dot = strrchr(de->d_name, '.');
+        long pid = dot ? strtol(dot + 1, NULL, 10) : 0;
+        if (pid <= 0) continue;
+        /* Alive (and not us: then a dead runner had our pid): leave it. */
+        int alive = pid != getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+        if (alive) continue;
+        kt_err e;
+        kt_tree_remove(recfd, de->d_name, &e);
+    }
+    closedir(d);
+}
+
+static int open_capture(int dirfd, const char *name, kt_err *err)
+{
+    int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create %s", name);
+    return fd;
+}
+
+/* With --out-size 0, /out binds a directory the runner makes in the attempt. */
+static int make_out_bind(kt_sandbox *sb, int dfd, const char *dpath, char *path, size_t n,
+                         kt_err *err)
+{
+    if (mkdirat(dfd, "out.raw", 0700) < 0)
+        return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create %s/out.raw", dpath);
+    /* As root the payload's uid must own it; in a user namespace we are that uid. */
+    if (!sb->userns && fchownat(dfd, "out.raw", sb->uid, sb->gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot chown %s/out.raw", dpath);
+    snprintf(path, n, "%s/out.raw", dpath);
+    sb->out_bind = path;
+    return 0;
+}
+
+/* What the payload left in /out, into the attempt's out/ directory. */
+static int collect_out(kt_ladder *l, kt_attempt *a, int dfd, int mfd, int sigfd, kt_err *err)
+{
+    kt_sandbox *sb = l->sb;
+    int src = mfd >= 0 ? openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                       : openat(dfd, "out.raw", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (mkdirat(dfd, "out", 0755) < 0)
+        return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create the attempt's out/");
+    int dst = openat(dfd, "out", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int rc = 0;
+    if (dst < 0) {
+        rc = kt_fail_errno(err, KT_E_IO, errno, "cannot open the attempt's out/");
+    } else if (src >= 0) {
+        uint64_t deadline =
+            sb->timeout_s > 0 ? a->run.start_ms + (uint64_t)(sb->timeout_s * 1000) : 0;
+        kt_outstop stop = {deadline, a->run.interrupted ? -1 : sigfd, 0};
+        rc = kt_outdir_copy(src, dst, &sb->out_caps, &stop, &a->out, err);
+        if (stop.signo && !a->run.interrupted) a->run.interrupted = stop.signo;
+    } else {
+        a->out.stopped = "no /out"; /* the sandbox never handed it over (setup stopped) */
+    }
+    if (src >= 0) close(src);
+    if (dst >= 0) close(dst);
+    if (rc == 0 && mfd < 0) rc = kt_tree_remove(dfd, "out.raw", err);
+    return rc;
+}
+
+/* One attempt, written into RECORD/.partial-NAME.PID and renamed to
+ * RECORD/NAME once complete. -1: the runner failed (nothing recorded). */
+static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, kt_err *err)
+{
+    kt_sandbox *sb = l->sb;
+    char tmpname[300], dpath[PATH_MAX], outraw[PATH_MAX + 16], tag[64];
+    snprintf(tmpname, sizeof tmpname, PARTIAL "%s.%ld", a->name, (long)getpid());
+    snprintf(dpath, sizeof dpath, "%s/%s", l->record, tmpname);
+    a->ran = 1;
+    kt_filter_opts fo = {l->exec_once};
+    kt_rulesel_env env;
+    kt_rulesel_env_host(&env);
+    if (kt_filter_compile(a->profile, &env, &fo, &a->filter, err) < 0) return -1;
+    if (mkdirat(recfd, tmpname, 0755) < 0)
+        return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create %s", dpath);
+    int dfd = openat(recfd, tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    kt_spawn_io io = {-1, -1, sigfd, -1};
+    int rc = -1;
+    if (dfd < 0) {
+        kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot open %s", dpath);
+        goto out;
+    }
+    if ((io.out_fd = open_capture(dfd, "stdout", err)) < 0 ||
+        (io.err_fd = open_capture(dfd, "stderr", err)) < 0)
+        goto out;
+    sb->out_bind = NULL;
+    a->out_mode = !sb->out_dir ? NULL : sb->out_size ? "tmpfs" : "bind";
+    if (sb->out_dir && !sb->out_size &&
+        make_out_bind(sb, dfd, dpath, outraw, sizeof outraw, err) < 0)
+        goto out;
+    sb->profile_view = kt_profile_bytes(a->profile, &sb->profile_view_len);
+    sb->exec_once_errno = l->exec_once ? a->filter.exec_errno : 0;
+    kt_child_filters f = {l->baseline ? &l->baseline_filter.bpf : NULL, &a->filter.bpf};
+    snprintf(tag, sizeof tag, "kiemthu-%ld-%zu", (long)getpid(), i);
+    if (kt_spawn(sb, &f, &io, tag, &a->run, err) < 0) goto out;
+    if (sb->out_dir && collect_out(l, a, dfd, io.out_mfd, sigfd, err) < 0) goto out;
+    if (kt_record_run(dfd, l, a, err) < 0) goto out;
+    if (renameat2(recfd, tmpname, recfd, a->name, RENAME_NOREPLACE) < 0) {
+        kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot rename %s to %s/%s", dpath, l->record,
+                      a->name);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (io.out_mfd >= 0) close(io.out_mfd);
+    if (io.out_fd >= 0) close(io.out_fd);
+    if (io.err_fd >= 0) close(io.err_fd);
+    if (dfd >= 0) close(dfd);
+    if (rc < 0) {
+        kt_err e2;
+        a->runner_failed = 1;
+        kt_tree_remove(recfd, tmpname, &e2); /* the runner failed: no half attempt */
+    }
+    return rc;
+}
+
+/* The canonical attempt's files, to the host --out (replacing same-named files). */
+static int publish_out(const kt_ladder *l, int recfd, kt_err *err)
+{
+    const kt_attempt *a = &l->att[l->canonical];
+    char rel[300];
+    snprintf(rel, sizeof rel, "%s/out", a->name);
+    int src = openat(recfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int dst = open(l->sb->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc;
+    if (src < 0 || dst < 0)
+        rc = kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot copy %s/%s to --out %s", l->record,
+                           rel, l->sb->out_dir);
+    else
+        rc = kt_outdir_publish(src, dst, l->sb->out_dir, err);
+    if (src >= 0) close(src);
+    if (dst >= 0) close(dst);
+    return rc;
+}
+
+int kt_ladder_run(kt_ladder *l, kt_err *err)
+{
+    l->canonical = -1;
+    l->interrupted = 0;
+    l->runner_error[0] = '\0';
+    int recfd = open(l->record, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (recfd < 0)
+        return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot open --record %s", l->record);
+    sigset_t old;
+    int sigfd = block_stop_signals(&old, err);
+    int rc = sigfd < 0 ? -1 : 0;
+    if (rc == 0) reclaim_partials(recfd);
+    kt_rulesel_env env;
+    kt_rulesel_env_host(&env);
+    if (rc == 0 && l->baseline) {
+        rc = kt_filter_compile(l->baseline, &env, NULL, &l->baseline_filter, err);
+        l->sb->baseline_view = kt_profile_bytes(l->baseline, &l->sb->baseline_view_len);
+    }
+    for (size_t i = 0; rc == 0 && i < l->n && (l->canonical < 0 || l->all); i++) {
+        if ((l->interrupted = pending_stop(sigfd))) break;
+        kt_attempt *a = &l->att[i];
+        rc = attempt(l, a, i, recfd, sigfd, err);
+        if (rc == 0 && l->progress) l->progress(l->progress_ctx, l, a);
+        if (rc == 0 && a->run.interrupted) l->interrupted = a->run.interrupted;
+        if (l->interrupted) break;
+        if (rc == 0 && a->run.started && l->canonical < 0) l->canonical = (int)i;
+    }
+    if (rc < 0) snprintf(l->runner_error, sizeof l->runner_error, "%s", err->msg);
+    kt_err lerr;
+    if (kt_record_ladder(recfd, l, &lerr) < 0 && rc == 0) {
+        *err = lerr;
+        rc = -1;
+    }
+    if (rc == 0 && !l->interrupted && l->canonical >= 0 && l->sb->out_dir)
+        rc = publish_out(l, recfd, err);
+    if (sigfd >= 0) {
+        close(sigfd);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+    }
+    close(recfd);
+    return rc;
+}
+
+void kt_ladder_free(kt_ladder *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        kt_filter_free(&l->att[i].filter);
+        kt_outcopy_free(&l->att[i].out);
+    }
+    kt_filter_free(&l->baseline_filter);
+}
