@@ -170,10 +170,11 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := bundle envelope policy profile junit probe_json
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
-               -fno-sanitize-recover=undefined $(PKG_CFLAGS)
+               -fno-sanitize-recover=undefined $(PKG_CFLAGS) -MMD -MP
 FUZZ_LIB_SRC := $(CORE_SRC) $(POLICY_SRC) $(KEYS_SRC) $(VERIFY_SRC) sandbox/profile.c sandbox/filter.c sandbox/rulesel.c sandbox/probe/json.c
-FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
-$(FUZZ_DIR)/obj/%.o: %.c
+# objects under o/ with header dependencies (.d); the older obj/ had none
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/o/%.o,$(FUZZ_LIB_SRC))
+$(FUZZ_DIR)/o/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo '  CC      $< (fuzz)'
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
@@ -235,4 +236,4 @@ format:
 format-check:
 	clang-format --dry-run -Werror $(C_FILES)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(FUZZ_DIR) -name '*.d' 2>/dev/null)

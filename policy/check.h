@@ -25,17 +25,22 @@ typedef struct check_ctx {
 
 typedef void (*check_fn)(check_ctx *c);
 
-/* A check type: its name, its parameters ("name:T", T one of s (string),
- * i (integer), b (bool), a (array of strings), * (any JSON); a trailing '?'
- * marks it optional) and the function that evaluates it. */
+/* A check type: its description (policy.h) and the function that evaluates
+ * it. Parameters are "name:K" with K a kind letter (kt_check_kind_text; a
+ * trailing '?' marks it optional). The table is in types.c. */
 typedef struct kt_check_type {
-    const char *name;
-    const char *params;
+    kt_check_info info;
     check_fn fn;
 } kt_check_type;
 
+/* What a parameter kind letter means, for messages and --help. */
+const char *kt_check_kind_text(char kind);
+
 /* NULL if name is not a check type. */
 const kt_check_type *kt_check_type_of(const char *name);
+
+/* 64 lowercase hex digits. */
+int kt_is_sha256_hex(const char *s);
 
 /* A JSON number that is an integer within +-2^53. */
 int kt_json_is_int(const cJSON *v);
@@ -61,6 +66,15 @@ int ck_canonical_of(check_ctx *c, const char *run, char *out, size_t n);
 /* The check's "profile" with "@canonical" resolved; NULL and decided if not. */
 const char *ck_profile_of(check_ctx *c, char *buf, size_t n);
 
+/* Called by ck_attempts for each attempted profile: the ladder's attempt and
+ * the profile's run.json. Return nonzero to stop (or decide the check). */
+typedef int (*ck_attempt_fn)(check_ctx *c, const char *profile, const cJSON *attempt,
+                             const cJSON *run_json, void *arg);
+/* Visit every attempted profile of run in ladder.json's order. The number
+ * visited, or -1 when the check is decided (a missing or malformed ladder or
+ * run.json is an error; so is a ladder without an attempted profile). */
+int ck_attempts(check_ctx *c, const char *run, ck_attempt_fn fn, void *arg);
+
 /* ---- check functions: run records (checks_run.c) ---- */
 void ck_run_started(check_ctx *c);
 void ck_exit_code(check_ctx *c);
@@ -69,6 +83,13 @@ void ck_probe_report(check_ctx *c);
 void ck_files_present(check_ctx *c);
 void ck_report_triplet(check_ctx *c);
 void ck_image_digest(check_ctx *c);
+
+/* ---- check functions: pins of what ran (checks_pin.c) ---- */
+void ck_probe_ids(check_ctx *c);
+void ck_run_profiles_pinned(check_ctx *c);
+void ck_run_baseline(check_ctx *c);
+void ck_image_pinned(check_ctx *c);
+void ck_limit_not_hit(check_ctx *c);
 
 /* ---- check functions: single files (checks_file.c) ---- */
 void ck_json_field(check_ctx *c);

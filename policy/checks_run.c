@@ -49,55 +49,6 @@ void ck_canonical(check_ctx *c)
                ck_str(c, "run"), got, ck_str(c, "expect"));
 }
 
-void ck_probe_report(check_ctx *c)
-{
-    char buf[256], path[600];
-    const char *prof = ck_profile_of(c, buf, sizeof buf);
-    if (!prof) return;
-    snprintf(path, sizeof path, "runs/%s/%s/%s", ck_str(c, "run"), prof,
-             ck_str(c, "file") ? ck_str(c, "file") : "stdout");
-    cJSON *r = ck_json_file(c, path);
-    if (!r) return;
-    const cJSON *probes = cJSON_GetObjectItemCaseSensitive(r, "probes");
-    const cJSON *passed = cJSON_GetObjectItemCaseSensitive(r, "passed");
-    const cJSON *total = cJSON_GetObjectItemCaseSensitive(r, "total");
-    long long n = 0, ok = 0;
-    const char *first_bad = NULL;
-    if (!cJSON_IsArray(probes) || !kt_json_is_int(passed) || !kt_json_is_int(total)) {
-        ck_verdict(c, KT_RESULT_ERROR,
-                   "%s: needs \"probes\" array and integer \"passed\", \"total\"", path);
-        goto done;
-    }
-    for (const cJSON *p = probes->child; p; p = p->next, n++) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(p, "id");
-        const cJSON *pass = cJSON_GetObjectItemCaseSensitive(p, "pass");
-        if (!cJSON_IsString(id) || !cJSON_IsBool(pass) ||
-            !cJSON_GetObjectItemCaseSensitive(p, "expect") ||
-            !cJSON_GetObjectItemCaseSensitive(p, "observed")) {
-            ck_verdict(c, KT_RESULT_ERROR, "%s: probe %lld is not {id, expect, observed, pass}",
-                       path, n);
-            goto done;
-        }
-        if (cJSON_IsTrue(pass))
-            ok++;
-        else if (!first_bad)
-            first_bad = id->valuestring;
-    }
-    if (passed->valuedouble != (double)ok || total->valuedouble != (double)n) {
-        ck_verdict(c, KT_RESULT_ERROR, "%s: says %lld/%lld but lists %lld/%lld", path,
-                   (long long)passed->valuedouble, (long long)total->valuedouble, ok, n);
-    } else if (first_bad) {
-        ck_verdict(c, KT_RESULT_FAIL, "%lld/%lld probes pass; first failing: %s", ok, n, first_bad);
-    } else if (n < ck_num(c, "min_probes", 0)) {
-        ck_verdict(c, KT_RESULT_FAIL, "%lld probes, fewer than %lld", n,
-                   ck_num(c, "min_probes", 0));
-    } else {
-        ck_verdict(c, KT_RESULT_PASS, "%lld/%lld probes pass", ok, n);
-    }
-done:
-    cJSON_Delete(r);
-}
-
 void ck_files_present(check_ctx *c)
 {
     char buf[256], path[600];
@@ -156,46 +107,4 @@ void ck_report_triplet(check_ctx *c)
                    base);
     else
         ck_verdict(c, KT_RESULT_PASS, "report.sha256 matches report.json and report.md");
-}
-
-void ck_image_digest(check_ctx *c)
-{
-    char path[512];
-    snprintf(path, sizeof path, "runs/%s/ladder.json", ck_str(c, "run"));
-    cJSON *l = ck_json_file(c, path);
-    if (!l) return;
-    const cJSON *att = cJSON_GetObjectItemCaseSensitive(l, "attempts");
-    char first[128] = "";
-    int n = 0;
-    for (const cJSON *a = cJSON_IsArray(att) ? att->child : NULL; a && !c->decided; a = a->next) {
-        const cJSON *prof = cJSON_GetObjectItemCaseSensitive(a, "profile");
-        if (!cJSON_IsString(prof) ||
-            !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "attempted")))
-            continue;
-        cJSON *r = ck_run_json(c, ck_str(c, "run"), prof->valuestring);
-        if (!r) break;
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(r, "image_digest");
-        if (!cJSON_IsString(d))
-            ck_verdict(c, KT_RESULT_ERROR, "runs/%s/%s/run.json has no image_digest",
-                       ck_str(c, "run"), prof->valuestring);
-        else if (!first[0])
-            snprintf(first, sizeof first, "%s", d->valuestring);
-        else if (strcmp(first, d->valuestring))
-            ck_verdict(c, KT_RESULT_FAIL, "image digest differs between attempts of %s",
-                       ck_str(c, "run"));
-        n++;
-        cJSON_Delete(r);
-    }
-    cJSON_Delete(l);
-    if (c->decided) return;
-    if (!n) {
-        ck_verdict(c, KT_RESULT_ERROR, "%s lists no attempted profile", path);
-        return;
-    }
-    const char *pin = ck_str(c, "pinned");
-    if (pin && strcmp(pin, first))
-        ck_verdict(c, KT_RESULT_FAIL, "image digest %s is not the pinned %s", first, pin);
-    else
-        ck_verdict(c, KT_RESULT_PASS, "%d attempt(s) ran image %s%s", n, first,
-                   pin ? " (pinned)" : "");
 }

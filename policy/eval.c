@@ -11,6 +11,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Reasons quote evidence (probe ids, outcomes) that a payload wrote. Make
+ * them safe to record and print: every control byte (C0, DEL, and C1 as
+ * UTF-8) and every byte of an invalid UTF-8 sequence (including one that
+ * vsnprintf cut in half) becomes '?', so the result is valid UTF-8 that the
+ * canonical JSON of the manifest always accepts. */
+static void clean_text(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t len = *p < 0x80             ? 1
+                     : (*p & 0xe0) == 0xc0 ? 2
+                     : (*p & 0xf0) == 0xe0 ? 3
+                     : (*p & 0xf8) == 0xf0 ? 4
+                                           : 0;
+        size_t have = 0;
+        while (have < len && p[have]) have++;
+        int ok = len && have == len && kt_utf8_valid((const char *)p, len);
+        if (ok && len == 1 && (*p < 0x20 || *p == 0x7f)) ok = 0;
+        if (ok && len == 2 && p[0] == 0xc2 && p[1] < 0xa0) ok = 0; /* U+0080..U+009F */
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += len;
+    }
+}
+
 const char *ck_str(check_ctx *c, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->chk, key);
@@ -32,13 +59,14 @@ void ck_verdict(check_ctx *c, enum kt_result r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(c->out->reason, sizeof c->out->reason, fmt, ap);
     va_end(ap);
+    clean_text(c->out->reason);
 }
 
 void ck_used(check_ctx *c, const char *path)
 {
     for (int i = 0; i < c->out->nevidence; i++)
         if (!strcmp(c->out->evidence[i], path)) return;
-    if (c->out->nevidence < 8) snprintf(c->out->evidence[c->out->nevidence++], 256, "%s", path);
+    if (c->out->nevidence < 16) snprintf(c->out->evidence[c->out->nevidence++], 256, "%s", path);
 }
 
 const char *ck_show(const cJSON *v, char *out, size_t cap)
@@ -146,6 +174,36 @@ const char *ck_profile_of(check_ctx *c, char *buf, size_t n)
     const char *p = ck_str(c, "profile");
     if (strcmp(p, "@canonical")) return p;
     return ck_canonical_of(c, ck_str(c, "run"), buf, n) == 0 ? buf : NULL;
+}
+
+int ck_attempts(check_ctx *c, const char *run, ck_attempt_fn fn, void *arg)
+{
+    char path[512];
+    snprintf(path, sizeof path, "runs/%s/ladder.json", run);
+    cJSON *l = ck_json_file(c, path);
+    if (!l) return -1;
+    const cJSON *att = cJSON_GetObjectItemCaseSensitive(l, "attempts");
+    int n = 0;
+    if (!cJSON_IsArray(att)) ck_verdict(c, KT_RESULT_ERROR, "%s: no \"attempts\" array", path);
+    for (const cJSON *a = cJSON_IsArray(att) ? att->child : NULL; a && !c->decided; a = a->next) {
+        const cJSON *prof = cJSON_GetObjectItemCaseSensitive(a, "profile");
+        const cJSON *tried = cJSON_GetObjectItemCaseSensitive(a, "attempted");
+        if (!cJSON_IsString(prof) || !cJSON_IsBool(tried)) {
+            ck_verdict(c, KT_RESULT_ERROR, "%s: malformed attempt", path);
+            break;
+        }
+        if (cJSON_IsFalse(tried)) continue;
+        cJSON *r = ck_run_json(c, run, prof->valuestring);
+        if (!r) break;
+        n++;
+        int stop = fn(c, prof->valuestring, a, r, arg);
+        cJSON_Delete(r);
+        if (stop) break;
+    }
+    if (!c->decided && n == 0)
+        ck_verdict(c, KT_RESULT_ERROR, "%s lists no attempted profile", path);
+    cJSON_Delete(l);
+    return c->decided ? -1 : n;
 }
 
 int kt_policy_eval(const kt_policy *p, kt_evidence *ev, kt_adjudication *out, kt_err *err)

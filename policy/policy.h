@@ -26,7 +26,7 @@ typedef struct kt_check_out {
     char description[256];
     enum kt_result result;
     char reason[512];
-    char evidence[8][256]; /* files the check read, relative to the evidence root */
+    char evidence[16][256]; /* files the check read, relative to the evidence root (first 16) */
     int nevidence;
 } kt_check_out;
 
@@ -48,6 +48,21 @@ const char *kt_policy_bytes(const kt_policy *p, size_t *n);
 /* Evaluate every check. Returns -1 only for out-of-memory. */
 int kt_policy_eval(const kt_policy *p, kt_evidence *ev, kt_adjudication *out, kt_err *err);
 void kt_adjudication_free(kt_adjudication *a);
+
+/* A check type, as docs/POLICY.md and check-policy --help list it. */
+typedef struct kt_check_info {
+    const char *name;    /* "run_started" */
+    const char *params;  /* "run:s profile:s expect:b" (kinds: kt_check_params_text) */
+    const char *summary; /* when it passes, one line */
+    const char *example; /* one check object */
+} kt_check_info;
+
+/* The i-th check type, NULL past the last. */
+const kt_check_info *kt_policy_check_type(size_t i);
+/* "run (string), profile (string), expect (true or false)" */
+void kt_check_params_text(const kt_check_info *t, char *out, size_t cap);
+/* "run_started, exit_code, ..." */
+void kt_policy_type_names(char *out, size_t cap);
 
 const char *kt_result_name(enum kt_result r);
 /* The manifest's predicate.adjudication object, built with a checked builder:

@@ -3,31 +3,12 @@
  * schema makes the policy invalid (fail closed). */
 #include "check.h"
 
+#include "../core/buf.h"
+#include "../core/json_canon.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const kt_check_type types[] = {
-    {"run_started", "run:s profile:s expect:b", ck_run_started},
-    {"exit_code", "run:s profile:s expect:i", ck_exit_code},
-    {"canonical_profile", "run:s expect:s", ck_canonical},
-    {"probe_report", "run:s profile:s min_probes:i file:s?", ck_probe_report},
-    {"files_present", "run:s profile:s files:a", ck_files_present},
-    {"report_triplet", "run:s profile:s dir:s?", ck_report_triplet},
-    {"json_field", "file:s pointer:s equals:*", ck_json_field},
-    {"profile_sha256", "file:s sha256:s", ck_profile_sha256},
-    {"image_digest_consistent", "run:s pinned:s?", ck_image_digest},
-    {"junit", "file:s min_tests:i max_failures:i? max_errors:i?", ck_junit},
-    {"guard_passed", "file:s", ck_guard},
-    {"venue_fields", "file:s fields:a", ck_venue},
-};
-
-const kt_check_type *kt_check_type_of(const char *name)
-{
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (!strcmp(types[i].name, name)) return &types[i];
-    return NULL;
-}
 
 int kt_json_is_int(const cJSON *v)
 {
@@ -38,21 +19,72 @@ int kt_json_is_int(const cJSON *v)
            v->valuedouble == (double)(long long)v->valuedouble;
 }
 
-static int param_ok(const cJSON *v, char t)
+int kt_is_sha256_hex(const char *s)
 {
-    switch (t) {
+    uint8_t ignored[KT_SHA256_LEN];
+    return strlen(s) == 2 * KT_SHA256_LEN && kt_unhex_lower(s, ignored, KT_SHA256_LEN) == 0;
+}
+
+static int distinct_strings(const cJSON *v, int nonempty)
+{
+    if (!cJSON_IsArray(v) || (nonempty && !v->child)) return 0;
+    for (const cJSON *c = v->child; c; c = c->next) {
+        if (!cJSON_IsString(c) || (nonempty && !*c->valuestring)) return 0;
+        for (const cJSON *o = v->child; o != c; o = o->next)
+            if (!strcmp(o->valuestring, c->valuestring)) return 0;
+    }
+    return 1;
+}
+
+static int limit_name(const char *s)
+{
+    return !strcmp(s, "pids") || !strcmp(s, "memory") || !strcmp(s, "memory_swap") ||
+           !strcmp(s, "cpus");
+}
+
+/* A profile name as kiemthu-sandbox records it: a file name without .json. */
+static int profile_name(const char *s)
+{
+    return *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..") && strlen(s) < 200;
+}
+
+static int param_ok(const cJSON *v, char kind)
+{
+    kt_buf b;
+    switch (kind) {
     case 's':
         return cJSON_IsString(v);
     case 'i':
         return kt_json_is_int(v);
     case 'b':
         return cJSON_IsBool(v);
-    case '*':
-        return v != NULL;
+    case 'j': /* a value that can never be canonical could never be equal */
+        kt_buf_init(&b, KT_POLICY_MAX);
+        int ok = kt_json_emit(v, &b, NULL) == 0;
+        kt_buf_free(&b);
+        return ok;
     case 'a':
         if (!cJSON_IsArray(v)) return 0;
         for (const cJSON *c = v->child; c; c = c->next)
             if (!cJSON_IsString(c)) return 0;
+        return 1;
+    case 'u':
+        return distinct_strings(v, 1);
+    case 'h':
+        return cJSON_IsString(v) && kt_is_sha256_hex(v->valuestring);
+    case 'd':
+        return cJSON_IsString(v) && !strncmp(v->valuestring, "sha256:", 7) &&
+               kt_is_sha256_hex(v->valuestring + 7);
+    case 'm':
+        if (!cJSON_IsObject(v) || !v->child) return 0;
+        for (const cJSON *c = v->child; c; c = c->next)
+            if (!profile_name(c->string) || !cJSON_IsString(c) || !kt_is_sha256_hex(c->valuestring))
+                return 0;
+        return 1;
+    case 'l':
+        if (!distinct_strings(v, 1)) return 0;
+        for (const cJSON *c = v->child; c; c = c->next)
+            if (!limit_name(c->valuestring)) return 0;
         return 1;
     }
     return 0;
@@ -61,10 +93,10 @@ static int param_ok(const cJSON *v, char t)
 static int check_params(const cJSON *chk, const kt_check_type *t, const char *what, int idx,
                         kt_err *err)
 {
-    /* every spec'd parameter present (unless optional) and of its type */
-    char spec[128];
-    snprintf(spec, sizeof spec, "%s", t->params);
-    for (char *tok = strtok(spec, " "); tok; tok = strtok(NULL, " ")) {
+    /* every spec'd parameter present (unless optional) and of its kind */
+    char spec[160], *save = NULL;
+    snprintf(spec, sizeof spec, "%s", t->info.params);
+    for (char *tok = strtok_r(spec, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
         char *colon = strchr(tok, ':');
         *colon = '\0';
         int optional = colon[2] == '?';
@@ -72,26 +104,36 @@ static int check_params(const cJSON *chk, const kt_check_type *t, const char *wh
         if (!v && optional) continue;
         if (!v)
             return kt_fail(err, KT_E_DATA, "%s: checks[%d] (%s): missing parameter \"%s\"", what,
-                           idx, t->name, tok);
+                           idx, t->info.name, tok);
         if (!param_ok(v, colon[1]))
             return kt_fail(err, KT_E_DATA,
-                           "%s: checks[%d] (%s): parameter \"%s\" has the wrong type", what, idx,
-                           t->name, tok);
+                           "%s: checks[%d] (%s): parameter \"%s\" has the wrong type: it must be "
+                           "%s",
+                           what, idx, t->info.name, tok, kt_check_kind_text(colon[1]));
     }
     /* and nothing else */
     for (const cJSON *c = chk->child; c; c = c->next) {
         if (!strcmp(c->string, "id") || !strcmp(c->string, "type") ||
             !strcmp(c->string, "description"))
             continue;
-        char key[80];
+        char key[80], have[170];
         snprintf(key, sizeof key, " %s:", c->string);
-        char have[140];
-        snprintf(have, sizeof have, " %s", t->params);
+        snprintf(have, sizeof have, " %s", t->info.params);
         if (!strstr(have, key))
             return kt_fail(err, KT_E_DATA, "%s: checks[%d] (%s): unknown parameter \"%.64s\"", what,
-                           idx, t->name, c->string);
+                           idx, t->info.name, c->string);
     }
     return 0;
+}
+
+/* One line of printable text (no control bytes), 1..max bytes. */
+static int one_line(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max) return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 0;
+    return 1;
 }
 
 static int valid_id(const char *s)
@@ -121,8 +163,8 @@ static int validate(const cJSON *root, const char *what, kt_err *err)
         return kt_fail(err, KT_E_DATA, "%s: \"kiemthuPolicy\" must be 1 (the format version)",
                        what);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
-    if (!cJSON_IsString(name))
-        return kt_fail(err, KT_E_DATA, "%s: \"name\" must be a string", what);
+    if (!cJSON_IsString(name) || !one_line(name->valuestring, 127))
+        return kt_fail(err, KT_E_DATA, "%s: \"name\" must be one line of 1-127 characters", what);
     const cJSON *verdict = cJSON_GetObjectItemCaseSensitive(root, "verdict");
     if (!cJSON_IsString(verdict) || strcmp(verdict->valuestring, "all"))
         return kt_fail(err, KT_E_DATA, "%s: \"verdict\" must be \"all\" (every check must hold)",
@@ -138,8 +180,7 @@ static int validate(const cJSON *root, const char *what, kt_err *err)
         if (!cJSON_IsObject(chk) || !cJSON_IsString(id) || !valid_id(id->valuestring))
             return kt_fail(err, KT_E_DATA, "%s: checks[%d]: \"id\" must be 1-63 of a-z 0-9 - _ .",
                            what, i);
-        if (!cJSON_IsString(desc) || !*desc->valuestring || strlen(desc->valuestring) > 200 ||
-            strchr(desc->valuestring, '\n'))
+        if (!cJSON_IsString(desc) || !one_line(desc->valuestring, 200))
             return kt_fail(err, KT_E_DATA,
                            "%s: checks[%d] (%s): \"description\" must be one line of "
                            "1-200 characters",
@@ -148,9 +189,14 @@ static int validate(const cJSON *root, const char *what, kt_err *err)
             return kt_fail(err, KT_E_DATA, "%s: checks[%d] (%s): \"type\" missing", what, i,
                            id->valuestring);
         const kt_check_type *t = kt_check_type_of(type->valuestring);
-        if (!t)
-            return kt_fail(err, KT_E_DATA, "%s: checks[%d] (%s): unknown check type \"%.64s\"",
-                           what, i, id->valuestring, type->valuestring);
+        if (!t) {
+            char names[600];
+            kt_policy_type_names(names, sizeof names);
+            return kt_fail(err, KT_E_DATA,
+                           "%s: checks[%d] (%s): unknown check type \"%.64s\"; the check types "
+                           "are: %s",
+                           what, i, id->valuestring, type->valuestring, names);
+        }
         if (check_params(chk, t, what, i, err) < 0) return -1;
         for (const cJSON *o = checks->child; o != chk; o = o->next)
             if (!strcmp(cJSON_GetObjectItemCaseSensitive(o, "id")->valuestring, id->valuestring))

@@ -4,6 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define H64(c) c c c c c c c c c c c c c c c c
+#define H0 H64("0000")
+#define H1 H64("1111")
+#define H4 H64("4444")
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
@@ -15,9 +20,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     static const char *const files[][2] = {
         {"runs/r/ladder.json",
          "{\"attempts\":[{\"attempted\":true,\"profile\":\"s\"}],\"canonical\":\"s\"}"},
-        {"runs/r/s/run.json", "{\"started\":true,\"exit_code\":0,\"image_digest\":\"sha256:00\"}"},
-        {"runs/r/s/stdout", "{\"probes\":[{\"id\":\"a\",\"expect\":1,\"observed\":1,\"pass\":true}]"
-                            ",\"passed\":1,\"total\":1}"},
+        {"runs/r/s/run.json",
+         "{\"started\":true,\"exit_code\":0,\"profile\":\"s\",\"image_digest\":\"sha256:" H0
+         "\",\"profile_sha256\":\"" H1 "\",\"baseline\":{\"name\":\"b\",\"sha256\":\"" H4
+         "\"},\"limits\":{\"pids\":{\"hit\":false},\"memory\":{\"hit\":null},"
+         "\"memory_swap\":{\"hit\":true},\"cpus\":{}}}"},
+        {"runs/r/s/stdout", "{\"probes\":[{\"id\":\"a\",\"expect\":1,\"observed\":1,\"pass\":true},"
+                            "{\"id\":\"b\",\"expect\":1,\"observed\":1,\"pass\":true}]"
+                            ",\"passed\":2,\"total\":2}"},
         {"venue.json", "{\"ci\":\"x\"}"},
         {"t.xml", "<testsuite tests=\"1\"><testcase/></testsuite>"},
     };

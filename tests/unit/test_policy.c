@@ -8,6 +8,7 @@
  * files read: verify's re-adjudication depends on exactly that. */
 #include "testutil.h"
 
+#include "../../core/json_canon.h"
 #include "../../core/sha256.h"
 #include "../../policy/junit.h"
 #include "../../policy/policy.h"
@@ -16,19 +17,43 @@
 
 /* ---- the evidence every case reads ------------------------------------ */
 
-#define RUN(started, exit_code, digest)                                                            \
-    "{\"started\":" started ",\"exit_code\":" exit_code ",\"image_digest\":\"" digest "\"}"
+#define H64(c) c c c c c c c c c c c c c c c c /* 16 x a 4-hex-digit group */
+#define HEX_A H64("aaaa")
+#define HEX_B H64("bbbb")
+#define HEX_C H64("cccc")
+#define HEX_STRICT H64("1111")  /* the strict profile's pin */
+#define HEX_SAFE H64("2222")    /* the startup-safe profile's pin */
+#define HEX_RELAXED H64("3333") /* a relaxed profile saved under startup-safe's name */
+#define HEX_BASE H64("4444")    /* the baseline filter */
+#define DIG_A "sha256:" HEX_A
+#define DIG_B "sha256:" HEX_B
+#define DIG_C "sha256:" HEX_C
+
+/* run.json: started, exit_code, image_digest, profile_sha256, then more fields */
+#define RUN(started, exit_code, digest, psha, more)                                                \
+    "{\"started\":" started ",\"exit_code\":" exit_code ",\"image_digest\":\"" digest              \
+    "\",\"profile_sha256\":\"" psha "\"" more "}"
+#define BASE ",\"baseline\":{\"name\":\"baseline\",\"sha256\":\"" HEX_BASE "\"}"
+#define LIM(p, m, s, c)                                                                            \
+    ",\"limits\":{\"pids\":{\"enforced_by\":\"cgroup2\",\"hit\":" p                                \
+    "},\"memory\":{\"enforced_by\":\"cgroup2\",\"hit\":" m                                         \
+    "},\"memory_swap\":{\"enforced_by\":\"rlimit\",\"hit\":" s "},\"cpus\":" c "}"
+#define NOHIT LIM("false", "false", "false", "{\"enforced_by\":\"cgroup2\",\"hit\":false}")
 #define ATT(profile) "{\"attempted\":true,\"profile\":\"" profile "\"}"
+#define LADDER2(canonical)                                                                         \
+    "{\"attempts\":[" ATT("strict") "," ATT("safe") "],\"canonical\":" canonical "}"
+#define LADDER1 "{\"attempts\":[" ATT("safe") "],\"canonical\":\"safe\"}"
+#define REPORT_OK                                                                                  \
+    "{\"probes\":[{\"id\":\"uid\",\"expect\":65532,\"observed\":65532,\"pass\":true},"             \
+    "{\"id\":\"nnp\",\"expect\":1,\"observed\":1,\"pass\":true}],\"passed\":2,\"total\":2}"
+#define P20(i) "{\"id\":\"p" #i "\",\"expect\":1,\"observed\":1,\"pass\":true}"
 
 static const char *const FILES[][2] = {
-    /* probe: strict did not start, safe started and exited 0 */
-    {"runs/probe/ladder.json",
-     "{\"attempts\":[" ATT("strict") "," ATT("safe") "],\"canonical\":\"safe\"}"},
-    {"runs/probe/strict/run.json", RUN("false", "null", "sha256:aa")},
-    {"runs/probe/safe/run.json", RUN("true", "0", "sha256:aa")},
-    {"runs/probe/safe/stdout",
-     "{\"probes\":[{\"id\":\"uid\",\"expect\":65532,\"observed\":65532,\"pass\":true},"
-     "{\"id\":\"nnp\",\"expect\":1,\"observed\":1,\"pass\":true}],\"passed\":2,\"total\":2}"},
+    /* probe: strict did not start, safe started and exited 0; everything pinned */
+    {"runs/probe/ladder.json", LADDER2("\"safe\"")},
+    {"runs/probe/strict/run.json", RUN("false", "null", DIG_A, HEX_STRICT, BASE NOHIT)},
+    {"runs/probe/safe/run.json", RUN("true", "0", DIG_A, HEX_SAFE, BASE NOHIT)},
+    {"runs/probe/safe/stdout", REPORT_OK},
     {"runs/probe/strict/stdout", "{\"probes\":[{\"id\":\"uid\",\"expect\":65532,\"observed\":0,"
                                  "\"pass\":false}],\"passed\":0,\"total\":1}"},
     {"runs/probe/safe/lies", "{\"probes\":[{\"id\":\"uid\",\"expect\":1,\"observed\":1,\"pass\":"
@@ -37,24 +62,56 @@ static const char *const FILES[][2] = {
     {"runs/probe/safe/out/report.md", "# report\n"},
     {"runs/probe/strict/out/report.json", "{\"verdict\":\"PASS\",\"n\":[1,2]}\n"},
     {"runs/probe/strict/out/report.md", "# edited\n"},
+    {"runs/probe/safe/dup",
+     "{\"probes\":[{\"id\":\"uid\",\"expect\":1,\"observed\":1,\"pass\":true},{\"id\":\"uid\","
+     "\"expect\":1,\"observed\":1,\"pass\":true},{\"id\":\"nnp\",\"expect\":1,\"observed\":1,"
+     "\"pass\":true}],\"passed\":3,\"total\":3}"},
+    /* issue 10 item 12, attack 1: a program that prints 20 passing records */
+    {"runs/probe/safe/fake20",
+     "{\"probes\":[" P20(1) "," P20(2) "," P20(3) "," P20(4) "," P20(5) "," P20(6) "," P20(7) "," P20(8) "," P20(9) "," P20(10) "," P20(
+         11) "," P20(12) "," P20(13) "," P20(14) "," P20(15) "," P20(16) "," P20(17) "," P20(18) "," P20(19) "," P20(20) "],\"passed\":20,"
+                                                                                                                         "\"total\":20}"},
+    /* a payload's probe ids with an escape sequence and bytes that are not UTF-8 */
+    {"runs/probe/safe/hostile", "{\"probes\":[{\"id\":\"\\u001b[2J\\u001b[HPASS \\u0085 "
+                                "\xc3\xa9\",\"expect\":1,\"observed\":0,\"pass\":false}],"
+                                "\"passed\":0,\"total\":1}"},
     /* dead: no profile let it start */
-    {"runs/dead/ladder.json",
-     "{\"attempts\":[" ATT("strict") "," ATT("safe") "],\"canonical\":null}"},
-    {"runs/dead/strict/run.json", RUN("false", "null", "sha256:aa")},
-    {"runs/dead/safe/run.json", RUN("false", "null", "sha256:aa")},
-    /* mvp: started under safe, exited 1 */
-    {"runs/mvp/ladder.json",
-     "{\"attempts\":[" ATT("strict") "," ATT("safe") "],\"canonical\":\"safe\"}"},
-    {"runs/mvp/strict/run.json", RUN("false", "null", "sha256:bb")},
-    {"runs/mvp/safe/run.json", RUN("true", "1", "sha256:bb")},
+    {"runs/dead/ladder.json", LADDER2("null")},
+    {"runs/dead/strict/run.json", RUN("false", "null", DIG_A, HEX_STRICT, BASE)},
+    {"runs/dead/safe/run.json", RUN("false", "null", DIG_A, HEX_SAFE, BASE)},
+    /* mvp: started under safe, exited 1, hit its pids limit; swap unknowable (rlimit) */
+    {"runs/mvp/ladder.json", LADDER2("\"safe\"")},
+    {"runs/mvp/strict/run.json", RUN("false", "null", DIG_B, HEX_STRICT, BASE)},
+    {"runs/mvp/safe/run.json",
+     RUN("true", "1", DIG_B, HEX_SAFE, BASE LIM("true", "false", "null", "{\"hit\":false}"))},
+    /* issue 10 item 12, attack 2: a relaxed profile saved as the startup-safe one */
+    {"runs/relaxed/ladder.json", LADDER2("\"safe\"")},
+    {"runs/relaxed/strict/run.json", RUN("false", "null", DIG_A, HEX_STRICT, BASE)},
+    {"runs/relaxed/safe/run.json", RUN("true", "0", DIG_A, HEX_RELAXED, BASE)},
+    /* a third profile the policy does not pin */
+    {"runs/extra/ladder.json",
+     "{\"attempts\":[" ATT("strict") "," ATT("safe") "," ATT("other") "],\"canonical\":\"safe\"}"},
+    {"runs/extra/strict/run.json", RUN("false", "null", DIG_A, HEX_STRICT, BASE)},
+    {"runs/extra/safe/run.json", RUN("false", "null", DIG_A, HEX_SAFE, BASE)},
+    {"runs/extra/other/run.json", RUN("true", "0", DIG_A, HEX_SAFE, BASE)},
+    /* the ladder and the run record disagree on the profile's hash */
+    {"runs/split/ladder.json", "{\"attempts\":[{\"attempted\":true,\"profile\":\"safe\","
+                               "\"profile_sha256\":\"" HEX_STRICT "\"}],\"canonical\":\"safe\"}"},
+    {"runs/split/safe/run.json", RUN("true", "0", DIG_A, HEX_SAFE, BASE)},
+    /* --baseline none; a sandbox that records no baseline; a malformed one */
+    {"runs/nobase/ladder.json", LADDER1},
+    {"runs/nobase/safe/run.json", RUN("true", "0", DIG_A, HEX_SAFE, ",\"baseline\":\"none\"")},
+    {"runs/oldbase/ladder.json", LADDER1},
+    {"runs/oldbase/safe/run.json", "{\"started\":true,\"exit_code\":0}"},
+    {"runs/badbase/ladder.json", LADDER1},
+    {"runs/badbase/safe/run.json",
+     RUN("true", "0", DIG_A, HEX_SAFE, ",\"baseline\":{\"name\":\"b\",\"sha256\":\"xyz\"}")},
     /* mixed: a different image under each profile */
-    {"runs/mixed/ladder.json",
-     "{\"attempts\":[" ATT("strict") "," ATT("safe") "],\"canonical\":\"safe\"}"},
-    {"runs/mixed/strict/run.json", RUN("false", "null", "sha256:aa")},
-    {"runs/mixed/safe/run.json", RUN("true", "0", "sha256:cc")},
+    {"runs/mixed/ladder.json", LADDER2("\"safe\"")},
+    {"runs/mixed/strict/run.json", RUN("false", "null", DIG_A, HEX_STRICT, BASE)},
+    {"runs/mixed/safe/run.json", RUN("true", "0", DIG_C, HEX_SAFE, BASE)},
     /* liar: the ladder's recorded canonical disagrees with the run records */
-    {"runs/liar/ladder.json",
-     "{\"attempts\":[" ATT("strict") "," ATT("safe") "],\"canonical\":\"strict\"}"},
+    {"runs/liar/ladder.json", LADDER2("\"strict\"")},
     {"runs/liar/strict/run.json", "{\"started\":false,\"exit_code\":null}"},
     {"runs/liar/safe/run.json", "{\"started\":true,\"exit_code\":0}"},
     /* bad: malformed run.json */
@@ -111,6 +168,11 @@ static int setup(void **state)
         put(f, FILES[i][0], FILES[i][1], strlen(FILES[i][1]));
     put_sums(f, "runs/probe/safe/out", FILES[6][1], FILES[7][1]);
     put_sums(f, "runs/probe/strict/out", FILES[6][1], FILES[7][1]); /* report.md edited */
+    /* a failing probe whose id is 30 euro signs: a reason cut at 64 bytes cuts one */
+    char longid[400] = "{\"probes\":[{\"id\":\"";
+    for (int i = 0; i < 30; i++) strcat(longid, "\xe2\x82\xac");
+    strcat(longid, "\",\"expect\":1,\"observed\":0,\"pass\":false}],\"passed\":0,\"total\":1}");
+    put(f, "runs/probe/safe/longid", longid, strlen(longid));
     for (size_t i = 0; i < sizeof JUNIT / sizeof JUNIT[0]; i++) {
         char rel[128], evp[128];
         snprintf(rel, sizeof rel, "tests/fixtures/junit/%s", JUNIT[i]);
@@ -195,6 +257,37 @@ static void policy_validation(void **state)
          "one line"},
         {"{\"id\":\"c\",\"description\":\"d\",\"file\":\"f\"}", "\"type\" missing"},
         {"7", "\"id\" must be"},
+        {C("no_such_type", ""), "the check types are: run_started, exit_code, canonical_profile"},
+        {C("profile_sha256", ",\"file\":\"f\",\"sha256\":\"00\""),
+         "\"sha256\" has the wrong type: it must be sha256, 64 lowercase hex digits"},
+        {C("profile_sha256", ",\"file\":\"f\",\"sha256\":\"" H64("AAAA") "\""), "wrong type"},
+        {C("image_pinned", ",\"run\":\"r\",\"digest\":\"" HEX_A "\""), "it must be digest"},
+        {C("image_pinned", ",\"run\":\"r\",\"digest\":\"sha512:" HEX_A "\""), "wrong type"},
+        {C("image_digest_consistent", ",\"run\":\"r\",\"pinned\":\"sha256:aa\""), "wrong type"},
+        {C("run_profiles_pinned", ",\"run\":\"r\",\"profiles\":{}"), "it must be object"},
+        {C("run_profiles_pinned", ",\"run\":\"r\",\"profiles\":{\"a/b\":\"" HEX_A "\"}"),
+         "wrong type"},
+        {C("run_profiles_pinned", ",\"run\":\"r\",\"profiles\":{\"..\":\"" HEX_A "\"}"),
+         "wrong type"},
+        {C("run_profiles_pinned", ",\"run\":\"r\",\"profiles\":{\"s\":1}"), "wrong type"},
+        {C("run_profiles_pinned", ",\"run\":\"r\",\"profiles\":[\"" HEX_A "\"]"), "wrong type"},
+        {C("run_baseline", ",\"run\":\"r\",\"sha256\":\"none\""), "wrong type"},
+        {C("limit_not_hit", ",\"run\":\"r\",\"profile\":\"p\",\"limits\":[]"),
+         "non-empty array of distinct limits"},
+        {C("limit_not_hit", ",\"run\":\"r\",\"profile\":\"p\",\"limits\":[\"pids\",\"pids\"]"),
+         "wrong type"},
+        {C("limit_not_hit", ",\"run\":\"r\",\"profile\":\"p\",\"limits\":[\"disk\"]"),
+         "wrong type"},
+        {C("limit_not_hit", ",\"run\":\"r\",\"profile\":\"p\",\"limits\":\"pids\""), "wrong type"},
+        {C("probe_ids", ",\"run\":\"r\",\"profile\":\"p\",\"ids\":[]"),
+         "non-empty array of distinct strings"},
+        {C("probe_ids", ",\"run\":\"r\",\"profile\":\"p\",\"ids\":[\"a\",\"a\"]"), "wrong type"},
+        {C("probe_ids", ",\"run\":\"r\",\"profile\":\"p\",\"ids\":[\"a\",\"\"]"), "wrong type"},
+        {C("probe_ids", ",\"run\":\"r\",\"profile\":\"p\""), "missing parameter \"ids\""},
+        {C("json_field", ",\"file\":\"f\",\"pointer\":\"/a\",\"equals\":1.5"),
+         "it must be any JSON value (integers only)"},
+        {"{\"id\":\"c\",\"description\":\"tab\\there\",\"type\":\"guard_passed\",\"file\":\"f\"}",
+         "one line"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         kt_err err;
@@ -220,6 +313,9 @@ static void policy_validation(void **state)
                                                                    ",\"file\":\"f\"") "]}",
          "\"name\" must be"},
         {"[]", "a policy is a JSON object"},
+        {"{\"kiemthuPolicy\":1,\"name\":\"a\\u001bb\",\"verdict\":\"all\",\"checks\":[" C(
+             "guard_passed", ",\"file\":\"f\"") "]}",
+         "\"name\" must be one line"},
         {"not json", "invalid JSON at line 1, column 1"},
         {"{\n  \"kiemthuPolicy\": 1,\n  \"name\": \"t\",,\n}", "invalid JSON at line 3, column"},
         {"{}\n\n  x", "trailing data after the JSON value at line 3, column 3"},
@@ -281,11 +377,92 @@ static const struct check_case {
     {C("exit_code", ",\"run\":\"dead\",\"profile\":\"@canonical\",\"expect\":0"), P_FAIL,
      "no profile let the payload start"},
     /* image_digest_consistent */
-    {C("image_digest_consistent", ",\"run\":\"probe\""), P_PASS, "sha256:aa"},
-    {C("image_digest_consistent", ",\"run\":\"probe\",\"pinned\":\"sha256:cc\""), P_FAIL,
-     "image digest sha256:aa is not the pinned sha256:cc"},
-    {C("image_digest_consistent", ",\"run\":\"mixed\""), P_FAIL, "differs between attempts"},
+    {C("image_digest_consistent", ",\"run\":\"probe\""), P_PASS, "2 attempt(s) ran image " DIG_A},
+    {C("image_digest_consistent", ",\"run\":\"probe\",\"pinned\":\"" DIG_C "\""), P_FAIL,
+     "runs/probe/strict/run.json: image_digest is " DIG_A ", pinned " DIG_C},
+    {C("image_digest_consistent", ",\"run\":\"mixed\""), P_FAIL,
+     "differs between attempts of mixed: " DIG_A " under strict, " DIG_C " under safe"},
     {C("image_digest_consistent", ",\"run\":\"liar\""), P_ERR, "no image_digest"},
+    {C("image_digest_consistent", ",\"run\":\"nope\""), P_ERR, "missing"},
+    /* image_pinned */
+    {C("image_pinned", ",\"run\":\"probe\",\"digest\":\"" DIG_A "\""), P_PASS, "(pinned)"},
+    {C("image_pinned", ",\"run\":\"mvp\",\"digest\":\"" DIG_A "\""), P_FAIL,
+     "image_digest is " DIG_B ", pinned " DIG_A},
+    {C("image_pinned", ",\"run\":\"mixed\",\"digest\":\"" DIG_A "\""), P_FAIL,
+     "runs/mixed/safe/run.json: image_digest is " DIG_C ", pinned " DIG_A},
+    {C("image_pinned", ",\"run\":\"liar\",\"digest\":\"" DIG_A "\""), P_ERR, "no image_digest"},
+    /* run_profiles_pinned: what ran, not the evidence copy */
+    {C("run_profiles_pinned",
+       ",\"run\":\"probe\",\"profiles\":{\"strict\":\"" HEX_STRICT "\",\"safe\":\"" HEX_SAFE "\"}"),
+     P_PASS, "2 attempt(s) of probe ran pinned profiles: strict, safe"},
+    {C("run_profiles_pinned", ",\"run\":\"relaxed\",\"profiles\":{\"strict\":\"" HEX_STRICT
+                              "\",\"safe\":\"" HEX_SAFE "\"}"),
+     P_FAIL, "runs/relaxed/safe/run.json: profile_sha256 is " HEX_RELAXED ", pinned " HEX_SAFE},
+    {C("run_profiles_pinned",
+       ",\"run\":\"extra\",\"profiles\":{\"strict\":\"" HEX_STRICT "\",\"safe\":\"" HEX_SAFE "\"}"),
+     P_FAIL, "attempted profile other (sha256 " HEX_SAFE "), which the policy does not pin"},
+    {C("run_profiles_pinned", ",\"run\":\"split\",\"profiles\":{\"safe\":\"" HEX_SAFE "\"}"), P_ERR,
+     "record different profile_sha256"},
+    {C("run_profiles_pinned", ",\"run\":\"oldbase\",\"profiles\":{\"safe\":\"" HEX_SAFE "\"}"),
+     P_ERR, "no profile_sha256"},
+    {C("run_profiles_pinned", ",\"run\":\"dead\",\"profiles\":{\"safe\":\"" HEX_SAFE "\"}"), P_FAIL,
+     "profile strict"},
+    /* run_baseline */
+    {C("run_baseline", ",\"run\":\"probe\""), P_PASS, "ran with baseline baseline"},
+    {C("run_baseline", ",\"run\":\"probe\",\"sha256\":\"" HEX_BASE "\""), P_PASS, "pinned"},
+    {C("run_baseline", ",\"run\":\"probe\",\"sha256\":\"" HEX_A "\""), P_FAIL,
+     "has sha256 " HEX_BASE ", pinned " HEX_A},
+    {C("run_baseline", ",\"run\":\"nobase\""), P_FAIL, "ran with --baseline none"},
+    {C("run_baseline", ",\"run\":\"oldbase\""), P_ERR, "has no \"baseline\""},
+    {C("run_baseline", ",\"run\":\"badbase\""), P_ERR, "neither {name, sha256} nor \"none\""},
+    /* limit_not_hit: true fails, null (unknowable) and absent are errors, never a pass */
+    {C("limit_not_hit", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"limits\":[\"pids\","
+                        "\"memory\",\"memory_swap\",\"cpus\"]"),
+     P_PASS, "hit none of its limits (4 checked)"},
+    {C("limit_not_hit", ",\"run\":\"mvp\",\"profile\":\"@canonical\",\"limits\":[\"pids\"]"),
+     P_FAIL, "hit its limits: pids (hit, enforced by cgroup2)"},
+    {C("limit_not_hit", ",\"run\":\"mvp\",\"profile\":\"@canonical\",\"limits\":[\"memory\","
+                        "\"cpus\"]"),
+     P_PASS, NULL},
+    {C("limit_not_hit", ",\"run\":\"mvp\",\"profile\":\"@canonical\",\"limits\":[\"memory_swap\"]"),
+     P_ERR, "memory_swap (cannot be known, enforced by rlimit)"},
+    {C("limit_not_hit", ",\"run\":\"mvp\",\"profile\":\"@canonical\",\"limits\":[\"memory_swap\","
+                        "\"pids\"]"),
+     P_FAIL, "pids (hit"},
+    {C("limit_not_hit", ",\"run\":\"oldbase\",\"profile\":\"safe\",\"limits\":[\"pids\"]"), P_ERR,
+     "pids (not recorded)"},
+    {C("limit_not_hit", ",\"run\":\"dead\",\"profile\":\"@canonical\",\"limits\":[\"pids\"]"),
+     P_FAIL, "no profile let the payload start"},
+    /* probe_ids: exactly these, each once, in any order */
+    {C("probe_ids", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"ids\":[\"uid\",\"nnp\"]"),
+     P_PASS, "exactly the 2 pinned probe ids"},
+    {C("probe_ids", ",\"run\":\"probe\",\"profile\":\"safe\",\"ids\":[\"nnp\",\"uid\"]"), P_PASS,
+     NULL},
+    {C("probe_ids", ",\"run\":\"probe\",\"profile\":\"safe\",\"ids\":[\"uid\"]"), P_FAIL,
+     "missing: none; unexpected: nnp"},
+    {C("probe_ids", ",\"run\":\"probe\",\"profile\":\"safe\",\"ids\":[\"uid\",\"nnp\",\"gid\"]"),
+     P_FAIL, "missing: gid; unexpected: none"},
+    {C("probe_ids", ",\"run\":\"probe\",\"profile\":\"safe\",\"file\":\"dup\",\"ids\":[\"uid\","
+                    "\"nnp\"]"),
+     P_FAIL, "listed twice: uid"},
+    {C("probe_ids", ",\"run\":\"probe\",\"profile\":\"safe\",\"file\":\"lies\",\"ids\":[\"uid\"]"),
+     P_ERR, "says 2/2 but lists 1/1"},
+    /* attack 1: 20 passing records pass probe_report, not probe_ids */
+    {C("probe_report",
+       ",\"run\":\"probe\",\"profile\":\"safe\",\"file\":\"fake20\",\"min_probes\":20"),
+     P_PASS, "20/20"},
+    {C("probe_ids", ",\"run\":\"probe\",\"profile\":\"safe\",\"file\":\"fake20\",\"ids\":[\"uid\","
+                    "\"nnp\"]"),
+     P_FAIL, "lists 20 probes, pinned 2; missing: nnp, uid; unexpected: p1, p2, p3"},
+    /* attack 2: the evidence copy of the profile is the genuine one, what ran is not */
+    {C("profile_sha256", ",\"file\":\"profiles/p.json\",\"sha256\":\"" HEX_P "\""), P_PASS, NULL},
+    /* payload bytes in a reason: no control byte survives, the reason stays UTF-8 */
+    {C("probe_report",
+       ",\"run\":\"probe\",\"profile\":\"safe\",\"file\":\"hostile\",\"min_probes\":1"),
+     P_FAIL, "first failing: ?[2J?[HPASS ?? \xc3\xa9"},
+    {C("probe_report",
+       ",\"run\":\"probe\",\"profile\":\"safe\",\"file\":\"longid\",\"min_probes\":1"),
+     P_FAIL, "first failing: \xe2\x82\xac"},
     /* probe_report */
     {C("probe_report", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"min_probes\":2"), P_PASS,
      "2/2 probes pass"},
@@ -342,8 +519,10 @@ static const struct check_case {
     {C("venue_fields", ",\"file\":\"venue.json\",\"fields\":[\"ci\",\"commit\"]"), P_FAIL,
      "no \"commit\""},
     {C("profile_sha256", ",\"file\":\"profiles/p.json\",\"sha256\":\"" HEX_P "\""), P_PASS, NULL},
-    {C("profile_sha256", ",\"file\":\"profiles/p.json\",\"sha256\":\"00\""), P_FAIL, "pinned 00"},
-    {C("profile_sha256", ",\"file\":\"/etc/passwd\",\"sha256\":\"00\""), P_ERR, "not relative"},
+    {C("profile_sha256", ",\"file\":\"profiles/p.json\",\"sha256\":\"" HEX_A "\""), P_FAIL,
+     "has sha256 " HEX_P ", pinned " HEX_A},
+    {C("profile_sha256", ",\"file\":\"/etc/passwd\",\"sha256\":\"" HEX_A "\""), P_ERR,
+     "not relative"},
     /* JUnit from cmocka and pytest (committed fixtures) */
     {C("junit", ",\"file\":\"tests/cmocka-pass.xml\",\"min_tests\":1"), P_PASS, NULL},
     {C("junit", ",\"file\":\"tests/pytest-pass.xml\",\"min_tests\":1"), P_PASS, NULL},
@@ -371,6 +550,11 @@ static void check_cases(void **state)
         kt_check_out d = eval_one(&f->dir, CASES[i].check);
         kt_ev_free(&f->dir);
         same_outcome(&m, &d, i);
+        /* whatever the evidence holds, a reason can be recorded and printed */
+        assert_true(kt_utf8_valid(m.reason, strlen(m.reason)));
+        for (const unsigned char *s = (const unsigned char *)m.reason; *s; s++)
+            if (*s < 0x20 || *s == 0x7f || (s[0] == 0xc2 && s[1] >= 0x80 && s[1] < 0xa0))
+                fail_msg("case %zu: control byte in \"%s\"", i, m.reason);
         if (m.result != CASES[i].want || (CASES[i].reason && !strstr(m.reason, CASES[i].reason)))
             fail_msg("case %zu (%s): %s \"%s\", want %s \"%s\"", i, CASES[i].check,
                      kt_result_name(m.result), m.reason, kt_result_name(CASES[i].want),
@@ -509,12 +693,33 @@ static void evidence_access(void **state)
     kt_ev_free(&ev);
 }
 
+/* Every check type documented with an example that is a valid check. */
+static void documented_types(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    for (const kt_check_info *t; (t = kt_policy_check_type(n)); n++) {
+        kt_err err;
+        kt_policy *p = policy(t->example, &err);
+        if (!p) fail_msg("%s: its example is refused: %s", t->name, err.msg);
+        kt_policy_free(p);
+        char text[400];
+        kt_check_params_text(t, text, sizeof text);
+        assert_non_null(strstr(text, "("));
+        assert_non_null(t->summary);
+    }
+    assert_int_equal(n, 17);
+    char names[600];
+    kt_policy_type_names(names, sizeof names);
+    assert_non_null(strstr(names, "limit_not_hit"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(policy_validation), cmocka_unit_test(check_cases),
         cmocka_unit_test(junit_reader),      cmocka_unit_test(record_comparison),
-        cmocka_unit_test(evidence_access),
+        cmocka_unit_test(evidence_access),   cmocka_unit_test(documented_types),
     };
     return cmocka_run_group_tests_name("policy", tests, setup, teardown);
 }
