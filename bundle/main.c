@@ -3,6 +3,7 @@
 #include "../core/exitcode.h"
 #include "../core/layout.h"
 #include "../keys/keys.h"
+#include "cmd_policy.h"
 #include "create.h"
 
 #include <stdio.h>
@@ -44,6 +45,7 @@ static void usage(FILE *f)
     fprintf(
         f, "Usage: kiemthu-bundle keygen -o PREFIX\n"
            "       kiemthu-bundle create --evidence DIR [--key KEY] [--policy FILE] -o bundle.tar\n"
+           "       kiemthu-bundle check-policy --policy FILE [--evidence DIR]\n"
            "       kiemthu-bundle --help | --version\n\n"
            "Run 'kiemthu-bundle COMMAND --help' for the options of a command.\n"
            "Environment: SOURCE_DATE_EPOCH (member mtime and manifest time; default 0),\n"
@@ -202,6 +204,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "keygen") == 0) return cmd_keygen(argc - 1, argv + 1);
     if (strcmp(cmd, "create") == 0) return cmd_create(argc - 1, argv + 1);
+    if (strcmp(cmd, "check-policy") == 0) return kt_cmd_check_policy(argc - 1, argv + 1);
     fprintf(stderr, "kiemthu-bundle: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return KT_EXIT_USAGE;

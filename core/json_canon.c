@@ -195,7 +195,7 @@ int kt_json_parse(const char *p, size_t n, const char *what, cJSON **out, kt_err
         const char *e = cJSON_GetErrorPtr();
         if (e && e >= p && e <= p + n) off = (size_t)(e - p);
         where(p, off, at, sizeof at);
-        return kt_fail(err, KT_E_DATA, "%s: invalid JSON at %s", what, at);
+        return kt_fail(err, KT_E_DATA, "%s: invalid JSON near %s", what, at);
     }
     /* Only whitespace may follow the value. */
     for (const char *q = end; q < p + n; q++) {

@@ -58,11 +58,11 @@ static void failures(void **state)
         const char *msg;
     } cases[] = {
         {"{\"a\":1}", 3, KT_E_LIMIT, "more than the limit of 3"},
-        {"{\"a\":\n  1,,}", 100, KT_E_DATA, "invalid JSON at line 2, column"},
+        {"{\"a\":\n  1,,}", 100, KT_E_DATA, "invalid JSON near line 2, column"},
         {"{}\n}", 100, KT_E_DATA, "trailing data after the JSON value at line 2, column 1"},
         {"[1]", 100, KT_E_DATA, "not an object"},
         {"{\"a\":\"\xff\"}", 100, KT_E_DATA, "not valid UTF-8"},
-        {"", 100, KT_E_DATA, "invalid JSON at line 1, column 1"},
+        {"", 100, KT_E_DATA, "invalid JSON near line 1, column 1"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tu_writes(dir, "x.json", cases[i].text);

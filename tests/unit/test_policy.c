@@ -316,8 +316,8 @@ static void policy_validation(void **state)
         {"{\"kiemthuPolicy\":1,\"name\":\"a\\u001bb\",\"verdict\":\"all\",\"checks\":[" C(
              "guard_passed", ",\"file\":\"f\"") "]}",
          "\"name\" must be one line"},
-        {"not json", "invalid JSON at line 1, column 1"},
-        {"{\n  \"kiemthuPolicy\": 1,\n  \"name\": \"t\",,\n}", "invalid JSON at line 3, column"},
+        {"not json", "invalid JSON near line 1, column 1"},
+        {"{\n  \"kiemthuPolicy\": 1,\n  \"name\": \"t\",,\n}", "invalid JSON near line 3, column"},
         {"{}\n\n  x", "trailing data after the JSON value at line 3, column 3"},
     };
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
