@@ -128,7 +128,18 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(call obj,$(BUNDLE_SRC)
 	@echo '  LD      $@'
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS) $(SECCOMP_LIBS)
 
-HELPERS := $(BUILD)/tests/try-syscall $(BUILD)/tests/no-userns
+HELPERS := $(BUILD)/tests/try-syscall $(BUILD)/tests/no-userns $(BUILD)/tests/with-session-key
+# Hostile payloads in C (fixtures/hostile/*.c): run in the sandbox, so never
+# built with sanitizers.
+HOSTILE_BIN := $(patsubst fixtures/hostile/%.c,$(BUILD)/hostile/%,$(wildcard fixtures/hostile/*.c))
+$(BUILD)/hostile/%: fixtures/hostile/%.c
+	@mkdir -p $(dir $@)
+	@echo '  CC      $< (hostile payload)'
+	@$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -o $@ $<
+$(BUILD)/tests/with-session-key: tests/helpers/with-session-key.c
+	@mkdir -p $(dir $@)
+	@echo '  CC      $<'
+	@$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -o $@ $<
 $(BUILD)/tests/no-userns: tests/helpers/no-userns.c
 	@mkdir -p $(dir $@)
 	@echo '  CC      $<'
@@ -141,7 +152,7 @@ $(BUILD)/tests/try-syscall: tests/helpers/try-syscall.c
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-e2e: $(TOOLS) $(HELPERS)
+e2e: $(TOOLS) $(HELPERS) $(HOSTILE_BIN)
 	@KT_BIN=$(abspath $(BUILD)) SAN_BUILD=$(SAN) bash tests/e2e/run.sh
 
 check: all unit fuzz-smoke e2e

@@ -197,14 +197,16 @@ static int check_paths(sb_ctx *c)
         return EXIT_RUNNER;
     }
     if (sb->out_dir) {
-        if (kt_path_absolute(sb->out_dir, c->out_real, sizeof c->out_real) < 0 ||
-            kt_mkdir_parents(c->out_real, 0755) < 0)
+        if (kt_path_absolute(sb->out_dir, c->out_real, sizeof c->out_real) < 0)
             return usage_error("--out %s: %s", sb->out_dir,
                                path_why(sb->out_dir, errno, why, sizeof why));
         if (kt_path_overlap(c->out_real, c->record_real))
             return usage_error("--out %s and --record %s overlap (one is inside the other); the "
                                "payload could write over its own record",
                                c->out_real, c->record_real);
+        if (kt_mkdir_parents(c->out_real, 0755) < 0)
+            return usage_error("--out %s: %s", sb->out_dir,
+                               path_why(sb->out_dir, errno, why, sizeof why));
         if (resolve_dir("--out", c->out_real, c->out_real) < 0) return KT_EXIT_USAGE;
     }
     if (sb->in_dir) sb->in_dir = c->in_real;

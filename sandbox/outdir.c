@@ -45,7 +45,7 @@ typedef struct cp {
     kt_outcopy *out;
     size_t capfiles, caprefused;
     kt_err *err;
-    char path[PATH_MAX]; /* relative path of the entry at hand */
+    char path[KT_OUT_PATH_MAX + 2]; /* relative path of the entry at hand */
 } cp;
 
 static int oom(cp *c)
@@ -195,8 +195,12 @@ static int copy_tree(cp *c, int sdir, int ddir, unsigned depth);
 static int copy_entry(cp *c, int sdir, int ddir, const char *name, unsigned depth)
 {
     size_t base = strlen(c->path);
-    if (base + 1 + strlen(name) >= sizeof c->path) {
-        return refuse(c, "name too long");
+    if (base + 1 + strlen(name) > KT_OUT_PATH_MAX) {
+        /* recorded by as much of its name as fits */
+        snprintf(c->path + base, sizeof c->path - base, "%s%s", base ? "/" : "", name);
+        int rc = refuse(c, "path too long");
+        c->path[base] = '\0';
+        return rc;
     }
     snprintf(c->path + base, sizeof c->path - base, "%s%s", base ? "/" : "", name);
     int rc = 0;

@@ -20,6 +20,10 @@
 
 #define KT_OUT_REFUSED_LISTED 256 /* refusals recorded by name; later ones are counted */
 #define KT_OUT_DIR_ENTRIES 65536  /* entries read from one directory */
+/* Longest path kept, relative to /out: the record puts it below
+ * runs/<run>/<profile>/out/, and kiemthu-bundle create takes paths of up to
+ * 4095 bytes (core/name.h); half of that is left for the record's own part. */
+#define KT_OUT_PATH_MAX 2048
 
 typedef struct kt_outfile {
     char *name; /* path relative to /out, raw bytes */
