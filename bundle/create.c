@@ -2,10 +2,11 @@
 
 #include "../core/buf.h"
 #include "../core/dsse.h"
-#include "../core/fsutil.h"
 #include "../core/json_canon.h"
 #include "../core/layout.h"
+#include "../core/fsutil.h"
 #include "../core/manifest.h"
+#include "../core/name.h"
 #include "tarwriter.h"
 #include "walk.h"
 
@@ -41,13 +42,12 @@ int kt_parse_source_date_epoch(const char *s, uint64_t *out, kt_err *err)
     return 0;
 }
 
-static int add_evidence(kt_tarw *w, int rootfd, const kt_create_opts *o, const char *rel,
+static int add_evidence(kt_tarw *w, int rootfd, const kt_create_opts *o, const kt_evfile *f,
                         kt_subject *sub, kt_err *err)
 {
-    char what[4200];
-    snprintf(what, sizeof what, "%s/%s", o->evidence_dir, rel);
-    snprintf(sub->name, sizeof sub->name, "%s%s", KT_EVIDENCE_PREFIX, rel);
-    int fd = kt_open_beneath(rootfd, rel);
+    char what[KT_NAME_RAW_MAX + 512];
+    snprintf(what, sizeof what, "%s/%s", o->evidence_dir, f->raw);
+    int fd = kt_open_beneath(rootfd, f->raw);
     if (fd < 0) {
         if (errno == ELOOP || errno == EXDEV)
             return kt_fail(err, KT_E_DATA, "%s is (or is under) a symbolic link", what);
@@ -59,6 +59,8 @@ static int add_evidence(kt_tarw *w, int rootfd, const kt_create_opts *o, const c
         kt_fail_errno(err, KT_E_IO, errno, "cannot stat %s", what);
     else if (!S_ISREG(st.st_mode))
         kt_fail(err, KT_E_DATA, "%s is not a regular file", what);
+    else if ((uint64_t)st.st_size != f->size)
+        kt_fail(err, KT_E_DATA, "%s changed size while the bundle was being made", what);
     else {
         sub->size = (uint64_t)st.st_size;
         if (sub->size >= (1u << 20)) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -100,77 +102,62 @@ void kt_create_result_free(kt_create_result *res)
     kt_adjudication_free(&res->adj);
 }
 
-static ssize_t find_rel(const kt_evlist *l, const char *rel)
+static ssize_t find_enc(const kt_evlist *l, const char *enc)
 {
     for (size_t i = 0; i < l->n; i++)
-        if (!strcmp(l->paths[i], rel)) return (ssize_t)i;
+        if (!strcmp(l->f[i].enc, enc)) return (ssize_t)i;
     return -1;
 }
 
-/* The policy: --policy FILE (bundled as evidence/policy.json; an evidence
- * policy.json must then be the same bytes), else the evidence's own
- * policy.json, else none. Either way it is read once: the bytes evaluated
- * are the bytes bundled (*insert), never a second read of the file. */
-static int choose_policy(const kt_create_opts *o, int rootfd, kt_evlist *list, kt_policy **out,
-                         int *insert, kt_err *err)
+/* The policy: --policy FILE (an evidence policy.json must then be the same
+ * bytes), else the evidence's own policy.json, else none. Read once: the
+ * bytes parsed here are the bytes bundled as evidence/policy.json. */
+static int choose_policy(const kt_create_opts *o, int rootfd, const kt_evlist *list,
+                         kt_policy **out, kt_err *err)
 {
     *out = NULL;
-    *insert = 0;
-    ssize_t at = find_rel(list, KT_POLICY_MEMBER);
+    ssize_t at = find_enc(list, KT_POLICY_MEMBER);
     char where[4200];
-    if (o->policy_path) {
-        if (kt_policy_load(o->policy_path, out, err) < 0) return -1;
-        *insert = 1;
-        if (at < 0) return 0;
-        kt_evidence ev;
-        kt_ev_init_dir(&ev, rootfd, o->evidence_dir);
-        const char *data;
-        size_t len, plen;
-        const char *pbytes = kt_policy_bytes(*out, &plen);
-        int same = kt_ev_get(&ev, KT_POLICY_MEMBER, &data, &len, err) == 0 && len == plen &&
-                   !memcmp(data, pbytes, len);
-        kt_ev_free(&ev);
-        if (!same) {
-            kt_policy_free(*out);
-            *out = NULL;
-            return kt_fail(err, KT_E_DATA, "%s/%s differs from --policy %s; remove one of them",
-                           o->evidence_dir, KT_POLICY_MEMBER, o->policy_path);
-        }
-        return 0;
-    }
-    if (at < 0) return 0;
     snprintf(where, sizeof where, "%s/%s", o->evidence_dir, KT_POLICY_MEMBER);
-    kt_evidence ev;
-    kt_ev_init_dir(&ev, rootfd, o->evidence_dir);
-    const char *data;
-    size_t len;
-    int rc = kt_ev_get(&ev, KT_POLICY_MEMBER, &data, &len, err);
-    if (rc == 0) rc = kt_policy_parse(data, len, where, out, err);
-    kt_ev_free(&ev);
-    *insert = rc == 0;
+    if (o->policy_path && kt_policy_load(o->policy_path, out, err) < 0) return -1;
+    if (at < 0) return 0;
+    char *data = NULL;
+    size_t len = 0;
+    int fd = kt_open_beneath(rootfd, KT_POLICY_MEMBER);
+    int rc = fd < 0 ? kt_fail_errno(err, KT_E_DATA, errno, "cannot open %s", where) : 0;
+    if (rc == 0) rc = kt_read_fd(fd, KT_POLICY_MAX, where, &data, &len, err);
+    if (fd >= 0) close(fd);
+    if (rc == 0 && !o->policy_path) rc = kt_policy_parse(data, len, where, out, err);
+    if (rc == 0 && o->policy_path) {
+        size_t plen;
+        const char *pbytes = kt_policy_bytes(*out, &plen);
+        if (len != plen || memcmp(data, pbytes, len))
+            rc = kt_fail(err, KT_E_DATA, "%s differs from --policy %s; remove one of them", where,
+                         o->policy_path);
+    }
+    free(data);
+    if (rc < 0) {
+        kt_policy_free(*out);
+        *out = NULL;
+    }
     return rc;
 }
 
-/* Evaluate on exactly the bytes that went into the bundle: every file a
- * check read is re-hashed and must match its subject. */
-static int adjudicate(const kt_create_opts *o, int rootfd, const kt_policy *pol,
-                      const kt_subject *subs, size_t n, kt_create_result *res, kt_err *err)
+/* Evaluate on exactly the bytes that went into the bundle: every evidence
+ * member is read back from the archive being written (and held to the
+ * digest computed while writing it), as kiemthu-verify reads it. */
+static int adjudicate(kt_tarw *w, const kt_policy *pol, const kt_subject *subs,
+                      const uint64_t *offsets, size_t n, kt_create_result *res, kt_err *err)
 {
+    if (kt_tarw_sync(w, err) < 0) return -1;
     kt_evidence ev;
-    kt_ev_init_dir(&ev, rootfd, o->evidence_dir);
-    int rc = kt_policy_eval(pol, &ev, &res->adj, err);
-    for (size_t i = 0; rc == 0 && i < ev.n; i++) {
-        char member[KT_TAR_NAME_MAX + 64];
-        snprintf(member, sizeof member, "%s%s", KT_EVIDENCE_PREFIX, ev.e[i].path);
-        for (size_t k = 0; k < n; k++) {
-            if (strcmp(subs[k].name, member)) continue;
-            uint8_t h[KT_SHA256_LEN];
-            kt_sha256(ev.e[i].data, ev.e[i].len, h);
-            if (memcmp(h, subs[k].sha256, sizeof h))
-                rc = kt_fail(err, KT_E_DATA, "%s/%s changed while the bundle was being made",
-                             o->evidence_dir, ev.e[i].path);
-        }
-    }
+    kt_ev_init_mem(&ev);
+    ev.srcfd = kt_tarw_fd(w);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = kt_ev_add_ref(&ev, subs[i].name + strlen(KT_EVIDENCE_PREFIX), (int64_t)offsets[i],
+                           subs[i].size, subs[i].sha256, err);
+    if (rc == 0) rc = kt_policy_eval(pol, &ev, &res->adj, err);
     kt_ev_free(&ev);
     if (rc == 0) {
         res->adjudicated = 1;
@@ -180,83 +167,118 @@ static int adjudicate(const kt_create_opts *o, int rootfd, const kt_policy *pol,
     return rc;
 }
 
+typedef struct create_state {
+    int rootfd;
+    kt_evlist list;
+    kt_subject *subs;
+    uint64_t *offsets; /* of each subject's data in the archive */
+    size_t nsubs, nalloc;
+    kt_tarw *w;
+    kt_policy *pol;
+    kt_buf manifest, envelope;
+} create_state;
+
+static int add_policy(create_state *c, kt_err *err)
+{
+    size_t plen;
+    const char *pb = kt_policy_bytes(c->pol, &plen);
+    kt_subject *s = &c->subs[c->nsubs];
+    if (!(s->name = strdup(KT_EVIDENCE_PREFIX KT_POLICY_MEMBER)))
+        return kt_fail(err, KT_E_NOMEM, "out of memory");
+    s->size = plen;
+    kt_sha256(pb, plen, s->sha256);
+    if (kt_tarw_add_mem(c->w, s->name, pb, plen, err) < 0) return -1;
+    c->offsets[c->nsubs++] = kt_tarw_data_offset(c->w);
+    return 0;
+}
+
+/* Every evidence file in member order; the policy's bytes at their place. */
+static int add_all(create_state *c, const kt_create_opts *o, kt_create_result *res, kt_err *err)
+{
+    int policy_done = !c->pol;
+    for (size_t i = 0; i <= c->list.n; i++) {
+        const kt_evfile *f = i < c->list.n ? &c->list.f[i] : NULL;
+        int cmp = f ? strcmp(f->enc, KT_POLICY_MEMBER) : 1;
+        if (!policy_done && cmp >= 0) {
+            if (add_policy(c, err) < 0) return -1;
+            policy_done = 1;
+            if (cmp == 0) continue; /* the evidence's own, read once already */
+        }
+        if (!f) break;
+        kt_subject *s = &c->subs[c->nsubs];
+        size_t len = sizeof KT_EVIDENCE_PREFIX + strlen(f->enc);
+        if (!(s->name = malloc(len))) return kt_fail(err, KT_E_NOMEM, "out of memory");
+        snprintf(s->name, len, "%s%s", KT_EVIDENCE_PREFIX, f->enc);
+        if (add_evidence(c->w, c->rootfd, o, f, s, err) < 0) return -1;
+        c->offsets[c->nsubs] = kt_tarw_data_offset(c->w);
+        res->evidence_bytes += c->subs[c->nsubs++].size;
+        if (o->progress) o->progress(o->progress_arg, res->evidence_bytes, c->nsubs);
+    }
+    return 0;
+}
+
+static int open_evidence(const kt_create_opts *o, kt_err *err)
+{
+    int fd = open(o->evidence_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) return fd;
+    if (errno == ENOENT)
+        return kt_fail(err, KT_E_NOINPUT, "evidence directory %s does not exist", o->evidence_dir);
+    return kt_fail_errno(err, errno == ENOTDIR ? KT_E_DATA : KT_E_NOINPUT, errno,
+                         "cannot open evidence directory %s", o->evidence_dir);
+}
+
+static int build(create_state *c, const kt_create_opts *o, kt_create_result *res, kt_err *err)
+{
+    if (kt_walk_evidence(c->rootfd, o->evidence_dir, o->policy_path ? 1 : 0, &c->list, err) < 0)
+        return -1;
+    if (c->list.n == 0)
+        return kt_fail(err, KT_E_DATA,
+                       "evidence directory %s contains no files; an empty bundle proves nothing",
+                       o->evidence_dir);
+    if (choose_policy(o, c->rootfd, &c->list, &c->pol, err) < 0) return -1;
+    c->nalloc = c->list.n + 1;
+    c->subs = calloc(c->nalloc, sizeof *c->subs);
+    c->offsets = calloc(c->nalloc, sizeof *c->offsets);
+    if (!c->subs || !c->offsets) return kt_fail(err, KT_E_NOMEM, "out of memory");
+    if (kt_tarw_open(&c->w, o->out_path, o->source_date_epoch, err) < 0) return -1;
+    if (add_all(c, o, res, err) < 0) return -1;
+    cJSON *adj = NULL;
+    if (c->pol) {
+        if (adjudicate(c->w, c->pol, c->subs, c->offsets, c->nsubs, res, err) < 0) return -1;
+        if (kt_adjudication_json(c->pol, &res->adj, &adj, err) < 0) return -1;
+    }
+    /* adj is owned by the manifest from here on */
+    if (sign_manifest(c->subs, c->nsubs, o, adj, &c->manifest, &c->envelope, res->keyid, err) < 0)
+        return -1;
+    if (c->manifest.len > KT_MAX_MANIFEST)
+        return kt_fail(err, KT_E_LIMIT, "the manifest would be %zu bytes; a verifier reads %u",
+                       c->manifest.len, KT_MAX_MANIFEST);
+    if (kt_tarw_add_mem(c->w, KT_ENVELOPE_NAME, c->envelope.data, c->envelope.len, err) < 0 ||
+        kt_tarw_add_mem(c->w, KT_MANIFEST_NAME, c->manifest.data, c->manifest.len, err) < 0)
+        return -1;
+    res->bundle_bytes = kt_tarw_size(c->w) + 2 * KT_TAR_BLOCK;
+    res->evidence_members = c->nsubs;
+    kt_tarw *w = c->w;
+    c->w = NULL;
+    return kt_tarw_commit(w, err);
+}
+
 int kt_bundle_create(const kt_create_opts *o, kt_create_result *res, kt_err *err)
 {
     memset(res, 0, sizeof *res);
-    int rootfd = open(o->evidence_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd < 0) {
-        if (errno == ENOENT)
-            return kt_fail(err, KT_E_NOINPUT, "evidence directory %s does not exist",
-                           o->evidence_dir);
-        return kt_fail_errno(err, errno == ENOTDIR ? KT_E_DATA : KT_E_NOINPUT, errno,
-                             "cannot open evidence directory %s", o->evidence_dir);
-    }
-    kt_evlist list;
-    kt_subject *subs = NULL;
-    kt_tarw *w = NULL;
-    kt_policy *pol = NULL;
-    int insert_policy = 0;
-    cJSON *adj = NULL;
-    kt_buf manifest, envelope;
-    kt_buf_init(&manifest, 0);
-    kt_buf_init(&envelope, 0);
-    int rc = -1;
-    if (kt_walk_evidence(rootfd, o->evidence_dir, &list, err) < 0) goto out_fd;
-    if (list.n == 0) {
-        kt_fail(err, KT_E_DATA,
-                "evidence directory %s contains no files; an empty bundle "
-                "proves nothing",
-                o->evidence_dir);
-        goto out;
-    }
-    if (choose_policy(o, rootfd, &list, &pol, &insert_policy, err) < 0) goto out;
-    if (!(subs = calloc(list.n + 1, sizeof *subs))) {
-        kt_fail(err, KT_E_NOMEM, "out of memory");
-        goto out;
-    }
-    if (kt_tarw_open(&w, o->out_path, o->source_date_epoch, err) < 0) goto out;
-    size_t nsubs = 0;
-    for (size_t i = 0; i <= list.n; i++) {
-        /* --policy's file goes in at its sorted place as evidence/policy.json */
-        if (insert_policy && (i == list.n || strcmp(list.paths[i], KT_POLICY_MEMBER) > 0)) {
-            size_t plen;
-            const char *pb = kt_policy_bytes(pol, &plen);
-            kt_subject *s = &subs[nsubs++];
-            snprintf(s->name, sizeof s->name, "%s%s", KT_EVIDENCE_PREFIX, KT_POLICY_MEMBER);
-            s->size = plen;
-            kt_sha256(pb, plen, s->sha256);
-            if (kt_tarw_add_mem(w, s->name, pb, plen, err) < 0) goto out;
-            insert_policy = 0;
-        }
-        if (i == list.n) break;
-        if (pol && !strcmp(list.paths[i], KT_POLICY_MEMBER)) continue; /* bundled from memory */
-        if (add_evidence(w, rootfd, o, list.paths[i], &subs[nsubs], err) < 0) goto out;
-        res->evidence_bytes += subs[nsubs++].size;
-        if (o->progress) o->progress(o->progress_arg, res->evidence_bytes, nsubs);
-    }
-    if (pol) {
-        if (adjudicate(o, rootfd, pol, subs, nsubs, res, err) < 0) goto out;
-        if (kt_adjudication_json(pol, &res->adj, &adj, err) < 0) goto out;
-    }
-    int sr = sign_manifest(subs, nsubs, o, adj, &manifest, &envelope, res->keyid, err);
-    adj = NULL; /* owned by the manifest now */
-    if (sr < 0) goto out;
-    if (kt_tarw_add_mem(w, KT_ENVELOPE_NAME, envelope.data, envelope.len, err) < 0 ||
-        kt_tarw_add_mem(w, KT_MANIFEST_NAME, manifest.data, manifest.len, err) < 0)
-        goto out;
-    res->bundle_bytes = kt_tarw_size(w) + 2 * 512;
-    res->evidence_members = nsubs;
-    rc = kt_tarw_commit(w, err);
-    w = NULL;
-out:
-    kt_tarw_abort(w);
-    kt_evlist_free(&list);
-out_fd:
-    cJSON_Delete(adj);
-    kt_policy_free(pol);
-    free(subs);
-    kt_buf_free(&manifest);
-    kt_buf_free(&envelope);
-    close(rootfd);
+    create_state c;
+    memset(&c, 0, sizeof c);
+    kt_buf_init(&c.manifest, 0);
+    kt_buf_init(&c.envelope, 0);
+    if ((c.rootfd = open_evidence(o, err)) < 0) return -1;
+    int rc = build(&c, o, res, err);
+    kt_tarw_abort(c.w);
+    kt_evlist_free(&c.list);
+    kt_policy_free(c.pol);
+    kt_subjects_free(c.subs, c.nalloc); /* a name may be set beyond nsubs */
+    free(c.offsets);
+    kt_buf_free(&c.manifest);
+    kt_buf_free(&c.envelope);
+    close(c.rootfd);
     return rc;
 }

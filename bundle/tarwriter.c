@@ -36,6 +36,7 @@ struct kt_tarw {
     char base[NAME_MAX + 1]; /* final name within dirfd */
     char tmpname[NAME_MAX + 64];
     uint64_t mtime, total;
+    uint64_t data_off; /* where the last member's data began */
 
     struct slot slots[NSLOT];
     int cur;               /* slot the main thread fills */
@@ -222,14 +223,14 @@ int kt_tarw_open(kt_tarw **out, const char *path, uint64_t mtime, kt_err *err)
         tarw_free(w);
         return kt_fail_errno(err, KT_E_CANTCREAT, e, "cannot open output directory %s", dir);
     }
-    w->fd = openat(w->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    w->fd = openat(w->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
     if (w->fd >= 0) {
         w->is_tmpfile = 1;
     } else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
         for (int tries = 0; tries < 100 && w->fd < 0; tries++) {
             snprintf(w->tmpname, sizeof w->tmpname, ".%s.%ld.%d.tmp", base, (long)getpid(), tries);
             w->fd = openat(w->dirfd, w->tmpname,
-                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                           O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
             if (w->fd < 0 && errno != EEXIST) break;
         }
     }
@@ -253,9 +254,12 @@ int kt_tarw_open(kt_tarw **out, const char *path, uint64_t mtime, kt_err *err)
 
 static int header(kt_tarw *w, const char *name, uint64_t size, kt_err *err)
 {
-    uint8_t hdr[KT_TAR_BLOCK];
-    if (kt_tar_header(hdr, name, size, w->mtime, err) < 0) return -1;
-    return put(w, hdr, sizeof hdr, err);
+    uint8_t hdr[KT_TAR_HDR_MAX];
+    size_t len;
+    if (kt_tar_header(hdr, &len, name, size, w->mtime, err) < 0) return -1;
+    if (put(w, hdr, len, err) < 0) return -1;
+    w->data_off = w->total;
+    return 0;
 }
 
 static int read_error(const char *what, int e, kt_err *err)
@@ -343,6 +347,26 @@ int kt_tarw_add_mem(kt_tarw *w, const char *name, const void *p, size_t n, kt_er
 uint64_t kt_tarw_size(const kt_tarw *w)
 {
     return w->total;
+}
+
+uint64_t kt_tarw_data_offset(const kt_tarw *w)
+{
+    return w->data_off;
+}
+
+int kt_tarw_fd(const kt_tarw *w)
+{
+    return w->fd;
+}
+
+int kt_tarw_sync(kt_tarw *w, kt_err *err)
+{
+    if (w->slots[w->cur].len && submit(w, 0, err) < 0) return -1;
+    drain(w);
+    pthread_mutex_lock(&w->mu);
+    int e = w->werr;
+    pthread_mutex_unlock(&w->mu);
+    return e ? write_error(w, e, err) : 0;
 }
 
 void kt_tarw_abort(kt_tarw *w)

@@ -26,6 +26,12 @@ int kt_tarw_add_fd(kt_tarw *w, const char *name, int fd, uint64_t size, const ch
 int kt_tarw_add_mem(kt_tarw *w, const char *name, const void *p, size_t n, kt_err *err);
 /* Bytes of archive produced so far. */
 uint64_t kt_tarw_size(const kt_tarw *w);
+/* Archive offset of the data of the member added last. */
+uint64_t kt_tarw_data_offset(const kt_tarw *w);
+/* Wait until everything added so far is in the file; then the members can be
+ * read back with pread(kt_tarw_fd(w), ...) (create adjudicates on them). */
+int kt_tarw_sync(kt_tarw *w, kt_err *err);
+int kt_tarw_fd(const kt_tarw *w);
 /* Finish, fsync and move into place; w is freed either way. */
 int kt_tarw_commit(kt_tarw *w, kt_err *err);
 /* Discard everything; w is freed. */

@@ -52,30 +52,24 @@ int kt_read_file(const char *path, size_t cap, char **out, size_t *len, kt_err *
     if (fd < 0)
         return kt_fail_errno(err, errno == ENOENT ? KT_E_NOINPUT : KT_E_DATA, errno,
                              "cannot open %s", path);
+    int rc = kt_read_fd(fd, cap, path, out, len, err);
+    close(fd);
+    return rc;
+}
+
+int kt_read_fd(int fd, size_t cap, const char *path, char **out, size_t *len, kt_err *err)
+{
     struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        return kt_fail_errno(err, KT_E_IO, e, "cannot stat %s", path);
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return kt_fail(err, KT_E_DATA, "%s is not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > cap) {
-        close(fd);
+    if (fstat(fd, &st) < 0) return kt_fail_errno(err, KT_E_IO, errno, "cannot stat %s", path);
+    if (!S_ISREG(st.st_mode)) return kt_fail(err, KT_E_DATA, "%s is not a regular file", path);
+    if ((uint64_t)st.st_size > cap)
         return kt_fail(err, KT_E_LIMIT, "%s is %lld bytes, more than the limit of %zu", path,
                        (long long)st.st_size, cap);
-    }
     char *buf = malloc(cap + 1);
-    if (!buf) {
-        close(fd);
-        return kt_fail(err, KT_E_NOMEM, "out of memory reading %s", path);
-    }
+    if (!buf) return kt_fail(err, KT_E_NOMEM, "out of memory reading %s", path);
     ssize_t n = kt_read_full(fd, buf, cap + 1);
-    int e = errno;
-    close(fd);
     if (n < 0) {
+        int e = errno;
         free(buf);
         return kt_fail_errno(err, KT_E_IO, e, "cannot read %s", path);
     }

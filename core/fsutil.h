@@ -14,6 +14,8 @@ int kt_write_all(int fd, const void *p, size_t n);
 ssize_t kt_read_full(int fd, void *p, size_t n);
 /* Read a whole file of at most cap bytes into a malloc'd NUL-terminated buffer. */
 int kt_read_file(const char *path, size_t cap, char **out, size_t *len, kt_err *err);
+/* The same from an open descriptor; path names it in messages. */
+int kt_read_fd(int fd, size_t cap, const char *path, char **out, size_t *len, kt_err *err);
 /* Write text to an existing file (a /proc or cgroup control file); -1 with
  * errno set on failure. */
 int kt_write_text(const char *path, const char *text);

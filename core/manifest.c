@@ -15,6 +15,12 @@ void kt_rfc3339(uint64_t t, char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void kt_subjects_free(kt_subject *subs, size_t n)
+{
+    for (size_t i = 0; subs && i < n; i++) free(subs[i].name);
+    free(subs);
+}
+
 cJSON *kt_manifest_build(const kt_subject *subs, size_t n, uint64_t sde, cJSON *adjudication,
                          kt_err *err)
 {

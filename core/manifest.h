@@ -16,10 +16,13 @@
 #include <stdint.h>
 
 typedef struct kt_subject {
-    char name[KT_TAR_NAME_MAX + 1];
+    char *name; /* member name, owned by whoever fills the array */
     uint8_t sha256[KT_SHA256_LEN];
     uint64_t size;
 } kt_subject;
+
+/* Free the names of n subjects and the array. */
+void kt_subjects_free(kt_subject *subs, size_t n);
 
 /* "YYYY-MM-DDTHH:MM:SSZ" for a Unix time. */
 void kt_rfc3339(uint64_t t, char out[32]);

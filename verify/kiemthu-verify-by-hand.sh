@@ -16,19 +16,42 @@ bundle=$1 pub=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-# 1. Members: regular files only, safe names, sorted, unique, fixed layout.
+# 1. Members: regular files only, names in their one encoding (FORMAT.md §1),
+#    sorted, unique, fixed layout.
 tar --list --verbose --numeric-owner -f "$bundle" > "$work/long" || die "GNU tar cannot list it"
 tar --list -f "$bundle" > "$work/names"
 grep -qv '^-rw-r--r-- 0/0 ' "$work/long" && die "a member is not a 0644 regular file owned by 0/0"
-grep -qv '^[A-Za-z0-9._+@=,:~/-]*$' "$work/names" && die "a member name has a forbidden character"
+grep -qv '^[A-Za-z0-9._+@=,:~/%-]*$' "$work/names" && die "a member name has a forbidden character"
+grep -qE '%([^0-9A-F]|[0-9A-F][^0-9A-F]|[0-9A-F]?$)' "$work/names" &&
+    die "a member name has a '%' not followed by two upper-case hex digits"
+grep -qE '%(00|2[B-F]|3[0-9A]|3D|4[0-9A-F]|5[0-9A]|5F|6[1-9A-F]|7[0-9A]|7E)' "$work/names" &&
+    die "a member name %-encodes a byte that the encoding writes as itself (or NUL or /)"
 grep -qE '(^|/)\.\.?(/|$)|^/|//' "$work/names" && die "a member name is absolute or has . or .."
 sort -u -c "$work/names" 2>/dev/null || die "member names are not sorted and unique"
 grep -v '^evidence/' "$work/names" > "$work/meta" || true
 printf 'manifest.dsse.json\nmanifest.json\n' | cmp -s - "$work/meta" ||
     die "members outside evidence/ must be exactly manifest.dsse.json and manifest.json"
 
+# A name with a component over 255 bytes (or 4000 bytes in all) cannot be a
+# file here: such members are extracted, hashed and rebuilt under a short
+# stand-in, kt-long/N, through GNU tar's --transform (FORMAT.md §6).
+awk -F/ '{ l = length($0) > 4000; for (i = 1; i <= NF; i++) if (length($i) > 255) l = 1; if (l) print }' \
+    "$work/names" > "$work/longnames"
+: > "$work/standins"
+set --
+i=0
+while IFS= read -r name; do
+    i=$((i + 1))
+    set -- "$@" "--transform=s|^$(printf '%s' "$name" | sed 's/\./\\./g')\$|kt-long/$i|"
+    printf '%s kt-long/%s\n' "$name" "$i" >> "$work/standins"
+done < "$work/longnames"
+# on disk: each name, or its stand-in
+awk 'FILENAME == ARGV[1] { s[$1] = $2; next } { print (($0 in s) ? s[$0] : $0) }' \
+    "$work/standins" "$work/names" > "$work/ondisk"
+
 mkdir "$work/x"
-tar -x -f "$bundle" -C "$work/x" --no-same-owner --no-same-permissions
+tar -x -f "$bundle" -C "$work/x" --no-same-owner --no-same-permissions "$@" ||
+    die "GNU tar cannot extract it"
 x=$work/x
 
 # 2. Envelope: the exact canonical layout, one signature.
@@ -58,14 +81,22 @@ grep -o '{"digest":{"sha256":"[0-9a-f]\{64\}"},"name":"[^"]*"}' "$x/manifest.jso
 cut -c67- "$work/sums" > "$work/subjects"
 grep '^evidence/' "$work/names" | cmp -s - "$work/subjects" ||
     die "manifest subjects are not exactly the evidence members"
-(cd "$x" && sha256sum --strict --quiet -c "$work/sums") || die "an evidence member does not match its sha256"
+awk 'FILENAME == ARGV[1] { s[$1] = $2; next } { n = substr($0, 67); print substr($0, 1, 66) ((n in s) ? s[n] : n) }' \
+    "$work/standins" "$work/sums" > "$work/sums.ondisk"
+(cd "$x" && sha256sum --strict --quiet -c "$work/sums.ondisk") ||
+    die "an evidence member does not match its sha256"
 
-# 5. Canonical archive bytes: GNU tar rebuilds the bundle byte for byte.
+# 5. Canonical archive bytes: GNU tar rebuilds the bundle byte for byte
+#    (pax path records for names over 100 bytes; stand-ins renamed back).
 sde=$(sed -n 's/.*"sourceDateEpoch":\([0-9]*\)[,}].*/\1/p' "$x/manifest.json")
 [ -n "$sde" ] || die "manifest has no sourceDateEpoch"
-(cd "$x" && tar --format=ustar --owner=0 --group=0 --numeric-owner --mode=0644 \
-    --mtime="@$sde" -b1 --no-recursion -T "$work/names" -cf "$work/rebuilt.tar") ||
-    die "GNU tar cannot rebuild the bundle"
+set --
+while read -r name standin; do
+    set -- "$@" "--transform=s|^$(printf '%s' "$standin" | sed 's/\./\\./g')\$|$name|"
+done < "$work/standins"
+(cd "$x" && tar --format=pax --pax-option=exthdr.name=././@PaxHeader,delete=atime,delete=ctime \
+    --owner=0 --group=0 --numeric-owner --mode=0644 --mtime="@$sde" -b1 --no-recursion \
+    "$@" -T "$work/ondisk" -cf "$work/rebuilt.tar") || die "GNU tar cannot rebuild the bundle"
 cmp -s "$work/rebuilt.tar" "$bundle" || die "archive bytes are not in canonical form"
 
 echo "PASS (by hand): signed by key $keyid; $(wc -l < "$work/sums" | tr -d ' ') evidence files match; canonical bytes rebuilt by GNU tar"

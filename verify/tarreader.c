@@ -1,6 +1,7 @@
 #include "tarreader.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,68 @@ static int check_magic(const uint8_t *p, size_t n, kt_err *err)
     return 0;
 }
 
+/* The two end-of-archive blocks and nothing after them; 0 when they are. */
+static int end_of_archive(kt_tarr *r, kt_err *err)
+{
+    consume(r, KT_TAR_BLOCK);
+    ssize_t avail = fill(r, KT_TAR_BLOCK, err);
+    if (avail < 0) return -1;
+    if (avail < KT_TAR_BLOCK)
+        return kt_fail(err, KT_E_TAMPER, "truncated: the second end-of-archive block is missing");
+    if (!kt_tar_block_is_zero(r->buf + r->pos))
+        return kt_fail(err, KT_E_TAMPER, "data after an end-of-archive block at byte %llu",
+                       (unsigned long long)r->off);
+    consume(r, KT_TAR_BLOCK);
+    if ((avail = fill(r, 1, err)) < 0) return -1;
+    if (avail > 0)
+        return kt_fail(err, KT_E_TAMPER, "trailing bytes after the end of the archive at byte %llu",
+                       (unsigned long long)r->off);
+    return 0;
+}
+
+/* Append the next block to seq (the member's header sequence so far). */
+static int take_block(kt_tarr *r, uint8_t *seq, size_t *len, const char *what, kt_err *err)
+{
+    ssize_t avail = fill(r, KT_TAR_BLOCK, err);
+    if (avail < 0) return -1;
+    if (avail < KT_TAR_BLOCK)
+        return kt_fail(err, KT_E_TAMPER, "truncated at byte %llu inside %s",
+                       (unsigned long long)(r->off + (uint64_t)avail), what);
+    memcpy(seq + *len, r->buf + r->pos, KT_TAR_BLOCK);
+    *len += KT_TAR_BLOCK;
+    consume(r, KT_TAR_BLOCK);
+    return 0;
+}
+
+/* A member's header sequence: [pax header, path record] file header. The
+ * name comes from the record or the name field; then the whole sequence is
+ * compared with the one canonical form for that name, size and mtime. */
+static int read_header(kt_tarr *r, char name[KT_TAR_NAME_MAX + 1], uint64_t *size, uint64_t *mtime,
+                       kt_err *err)
+{
+    uint8_t seq[KT_TAR_HDR_MAX];
+    size_t len = 0;
+    uint64_t pax = 0;
+    int kind = kt_tar_block_kind(r->buf + r->pos, &pax, err);
+    if (kind < 0) return -1;
+    if (take_block(r, seq, &len, "a header", err) < 0) return -1;
+    if (kind == 1) {
+        for (uint64_t got = 0; got < pax; got += KT_TAR_BLOCK)
+            if (take_block(r, seq, &len, "a pax header", err) < 0) return -1;
+        if (kt_tar_pax_path(seq + KT_TAR_BLOCK, (size_t)pax, name, err) < 0) return -1;
+        if (take_block(r, seq, &len, "a header", err) < 0) return -1;
+    }
+    char field[KT_TAR_NAME_FIELD + 1];
+    if (kt_tar_file_header(seq + len - KT_TAR_BLOCK, field, size, mtime, err) < 0) return -1;
+    if (kind == 0) memcpy(name, field, sizeof field);
+    if (kt_tar_name_check(name, err) < 0) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return kt_fail(err, KT_E_TAMPER, "member \"%.200s\": %s", name, why);
+    }
+    return kt_tar_header_check(seq, len, name, *size, *mtime, err);
+}
+
 int kt_tarr_next(kt_tarr *r, char name[KT_TAR_NAME_MAX + 1], uint64_t *size, uint64_t *mtime,
                  kt_err *err)
 {
@@ -89,31 +152,8 @@ int kt_tarr_next(kt_tarr *r, char name[KT_TAR_NAME_MAX + 1], uint64_t *size, uin
     if (avail < KT_TAR_BLOCK)
         return kt_fail(err, KT_E_TAMPER, "truncated at byte %llu: end-of-archive blocks missing",
                        (unsigned long long)(r->off + (uint64_t)avail));
-    const uint8_t *h = r->buf + r->pos;
-    if (kt_tar_block_is_zero(h)) {
-        consume(r, KT_TAR_BLOCK);
-        if ((avail = fill(r, KT_TAR_BLOCK, err)) < 0) return -1;
-        if (avail < KT_TAR_BLOCK)
-            return kt_fail(err, KT_E_TAMPER,
-                           "truncated: the second end-of-archive block is "
-                           "missing");
-        if (!kt_tar_block_is_zero(r->buf + r->pos))
-            return kt_fail(err, KT_E_TAMPER, "data after an end-of-archive block at byte %llu",
-                           (unsigned long long)r->off);
-        consume(r, KT_TAR_BLOCK);
-        if ((avail = fill(r, 1, err)) < 0) return -1;
-        if (avail > 0)
-            return kt_fail(err, KT_E_TAMPER,
-                           "trailing bytes after the end of the archive at "
-                           "byte %llu",
-                           (unsigned long long)r->off);
-        return 0;
-    }
-    if (kt_tar_header_parse(h, name, size, mtime, err) < 0) {
-        err->cls = KT_E_TAMPER;
-        return -1;
-    }
-    consume(r, KT_TAR_BLOCK);
+    if (kt_tar_block_is_zero(r->buf + r->pos)) return end_of_archive(r, err);
+    if (read_header(r, name, size, mtime, err) < 0) return -1;
     uint64_t need = *size + kt_tar_pad(*size);
     if (r->file_size && need > r->file_size - r->off)
         return kt_fail(err, KT_E_TAMPER,

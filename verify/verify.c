@@ -59,7 +59,7 @@ static int read_evidence(vstate *v, const char *name, uint64_t size, kt_err *err
     }
     kt_subject *s = &v->subs[v->nsubs];
     memset(s, 0, sizeof *s);
-    snprintf(s->name, sizeof s->name, "%s", name);
+    if (!(s->name = strdup(name))) return kt_fail(err, KT_E_NOMEM, "out of memory");
     s->size = size;
     struct keep k;
     kt_sha256_init(&k.h);
@@ -70,12 +70,12 @@ static int read_evidence(vstate *v, const char *name, uint64_t size, kt_err *err
     k.data = k.keep ? malloc((size_t)size + 1) : NULL;
     k.len = 0;
     if (k.keep && !k.data) return kt_fail(err, KT_E_NOMEM, "out of memory");
+    v->nsubs++; /* owns s->name from here on */
     if (kt_tarr_data(&v->r, size, sink_keep, &k, err) < 0) {
         free(k.data);
         return -1;
     }
     kt_sha256_final(&k.h, s->sha256);
-    v->nsubs++;
     const char *rel = name + strlen(KT_EVIDENCE_PREFIX);
     if (v->r.file_size) return kt_ev_add_ref(&v->ev, rel, offset, size, s->sha256, err);
     if (k.data) k.data[size] = '\0';
@@ -312,6 +312,7 @@ int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
     if (check_manifest(&v, &env, res, err) < 0) goto out;
     if (adjudicate(&v, o, res, err) < 0) goto out;
     res->subjects = v.subs;
+    res->nsubjects = v.nsubs;
     v.subs = NULL;
     res->verdict = !res->adjudicated || res->adj.pass ? KT_VERDICT_PASS : KT_VERDICT_FAIL;
     kt_err_clear(err);
@@ -323,14 +324,14 @@ out:
     kt_tarr_free(&v.r);
     kt_buf_free(&v.envelope);
     kt_buf_free(&v.manifest);
-    free(v.subs);
+    kt_subjects_free(v.subs, v.nsubs);
     return rc;
 }
 
 void kt_verify_result_free(kt_verify_result *res)
 {
     kt_adjudication_free(&res->adj);
-    free(res->subjects);
+    kt_subjects_free(res->subjects, res->nsubjects);
     cJSON_Delete(res->manifest);
     res->subjects = NULL;
     res->manifest = NULL;

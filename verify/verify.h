@@ -35,6 +35,7 @@ typedef struct kt_verify_result {
     uint64_t bytes;           /* bundle bytes read */
     uint64_t source_date_epoch;
     kt_subject *subjects; /* evidence members with their digests */
+    size_t nsubjects;
     cJSON *manifest;      /* the verified Statement */
     int adjudicated;      /* a policy was evaluated on the evidence */
     kt_adjudication adj;  /* under the policy in use */

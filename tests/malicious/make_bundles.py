@@ -27,14 +27,14 @@ def octal(v, n):
     return b"%0*o\0" % (n, v)
 
 
-def header(name, size, typeflag=b"0", mtime=0, linkname=b"", magic=b"ustar\x0000"):
+def header(name, size, typeflag=b"0", mtime=0, linkname=b"", magic=b"ustar\x0000", split=False, dev=True):
     name = name.encode() if isinstance(name, str) else name
     prefix = b""
-    if len(name) > 100:
+    if split and len(name) > 100:  # the old ustar prefix split (format 1)
         i = name.rfind(b"/", 0, 156)
         prefix, name = name[:i], name[i + 1:]
     h = bytearray(512)
-    h[0:len(name)] = name
+    h[0:min(len(name), 100)] = name[:100]
     h[100:108] = octal(0o644, 7)
     h[108:116] = octal(0, 7)
     h[116:124] = octal(0, 7)
@@ -44,16 +44,38 @@ def header(name, size, typeflag=b"0", mtime=0, linkname=b"", magic=b"ustar\x0000
     h[156:157] = typeflag
     h[157:157 + len(linkname)] = linkname
     h[257:265] = magic
-    h[329:337] = octal(0, 7)
-    h[337:345] = octal(0, 7)
+    if dev:
+        h[329:337] = octal(0, 7)
+        h[337:345] = octal(0, 7)
     h[345:345 + len(prefix)] = prefix
     h[148:156] = b"%06o\0 " % sum(h)
     return bytes(h)
 
 
-def member(name, data, **kw):
+def pax_record(key, value):
+    body = b" %s=%s\n" % (key, value)
+    n = len(body) + 1
+    while len(b"%d" % n) + len(body) != n:
+        n += 1
+    return b"%d%s" % (n, body)
+
+
+def pax(records, mtime=0, name=b"././@PaxHeader"):
+    """A pax extended header (typeflag x) with these records, padded."""
+    data = b"".join(records)
+    return header(name, len(data), typeflag=b"x", mtime=mtime, dev=False) + data + b"\0" * ((512 - len(data) % 512) % 512)
+
+
+def member(name, data, records=None, **kw):
+    """A member as kiemthu writes it: names over 100 bytes get a pax path record."""
+    bname = name.encode() if isinstance(name, str) else name
     pad = (512 - len(data) % 512) % 512
-    return header(name, len(data), **kw) + data + b"\0" * pad
+    pre = b""
+    if records is not None:
+        pre = pax(records, mtime=kw.get("mtime", 0))
+    elif len(bname) > 100 and not kw.get("split"):
+        pre = pax([pax_record(b"path", bname)], mtime=kw.get("mtime", 0))
+    return pre + header(bname, len(data), **kw) + data + b"\0" * pad
 
 
 def canon(obj):
@@ -70,7 +92,8 @@ def statement(subjects, sde=0, extra=None):
 
 
 def subjects_of(evidence):
-    return [{"name": n, "digest": {"sha256": hashlib.sha256(d).hexdigest()}} for n, d in evidence]
+    return [{"name": n.decode(errors="replace") if isinstance(n, bytes) else n,
+             "digest": {"sha256": hashlib.sha256(d).hexdigest()}} for n, d in evidence]
 
 
 def envelope(payload, key=KT, kid=None, sigs=1, ptype=TYPE, b64=base64.b64encode):
@@ -102,10 +125,10 @@ good = bundle()
 case("00-honest", good, "^PASS", 0)
 # names and member types
 for i, (n, reason) in enumerate([("evidence/../x", r"\.\.\" component"), ("/etc/passwd", "absolute name"),
-                                 ("evidence//x", "empty component"), ("evidence/a b", "byte 0x20")]):
+                                 ("evidence//x", "empty component"), ("evidence/a b", "is 0x20")]):
     case("01-name-%d" % i, bundle(members=[member(n, b"x")]), reason)
 for tf, what in [(b"1", "hard link"), (b"2", "symbolic link"), (b"3", "character device"), (b"4", "block device"),
-                 (b"5", "directory"), (b"6", "FIFO"), (b"x", "pax extended header"), (b"g", "pax extended header"),
+                 (b"5", "directory"), (b"6", "FIFO"), (b"x", "pax header"), (b"g", "pax extended header"),
                  (b"L", "GNU long-name header"), (b"K", "GNU long-name header")]:
     case("02-type-%s" % tf.decode(), bundle(members=[member("evidence/a.txt", b"alpha\n", typeflag=tf,
                                                             linkname=b"/etc/passwd" if tf in b"12" else b"")]), what)
@@ -182,6 +205,35 @@ flipped = canon(statement(subjects_of(ev3), extra=adj("pass", "PASS")))
 case("10-verdict-flipped-resigned", bundle(evidence=ev3, manifest=flipped), "recorded adjudication and the evidence disagree")
 ev4 = [("evidence/policy.json", policy.replace(b'"expect":true', b'"expect":false'))] + ev3[1:]
 case("10-policy-changed-after-signing", bundle(evidence=ev4, manifest=honest_fail), "does not match its sha256")
+
+# names: the one encoding (docs/FORMAT.md section 1), pax path records
+def named(names):
+    ev = [(n, b"x\n") for n in names]
+    return bundle(evidence=ev)
+LONG = "evidence/out/" + "%E1%BA%A1" * 30  # 283 bytes: needs a pax path record
+case("11-long-name-honest", named([LONG]), "^PASS", 0)
+case("11-encoded-honest", named(["evidence/a%20b", "evidence/r%C3%A9sum%C3%A9"]), "^PASS", 0)
+case("11-literal-encoded", named(["evidence/a%41"]), "written as itself")
+case("11-lowercase-hex", named(["evidence/a%e9"]), "upper-case hex")
+case("11-encoded-slash", named(["evidence/a%2Fb"]), "written as itself")
+case("11-encoded-nul", named(["evidence/a%00"]), "NUL")
+case("11-bare-percent", named(["evidence/100%"]), "upper-case hex")
+case("11-raw-utf8", named([b"evidence/r\xc3\xa9sum\xc3\xa9"]), "0xc3")
+case("11-raw-escape", named([b"evidence/\x1b[2J"]), "0x1b")
+case("11-duplicate-decoded", named(["evidence/a%41", "evidence/aA"]), "written as itself")
+case("11-encoded-dotdot", named(["evidence/%2E%2E/x"]), "written as itself")
+case("11-long-name-split", bundle(members=[member(LONG, b"x\n", split=True)]), "pax path record")
+lp = pax_record(b"path", LONG.encode())
+case("11-pax-extra-key", bundle(members=[member(LONG, b"x\n", records=[pax_record(b"mtime", b"0"), lp])]), "pax")
+case("11-pax-key-after", bundle(members=[member(LONG, b"x\n", records=[lp, pax_record(b"uid", b"0")])]), "pax")
+case("11-pax-no-path", bundle(members=[member(LONG, b"x\n", records=[pax_record(b"mtime", b"0")])]), "path")
+case("11-pax-short-name", bundle(members=[member("evidence/a", b"x\n", records=[pax_record(b"path", b"evidence/a")])]), "pax header where")
+case("11-pax-other-name", bundle(members=[pax([lp], name=b"evidence/out/PaxHeaders.4711/x") + header(LONG, 2) + b"x\n" + b"\0" * 510]), "pax header byte")
+case("11-pax-name-differs", bundle(members=[member(LONG, b"x\n", records=[pax_record(b"path", LONG.replace("%A1", "%A2", 1).encode())])]), "header byte|name")
+case("11-pax-traversal", bundle(members=[member(LONG, b"x\n", records=[pax_record(b"path", b"evidence/../../etc/" + b"p" * 100)])]), r"\.\.")
+case("11-pax-nul", bundle(members=[member(LONG, b"x\n", records=[pax_record(b"path", LONG.encode()[:50] + b"\0" + LONG.encode()[51:])])]), "not a member name")
+case("11-pax-huge", bundle(members=[header("././@PaxHeader", 1 << 30, typeflag=b"x", dev=False)]), "pax header declares")
+case("11-pax-twice", bundle(members=[pax([lp]) + member(LONG, b"x\n")]), "two pax headers")
 
 with open(OUT + "/expect.tsv", "w") as f:
     for name, data, code, reason in cases:

@@ -191,6 +191,9 @@ static void every_byte_modification_rejected(void **state)
     mkdir(ev, 0755);
     tu_writes(ev, "a.txt", "alpha\n");
     tu_writes(ev, "dir/b.json", "{\"b\":2}\n");
+    /* a name that needs the encoding and a pax path record (over 100 bytes) */
+    tu_writes(ev, "out/r\xc3\xa9sum\xc3\xa9 \x1b[2J 100% of a name longer than one hundred bytes",
+              "x");
     kt_err err;
     assert_int_equal(create(f, ev, out, 77, &err), 0);
     size_t n;
@@ -297,11 +300,6 @@ static void create_errors(void **state)
     assert_int_equal(mkfifo(link, 0644), 0);
     assert_int_equal(create(f, ev, out, 0, &err), -1);
     assert_non_null(strstr(err.msg, "runs/link is a FIFO"));
-    unlink(link);
-    tu_writes(ev, "bad\\name", "x");
-    assert_int_equal(create(f, ev, out, 0, &err), -1);
-    assert_non_null(strstr(err.msg, "bad\\name"));
-    snprintf(link, sizeof link, "%s/bad\\name", ev);
     unlink(link);
 
     char *noout = path_in(f, "no/such/dir/b.tar");

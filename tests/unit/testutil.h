@@ -28,20 +28,27 @@ static inline char *tu_tmpdir(void)
     return strdup(d);
 }
 
+/* Write dir/rel, creating parents; one component at a time, so rel may be
+ * longer than PATH_MAX. */
 static inline void tu_write(const char *dir, const char *rel, const void *p, size_t n)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    /* create parent directories */
-    for (char *s = path + strlen(dir) + 1; (s = strchr(s, '/')); s++) {
-        *s = '\0';
-        mkdir(path, 0755);
-        *s = '/';
+    int at = open(dir, O_RDONLY | O_DIRECTORY);
+    assert_true(at >= 0);
+    char *copy = strdup(rel), *s = copy;
+    for (char *slash; (slash = strchr(s, '/')); s = slash + 1) {
+        *slash = '\0';
+        mkdirat(at, s, 0755);
+        int next = openat(at, s, O_RDONLY | O_DIRECTORY);
+        assert_true(next >= 0);
+        close(at);
+        at = next;
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fd = openat(at, s, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, p, n), (ssize_t)n);
     close(fd);
+    close(at);
+    free(copy);
 }
 
 static inline void tu_writes(const char *dir, const char *rel, const char *s)
