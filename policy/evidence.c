@@ -1,6 +1,7 @@
 #include "evidence.h"
 
 #include "../core/fsutil.h"
+#include "../core/name.h"
 #include "../core/sha256.h"
 
 #include <errno.h>
@@ -109,13 +110,26 @@ static int safe_rel(const char *p)
     return 1;
 }
 
+/* A directory source holds files under their raw names; paths here are
+ * member names (core/name.h): decode before opening. A path that is no
+ * canonical encoding names no file. */
+static int open_member(kt_evidence *ev, const char *path)
+{
+    char raw[KT_NAME_RAW_MAX + 1];
+    if (kt_name_decode(path, raw, sizeof raw, NULL) < 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    return kt_open_beneath(ev->rootfd, raw);
+}
+
 int kt_ev_exists(kt_evidence *ev, const char *path)
 {
     if (!safe_rel(path)) return 0;
     if (find(ev, path)) return 1;
     if (ev->rootfd < 0) return 0;
     /* what create would bundle: a regular file reached without any symlink */
-    int fd = kt_open_beneath(ev->rootfd, path);
+    int fd = open_member(ev, path);
     if (fd < 0) return 0;
     struct stat st;
     int reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
@@ -129,7 +143,7 @@ int kt_ev_get(kt_evidence *ev, const char *path, const char **data, size_t *len,
         return kt_fail(err, KT_E_DATA, "evidence path \"%s\" is not relative", path);
     kt_ev_entry *e = find(ev, path);
     if (!e && ev->rootfd >= 0) {
-        int fd = kt_open_beneath(ev->rootfd, path);
+        int fd = open_member(ev, path);
         if (fd < 0) return kt_fail(err, KT_E_DATA, "evidence file %s is missing", path);
         struct stat st;
         char *buf = NULL;
