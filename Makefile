@@ -16,7 +16,7 @@ SAN     ?=
 
 PKGS      := libsodium libcjson nettle libxml-2.0
 SECCOMP_LIBS := $(shell pkg-config --libs libseccomp)
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libarchive)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 TEST_CFLAGS := $(shell pkg-config --cflags cmocka libarchive) -DKT_SRCDIR=\"$(CURDIR)\"
 TEST_LIBS   := $(shell pkg-config --libs cmocka libarchive)
@@ -74,13 +74,14 @@ $(BUILD)/kiemthu-verify: $(call obj,verify/main.c $(VERIFY_SRC)) $(LIB_OBJ)
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SECCOMP_LIBS)
 
 # The sandbox needs no keys or base64: leaving libsodium out keeps its start-up lean.
+# libarchive reads image layers (--image).
 SANDBOX_CORE := $(call obj,core/err.c core/buf.c core/json_canon.c core/jsonb.c core/sha256.c core/fsutil.c core/cli.c \
                           core/name.c)
 # The baseline filter is built in (.incbin): rebuild it when the file changes.
 $(BUILD)/obj/sandbox/baseline.o: profiles/baseline.json
 $(BUILD)/kiemthu-sandbox: $(call obj,sandbox/main.c $(SANDBOX_SRC)) $(SANDBOX_CORE)
 	@echo '  LD      $@'
-	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcjson nettle) $(SECCOMP_LIBS) -lm
+	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcjson nettle libarchive) $(SECCOMP_LIBS) -lm
 
 # kiemthu-probe is static (it must run in a minimal --rootfs): its own small
 # JSON reader instead of cJSON, libseccomp only to name syscalls. Under SAN=1
@@ -180,10 +181,11 @@ b4-exec-once: all
 FUZZ_DIR := build-fuzz
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := bundle envelope policy profile junit probe_json
+FUZZ_TARGETS := bundle envelope policy profile junit probe_json oci layer
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
                -fno-sanitize-recover=undefined $(PKG_CFLAGS) -MMD -MP
-FUZZ_LIB_SRC := $(CORE_SRC) $(POLICY_SRC) $(KEYS_SRC) $(VERIFY_SRC) sandbox/profile.c sandbox/filter.c sandbox/rulesel.c sandbox/probe/json.c
+FUZZ_LIB_SRC := $(CORE_SRC) $(POLICY_SRC) $(KEYS_SRC) $(VERIFY_SRC) sandbox/profile.c sandbox/filter.c sandbox/rulesel.c sandbox/probe/json.c \
+                sandbox/imgref.c sandbox/oci.c sandbox/unpack.c sandbox/entry.c sandbox/beneath.c
 # objects under o/ with header dependencies (.d); the older obj/ had none
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/o/%.o,$(FUZZ_LIB_SRC))
 $(FUZZ_DIR)/o/%.o: %.c
@@ -192,7 +194,8 @@ $(FUZZ_DIR)/o/%.o: %.c
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	@echo '  LD      $@'
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) $(SECCOMP_LIBS)
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) $(SECCOMP_LIBS) \
+	  $(shell pkg-config --libs libarchive)
 
 fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 

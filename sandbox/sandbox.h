@@ -75,6 +75,10 @@ typedef struct kt_sandbox {
      * else a directory the runner made for it (bind), or neither. */
     int out_mfd;
     const char *out_bind;
+    /* --image: the image (rootfs is its unpacked tree) and its WorkingDir
+     * (the payload starts there; NULL: /). */
+    const struct kt_image *image;
+    const char *workdir;
 } kt_sandbox;
 
 #endif
