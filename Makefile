@@ -89,7 +89,8 @@ $(BUILD)/kiemthu-sandbox: $(call obj,sandbox/main.c $(SANDBOX_SRC)) $(SANDBOX_CO
 # It is never built with sanitizers: it runs inside a 256 MiB address-space
 # limit where ASan cannot reserve its shadow memory, and it must stay static.
 PROBE_SRC := $(wildcard sandbox/probe/*.c) core/cli.c sandbox/rulesel.c
-PROBE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -O2 -g -D_FORTIFY_SOURCE=2
+PROBE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -O2 -g -D_FORTIFY_SOURCE=2 \
+                -ffile-prefix-map=$(CURDIR)=.
 PROBE_OBJ := $(patsubst %.c,$(BUILD)/obj/probe/%.o,$(PROBE_SRC))
 $(BUILD)/obj/probe/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -130,7 +131,8 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(call obj,$(BUNDLE_SRC)
 	@echo '  LD      $@'
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS) $(SECCOMP_LIBS)
 
-HELPERS := $(BUILD)/tests/try-syscall $(BUILD)/tests/no-userns $(BUILD)/tests/with-session-key
+HELPERS := $(BUILD)/tests/try-syscall $(BUILD)/tests/no-userns $(BUILD)/tests/with-session-key \
+           $(BUILD)/tests/kt-mkimage
 # Hostile payloads in C (fixtures/hostile/*.c): run in the sandbox, so never
 # built with sanitizers.
 HOSTILE_BIN := $(patsubst fixtures/hostile/%.c,$(BUILD)/hostile/%,$(wildcard fixtures/hostile/*.c))
@@ -142,6 +144,12 @@ $(BUILD)/tests/with-session-key: tests/helpers/with-session-key.c
 	@mkdir -p $(dir $@)
 	@echo '  CC      $<'
 	@$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -o $@ $<
+# The demo's reproducible image builder (tests/helpers/mkimage.c).
+$(BUILD)/tests/kt-mkimage: $(BUILD)/obj/tests/helpers/mkimage.o \
+    $(call obj,core/err.c core/buf.c core/json_canon.c core/jsonb.c core/sha256.c)
+	@mkdir -p $(dir $@)
+	@echo '  LD      $@'
+	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcjson nettle)
 $(BUILD)/tests/no-userns: tests/helpers/no-userns.c
 	@mkdir -p $(dir $@)
 	@echo '  CC      $<'
@@ -233,6 +241,7 @@ asan:
 
 bench: $(TOOLS)
 	@KT_BIN=$(abspath $(BUILD)) python3 tests/bench/bench.py
+	@KT_BIN=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/image_bench.py
 
 install: $(TOOLS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -135,6 +135,10 @@ void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io 
     if (die_with_runner(io->sync_fd, &err) < 0) setup_failed(st, &err);
     /* 10. Keys: a fresh session keyring; uid 65532's user keyrings empty. */
     if (kt_caps_fresh_keyrings(sb, &err) < 0) setup_failed(st, &err);
+    /* 10a. An image's WorkingDir, entered as the payload's uid (which must
+     * be let in, as under docker run). */
+    if (sb->workdir && chdir(sb->workdir) < 0)
+        report(st, KT_REPORT_SETUP, errno, "chdir to the image's WorkingDir");
     /* 11. stdio: /dev/null in, the capture pipes out. */
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, 0) < 0 || dup2(io->out_w, 1) < 0 || dup2(io->err_w, 2) < 0)

@@ -1,11 +1,17 @@
 #include "image.h"
 
 #include "../core/json_canon.h"
+#include "beneath.h"
 #include "imgsrc.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define LAYOUT_MAX 4096
 
@@ -362,6 +368,41 @@ void kt_image_json(const kt_image *img, kt_jb *b, cJSON *parent)
     kt_jb_str(b, o, "user", img->config.user ? img->config.user : "");
 }
 
+/* A --ro-bind into an image's tree needs its mount point there already, a
+ * real directory or file reached without any symlink: the sandbox would
+ * otherwise create it, in the shared cached tree, and through a symlink
+ * an image planted, outside it. */
+static int check_binds(const kt_image *img, const kt_sandbox *sb, kt_err *err)
+{
+    int root = open(img->rootfs.tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) return kt_fail_errno(err, KT_E_IO, errno, "cannot open %s", img->rootfs.tree);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sb->nbinds; i++) {
+        const char *want = "directory or file";
+        char rel[PATH_MAX], parent[PATH_MAX];
+        struct stat src, dst;
+        int fits = 0, walk = 1, pfd = -1;
+        if (stat(sb->binds[i].src, &src) == 0 &&
+            kt_member_name(sb->binds[i].dst + 1, rel, sizeof rel) == 0 && rel[0]) {
+            want = S_ISDIR(src.st_mode) ? "directory" : "file";
+            const char *slash = strrchr(rel, '/');
+            snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - rel) : 0, rel);
+            pfd = kt_open_dir_beneath(root, parent, &walk);
+            fits = pfd >= 0 &&
+                   fstatat(pfd, slash ? slash + 1 : rel, &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
+                   (S_ISDIR(src.st_mode) ? S_ISDIR(dst.st_mode) : S_ISREG(dst.st_mode));
+        }
+        if (pfd >= 0) close(pfd);
+        if (!fits)
+            rc = kt_fail(err, KT_E_USAGE,
+                         "--ro-bind %s: the image has no %s there (reached without symlinks) to "
+                         "mount on; the cached tree is never changed: add it to the image",
+                         sb->binds[i].dst, want);
+    }
+    close(root);
+    return rc;
+}
+
 int kt_image_prepare(kt_image *img, kt_sandbox *sb, const char *ref, const char *cache_dir,
                      const char *entrypoint, char *const *args, size_t nargs,
                      const kt_img_caps *caps, int user_path, kt_err *err)
@@ -370,6 +411,7 @@ int kt_image_prepare(kt_image *img, kt_sandbox *sb, const char *ref, const char 
         kt_image_argv(img, entrypoint, args, nargs, &img->argv, err) < 0 ||
         kt_image_env(img, sb, user_path, err) < 0)
         return -1;
+    if (check_binds(img, sb, err) < 0) return -1;
     sb->argv = img->argv;
     sb->rootfs = img->rootfs.tree;
     sb->workdir = img->config.workdir[0] ? img->config.workdir : NULL;
@@ -377,29 +419,10 @@ int kt_image_prepare(kt_image *img, kt_sandbox *sb, const char *ref, const char 
     return 0;
 }
 
-int kt_image_record(const kt_image *img, cJSON *record, kt_err *err)
-{
-    kt_jb b;
-    kt_jb_init(&b);
-    if (img)
-        kt_image_json(img, &b, b.root);
-    else
-        kt_jb_null(&b, b.root, "image");
-    cJSON *doc, *item;
-    if (kt_jb_done(&b, &doc, "the image record", err) < 0) return -1;
-    item = cJSON_DetachItemFromObjectCaseSensitive(doc, "image");
-    cJSON_Delete(doc);
-    if (!item || !cJSON_AddItemToObject(record, "image", item)) {
-        cJSON_Delete(item);
-        return kt_fail(err, KT_E_NOMEM, "out of memory");
-    }
-    return 0;
-}
-
 int kt_image_digest(const kt_sandbox *sb, char out[KT_DIGEST_STR], char *host_path, size_t n,
                     kt_err *err)
 {
-    if (!sb->image) return kt_host_digest(sb, out, host_path, n, err);
+    if (!sb->image) return kt_host_digest(sb, sb->hostexec, out, host_path, n, err);
     snprintf(out, KT_DIGEST_STR, "%s", sb->image->image_digest);
     snprintf(host_path, n, "%s", sb->image->rootfs.tree);
     return 0;

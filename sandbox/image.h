@@ -67,9 +67,6 @@ int kt_image_prepare(kt_image *img, kt_sandbox *sb, const char *ref, const char 
                      const char *entrypoint, char *const *args, size_t nargs,
                      const kt_img_caps *caps, int user_path, kt_err *err);
 
-/* run.json: "image" (null without --image) added to a record object. */
-int kt_image_record(const kt_image *img, cJSON *record, kt_err *err);
-
 /* image_digest of any run: the image's (above), the --rootfs tree's or the
  * host program's (hostexec.h). */
 int kt_image_digest(const kt_sandbox *sb, char out[KT_DIGEST_STR], char *host_path, size_t n,

@@ -269,6 +269,12 @@ static int open_beneath(const kt_imgsrc *s, const char *name, kt_err *err)
 
 int kt_imgsrc_stat(kt_imgsrc *s, const char *name, uint64_t *size, kt_err *err)
 {
+    if (s->kind != KT_REF_OCI) { /* the index has it: no pass over the archive */
+        const member_ix *ix = ix_resolve(s, name, err);
+        if (!ix) return -1;
+        *size = ix->size;
+        return 0;
+    }
     kt_member m;
     if (kt_imgsrc_member(s, name, &m, err) < 0) return -1;
     *size = m.size;

@@ -46,6 +46,10 @@ enum {
     OPT_OUT_EXEC,
     OPT_OUT_FILES,
     OPT_BASELINE,
+    OPT_IMAGE,
+    OPT_CACHE,
+    OPT_ENTRYPOINT,
+    OPT_IMAGE_MAX,
 };
 
 static const kt_option opts[] = {
@@ -55,6 +59,15 @@ static const kt_option opts[] = {
     {"record", OPT_RECORD, "DIR", "where each attempt's run.json, stdout, stderr go (required)"},
     {"timeout", OPT_TIMEOUT, "SECONDS", "kill the whole sandbox after this long (default: none)"},
     {"rootfs", OPT_ROOTFS, "DIR", "run inside this tree, read-only, instead of host /usr"},
+    {"image", OPT_IMAGE, "REF",
+     "run this image, verified and unpacked, as the read-only root: oci:DIR[:TAG|@sha256:...], "
+     "oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG|:@N]; its Entrypoint, Cmd (replaced "
+     "by ARGs), Env and WorkingDir apply"},
+    {"cache", OPT_CACHE, "DIR",
+     "where unpacked images are kept (default $XDG_CACHE_HOME/kiemthu; /var/cache/kiemthu as "
+     "root)"},
+    {"entrypoint", OPT_ENTRYPOINT, "CMD", "replace the image's Entrypoint (\"\" clears it)"},
+    {"image-max-size", OPT_IMAGE_MAX, "SIZE", "cap on an image's unpacked bytes (default 4g)"},
     {"ro-bind", OPT_RO_BIND, "SRC:DST", "also mount host SRC read-only at DST (repeatable)"},
     {"env", OPT_ENV, "K=V", "add a variable to the otherwise empty environment (repeatable)"},
     {"all-profiles", OPT_ALL, NULL, "run every profile, not only up to the first that starts"},
@@ -83,7 +96,8 @@ static const kt_option opts[] = {
 
 static const char synopsis[] =
     "kiemthu-sandbox run --profile FILE [--profile FILE]... --record DIR [--in DIR] [--out DIR]\n"
-    "                       [--timeout SECONDS] [--rootfs DIR] [options] -- COMMAND [ARG]...";
+    "                       [--timeout SECONDS] [--rootfs DIR] [options] -- COMMAND [ARG]...\n"
+    "       kiemthu-sandbox run --profile FILE... --record DIR --image REF [options] [-- ARG...]";
 static const char about[] =
     "Run COMMAND under the seed's deny-by-default isolation: new mount, PID, network, IPC and\n"
     "UTS namespaces (and user, when not root), uid/gid 65532, read-only root, noexec /tmp,\n"
@@ -103,6 +117,9 @@ typedef struct sb_ctx {
     char in_real[PATH_MAX], out_real[PATH_MAX], rootfs_real[PATH_MAX], record_real[PATH_MAX];
     char bind_src[KT_SB_MAX_BINDS][PATH_MAX];
     char *bind_dst[KT_SB_MAX_BINDS];
+    const char *image, *cache, *entrypoint; /* --image and what goes with it */
+    kt_img_caps caps;
+    int user_path; /* --env PATH=... */
 } sb_ctx;
 
 static __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...)
@@ -243,6 +260,21 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
         case OPT_ROOTFS:
             sb->rootfs = optarg;
             break;
+        case OPT_IMAGE:
+            c->image = optarg;
+            break;
+        case OPT_CACHE:
+            c->cache = optarg;
+            break;
+        case OPT_ENTRYPOINT:
+            c->entrypoint = optarg;
+            break;
+        case OPT_IMAGE_MAX:
+            if (parse_size(optarg, &v) < 0 || v < (1u << 20))
+                return usage_error("--image-max-size takes a size of at least 1m, not \"%s\"",
+                                   optarg);
+            c->caps.max_unpacked = v;
+            break;
         case OPT_ALL:
             c->all = 1;
             break;
@@ -290,7 +322,7 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
             if (!strchr(optarg, '=') || optarg[0] == '=' || sb->nenv == KT_SB_MAX_ENV)
                 return usage_error("--env takes K=V, not \"%s\"", optarg);
             if (strncmp(optarg, "PATH=", 5) == 0)
-                sb->envp[0] = optarg;
+                sb->envp[0] = optarg, c->user_path = 1;
             else
                 sb->envp[1 + sb->nenv++] = optarg;
             break;
@@ -342,7 +374,10 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
     sb->limits[KT_LIMIT_SWAP].value = swap_set ? swap : sb->limits[KT_LIMIT_MEMORY].value;
     if (sb->limits[KT_LIMIT_SWAP].value < sb->limits[KT_LIMIT_MEMORY].value)
         return usage_error("--memory-swap must be at least --memory");
-    if (optind >= argc) return usage_error("no COMMAND given (put it after --)");
+    if (optind >= argc && !c->image) return usage_error("no COMMAND given (put it after --)");
+    if (c->image && sb->rootfs) return usage_error("--image and --rootfs exclude each other");
+    if ((c->cache || c->entrypoint) && !c->image)
+        return usage_error("--cache and --entrypoint go with --image");
     if (c->nprofiles == 0)
         return usage_error("no --profile given; the sandbox always applies a seccomp profile "
                            "(e.g. profiles/seccomp-startup-safe.json)");
@@ -373,6 +408,8 @@ typedef struct run_ctx {
     kt_profile *profiles[MAX_PROFILES];
     kt_profile *baseline;
     char digest[KT_DIGEST_STR];
+    kt_image img;
+    kt_hostexec hx;
 } run_ctx;
 
 static void print_attempt(void *ctx, const kt_ladder *l, const kt_attempt *a)
@@ -441,6 +478,16 @@ static int prepare(run_ctx *r, kt_err *err)
         return kt_fail(err, KT_E_DATA, "invalid --baseline: %s", err->msg);
     l->baseline = r->baseline;
     if (c->sb.userns && kt_ns_userns_available(err) < 0) return -1;
+    /* An image is verified and unpacked (or found in the cache) before any
+     * record exists; it sets the root, the command, Env and WorkingDir. */
+    size_t nargs = 0;
+    while (c->sb.argv[nargs]) nargs++;
+    if (c->image && kt_image_prepare(&r->img, &c->sb, c->image, c->cache, c->entrypoint, c->sb.argv,
+                                     nargs, &c->caps, c->user_path, err) < 0)
+        return -1;
+    /* What runs, hashed: the program and its script, the --ro-bind sources. */
+    if (kt_hostexec_hash(&c->sb, &r->hx, err) < 0) return -1;
+    c->sb.hostexec = &r->hx;
     if (kt_mkdir_parents(c->record, 0755) < 0)
         return kt_fail(err, KT_E_CANTCREAT, "cannot create --record %s: %s", c->record,
                        path_why(c->record, errno, why, sizeof why));
@@ -456,6 +503,10 @@ static int not_started_exit(const kt_ladder *l, const char *cmd)
     int e = l->n ? l->att[0].run.exec_errno : 0;
     for (size_t i = 1; i < l->n; i++)
         if (l->att[i].ran && l->att[i].run.exec_errno != e) e = 0;
+    if (e == ENOENT && l->sb->image) {
+        fprintf(stderr, "kiemthu-sandbox: %s: not found in the image\n", cmd);
+        return 127;
+    }
     if (e == ENOENT) {
         fprintf(stderr,
                 "kiemthu-sandbox: %s: not found in the sandbox (host mode sees /usr, /in and "
@@ -517,6 +568,7 @@ static int cmd_run(int argc, char **argv)
     sb->outer_uid = getuid();
     sb->outer_gid = getgid();
     sb->userns = geteuid() != 0;
+    kt_img_caps_default(&c.caps);
     int rc = parse_args(&c, argc, argv);
     if (rc) return rc;
     sb->envp[1 + sb->nenv] = NULL;
@@ -543,6 +595,7 @@ static int cmd_run(int argc, char **argv)
     kt_ladder_free(l);
     for (size_t i = 0; i < c.nprofiles; i++) kt_profile_free(r.profiles[i]);
     kt_profile_free(r.baseline);
+    kt_image_free(&r.img);
     return rc;
 }
 

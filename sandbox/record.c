@@ -1,5 +1,7 @@
 #include "record.h"
 
+#include "image.h"
+
 #include "../core/buf.h"
 #include "../core/fsutil.h"
 #include "../core/json_canon.h"
@@ -265,7 +267,15 @@ int kt_record_run(int dirfd, const kt_ladder *l, const kt_attempt *a, kt_err *er
     cJSON *argv = kt_jb_arr(&b, o, "argv");
     for (char *const *p = sb->argv; *p; p++) kt_jb_str(&b, argv, NULL, *p);
     kt_jb_str(&b, o, "image_digest", l->image_digest);
-    kt_jb_str(&b, o, "image_kind", sb->rootfs ? "rootfs-tree" : "host-program");
+    kt_jb_str(&b, o, "image_kind",
+              sb->image    ? "container-image"
+              : sb->rootfs ? "rootfs-tree"
+                           : "host-program");
+    if (sb->image)
+        kt_image_json(sb->image, &b, o);
+    else
+        kt_jb_null(&b, o, "image");
+    kt_hostexec_json(sb->hostexec, sb, &b, o);
     cJSON *ig = kt_jb_arr(&b, o, "ignored_syscalls");
     for (size_t i = 0; i < a->filter.nignored; i++) kt_jb_str(&b, ig, NULL, a->filter.ignored[i]);
     add_limits(&b, o, sb, r);

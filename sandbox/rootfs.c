@@ -41,10 +41,23 @@ static const struct {
     {"etc/kiemthu", OPTIONAL_DIR, 0755}, /* the filters' views (contract.h) */
 };
 
-static int make_point(int pfd, const char *base, mode_t mode)
+/* Made 0700 (an unprivileged run must still make /sys/fs inside /sys);
+ * the final modes are set once all are made. */
+static int make_point(int pfd, const char *base)
 {
-    if (mkdirat(pfd, base, mode) < 0) return -1;
-    return fchmodat(pfd, base, mode, 0);
+    return mkdirat(pfd, base, 0700);
+}
+
+static int final_modes(int treefd, const kt_rootfs *out, kt_err *err)
+{
+    for (size_t k = out->nadded; k-- > 0;) {
+        mode_t mode = 0755;
+        for (size_t i = 0; i < sizeof mount_points / sizeof mount_points[0]; i++)
+            if (!strcmp(mount_points[i].path, out->added[k] + 1)) mode = mount_points[i].mode;
+        if (fchmodat(treefd, out->added[k] + 1, mode, 0) < 0)
+            return kt_fail_errno(err, KT_E_IO, errno, "cannot set the mode of %s", out->added[k]);
+    }
+    return 0;
 }
 
 static int add_mount_points(int treefd, const char *where, kt_rootfs *out, kt_err *err)
@@ -65,7 +78,7 @@ static int add_mount_points(int treefd, const char *where, kt_rootfs *out, kt_er
                              "%s: the image's /%s is not a directory (a symlink or a file); the "
                              "sandbox mounts a directory there",
                              where, path);
-        } else if (make_point(pfd, base, mount_points[i].mode) < 0) {
+        } else if (make_point(pfd, base) < 0) {
             rc = kt_fail_errno(err, KT_E_IO, errno, "%s: cannot add the mount point /%s", where,
                                path);
         } else if (out->nadded < KT_ROOTFS_MAX_ADDED) {
@@ -74,7 +87,7 @@ static int add_mount_points(int treefd, const char *where, kt_rootfs *out, kt_er
         close(pfd);
         if (rc < 0) return -1;
     }
-    return 0;
+    return final_modes(treefd, out, err);
 }
 
 static ssize_t read_member(void *ctx, void *buf, size_t n, kt_err *err)
@@ -98,9 +111,58 @@ static int unpack_one(kt_imgsrc *src, kt_unpacker *u, const kt_rootfs_layer *l, 
             kt_fail(err, KT_E_DATA, "%s: the blob has %s (tampered or corrupt)", what, got);
         else
             rc = 0;
+    } else if (err->cls == KT_E_DATA && l->digest[0]) {
+        /* Refused already; name the cause when it is a damaged blob (what
+         * is left to hash is bounded by the size cap checked before). */
+        kt_err saved = *err, drain;
+        if (kt_member_finish(&m, got, &drain) == 0 && strcmp(got, l->digest) != 0)
+            kt_fail(err, KT_E_DATA, "%s: the blob has %s (tampered or corrupt; unpacking said: %s)",
+                    what, got,
+                    saved.msg + (strncmp(saved.msg, what, strlen(what)) ? 0 : strlen(what) + 2));
+        else
+            *err = saved;
     }
     kt_member_close(&m);
     return rc;
+}
+
+/* A cache hit skips the unpacking, never the verification: every layer
+ * blob is read and its sha256 compared with its descriptor (a
+ * docker-archive layer, which has none, is decompressed and compared with
+ * its diff_id), so a damaged or swapped blob fails as it would cold. */
+static int verify_one(kt_imgsrc *src, const kt_rootfs_layer *l, const kt_img_caps *caps,
+                      uint64_t *bytes, const char *what, kt_err *err)
+{
+    kt_member m;
+    char got[KT_OCI_DIGEST];
+    if (kt_imgsrc_member(src, l->member, &m, err) < 0) return -1;
+    int rc = -1;
+    if (m.size != l->size)
+        kt_fail(err, KT_E_DATA, "%s: the blob is %llu bytes, the descriptor says %llu", what,
+                (unsigned long long)m.size, (unsigned long long)l->size);
+    else if ((l->digest[0] || kt_unpack_verify(read_member, &m, l->comp, l->diff_id, caps, bytes,
+                                               what, err) == 0) &&
+             kt_member_finish(&m, got, err) == 0) {
+        if (l->digest[0] && strcmp(got, l->digest) != 0)
+            kt_fail(err, KT_E_DATA, "%s: the blob has %s (tampered or corrupt)", what, got);
+        else
+            rc = 0;
+    }
+    kt_member_close(&m);
+    return rc;
+}
+
+static int verify_layers(kt_imgsrc *src, const char *where, const kt_rootfs_layer *layers, size_t n,
+                         const kt_img_caps *caps, kt_err *err)
+{
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        char what[KT_OCI_PATH + 128], eb[200];
+        snprintf(what, sizeof what, "%s: layer %zu (%s)", where, i,
+                 layers[i].digest[0] ? layers[i].digest : kt_esc(layers[i].member, eb, sizeof eb));
+        if (verify_one(src, &layers[i], caps, &bytes, what, err) < 0) return -1;
+    }
+    return 0;
 }
 
 static int build_tree(kt_imgsrc *src, const char *where, const kt_rootfs_layer *layers, size_t n,
@@ -254,6 +316,7 @@ int kt_rootfs_get(kt_imgsrc *src, const char *where, const kt_rootfs_layer *laye
     if (rc == 1) {
         out->hit = 1;
         rc = meta_parse(meta, len, out, err);
+        if (rc == 0) rc = verify_layers(src, where, layers, n, caps, err);
     } else if (rc == 0) {
         rc = make_tree(&c, src, where, layers, n, caps, out, err);
         /* the tree's path, as a later run will find it */

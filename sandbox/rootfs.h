@@ -4,7 +4,9 @@
  * bytes checked against the descriptor's size and digest and its
  * decompressed bytes against the config's diff_id while it is unpacked
  * (unpack.h); the mount points the sandbox needs added; the tree's digest
- * (treedigest.h) taken; the tree published only when all of that passed. */
+ * (treedigest.h) taken; the tree published only when all of that passed.
+ * Found in the cache, every layer blob is still read and checked against
+ * its descriptor: a hit saves the unpacking, not the verification. */
 #ifndef KT_ROOTFS_H
 #define KT_ROOTFS_H
 

@@ -79,6 +79,9 @@ typedef struct kt_sandbox {
      * (the payload starts there; NULL: /). */
     const struct kt_image *image;
     const char *workdir;
+    /* What was hashed of the program, its script and the --ro-bind sources
+     * (hostexec.h), for run.json. */
+    const struct kt_hostexec *hostexec;
 } kt_sandbox;
 
 #endif

@@ -16,7 +16,9 @@ struct kt_unpacker {
 };
 
 typedef struct layer_io {
-    kt_unpacker *u;
+    kt_unpacker *u; /* NULL: verify only, nothing written */
+    const kt_img_caps *caps;
+    uint64_t *bytes; /* decompressed bytes so far, against caps->max_unpacked */
     kt_unpack_read_fn rd;
     void *rctx;
     kt_err src_err;
@@ -51,12 +53,12 @@ static la_ssize_t tar_read(struct archive *a, void *ctx, const void **buf)
         archive_set_error(a, EIO, "%s", archive_error_string(io->dec));
         return -1;
     }
-    if (n > io->u->t.caps.max_unpacked - io->u->t.st.bytes) {
+    if (n > io->caps->max_unpacked - *io->bytes) {
         io->cap_hit = 1;
         archive_set_error(a, EFBIG, "over the unpacked-size cap");
         return -1;
     }
-    io->u->t.st.bytes += n;
+    *io->bytes += n;
     kt_sha256_update(&io->diff, *buf, n);
     return (la_ssize_t)n;
 }
@@ -83,7 +85,7 @@ static int stream_error(layer_io *io, struct archive *a, const char *layer, kt_e
         return kt_fail(err, KT_E_LIMIT,
                        "%s: refused: decompresses to more than the unpacked-size cap of %llu bytes "
                        "(--image-max-size)",
-                       layer, (unsigned long long)io->u->t.caps.max_unpacked);
+                       layer, (unsigned long long)io->caps->max_unpacked);
     return kt_fail(err, KT_E_DATA, "%s: not a valid layer: %s", layer,
                    archive_error_string(a) ? archive_error_string(a) : "unreadable");
 }
@@ -122,6 +124,14 @@ static int run_layer(layer_io *io, enum kt_comp comp, const char *layer, kt_err 
         goto out;
     }
     if (check_filter(io, comp, layer, err) < 0) goto out;
+    if (!io->u) { /* verify only: the decompressed stream, hashed and counted */
+        const void *buf;
+        la_ssize_t got;
+        while ((got = tar_read(io->dec, io, &buf)) > 0) {
+        }
+        rc = got < 0 ? stream_error(io, io->dec, layer, err) : 0;
+        goto out;
+    }
     if (!(tar = archive_read_new())) {
         kt_fail(err, KT_E_NOMEM, "out of memory");
         goto out;
@@ -138,17 +148,17 @@ out:
     return rc;
 }
 
-int kt_unpack_layer(kt_unpacker *u, kt_unpack_read_fn rd, void *ctx, enum kt_comp comp,
-                    const char *diff_id, const char *what, kt_err *err)
+static int layer(kt_unpacker *u, const kt_img_caps *caps, uint64_t *bytes, kt_unpack_read_fn rd,
+                 void *ctx, enum kt_comp comp, const char *diff_id, const char *what, kt_err *err)
 {
     layer_io *io = calloc(1, sizeof *io);
-    if (!io || !(io->buf = malloc(IO_BUF))) {
+    char *buf = malloc(IO_BUF);
+    if (!io || !buf) {
         free(io);
+        free(buf);
         return kt_fail(err, KT_E_NOMEM, "out of memory");
     }
-    io->u = u;
-    io->rd = rd;
-    io->rctx = ctx;
+    *io = (layer_io){.u = u, .caps = caps, .bytes = bytes, .rd = rd, .rctx = ctx, .buf = buf};
     kt_sha256_init(&io->diff);
     int rc = run_layer(io, comp, what, err);
     if (rc == 0 && diff_id) {
@@ -161,10 +171,22 @@ int kt_unpack_layer(kt_unpacker *u, kt_unpack_read_fn rd, void *ctx, enum kt_com
                          "%s: decompressed content has sha256:%s, the config's diff_id says %s",
                          what, hex, diff_id);
     }
-    if (rc == 0) rc = kt_tree_layer_end(&u->t, what, err);
     free(io->buf);
     free(io);
     return rc;
+}
+
+int kt_unpack_layer(kt_unpacker *u, kt_unpack_read_fn rd, void *ctx, enum kt_comp comp,
+                    const char *diff_id, const char *what, kt_err *err)
+{
+    if (layer(u, &u->t.caps, &u->t.st.bytes, rd, ctx, comp, diff_id, what, err) < 0) return -1;
+    return kt_tree_layer_end(&u->t, what, err);
+}
+
+int kt_unpack_verify(kt_unpack_read_fn rd, void *ctx, enum kt_comp comp, const char *diff_id,
+                     const kt_img_caps *caps, uint64_t *bytes, const char *what, kt_err *err)
+{
+    return layer(NULL, caps, bytes, rd, ctx, comp, diff_id, what, err);
 }
 
 int kt_unpack_finish(kt_unpacker *u, kt_unpack_stats *stats, kt_err *err)

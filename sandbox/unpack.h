@@ -52,6 +52,10 @@ int kt_unpack_new(int rootfd, const kt_img_caps *caps, kt_unpacker **out, kt_err
  * in messages. */
 int kt_unpack_layer(kt_unpacker *u, kt_unpack_read_fn rd, void *ctx, enum kt_comp comp,
                     const char *diff_id, const char *what, kt_err *err);
+/* The same stream checks without writing anything: decompressed, counted
+ * against caps (*bytes so far), hashed and compared with diff_id. */
+int kt_unpack_verify(kt_unpack_read_fn rd, void *ctx, enum kt_comp comp, const char *diff_id,
+                     const kt_img_caps *caps, uint64_t *bytes, const char *what, kt_err *err);
 /* After the last layer: the final directory modes; the counts. */
 int kt_unpack_finish(kt_unpacker *u, kt_unpack_stats *stats, kt_err *err);
 void kt_unpack_free(kt_unpacker *u);
