@@ -2,17 +2,20 @@
 # run-evidence.sh - for CI that keeps the seed's `docker run`: run a payload
 # with exactly the seed's deny-by-default flags under each profile (strictest
 # first, like the seed's run_one()), and write the evidence layout kiemthu
-# bundles (docs/RUN_RECORD.md, with "enforced_by": "docker").
+# bundles (docs/RUN_RECORD.md).
 #
-#   run-evidence.sh --evidence DIR --run NAME --image IMAGE --in DIR --out DIR \
-#                   --profile P.json [--profile P2.json]... [-- ARG...]
+#   [DOCKER=podman] run-evidence.sh --evidence DIR --run NAME --image IMAGE \
+#                   --in DIR --out DIR --profile P.json [--profile P2.json]... [-- ARG...]
 #
 # Writes DIR/runs/NAME/<profile>/{run.json,stdout,stderr}, DIR/runs/NAME/ladder.json
-# and copies the profiles to DIR/profiles/. Exit: the payload's exit under the
-# canonical profile; 125 if no profile let it start.
+# and copies the profiles to DIR/profiles/. In ARGs, {profile} becomes the
+# attempt's profile file name (e.g. for `kiemthu-probe --profile /in/{profile}`
+# with the profiles in --in). Exit: the payload's exit under the canonical
+# profile; 125 if no profile let it start; 64 usage.
 set -euo pipefail
 
-usage() { sed -n '2,13p' "$0" >&2; exit 64; }
+usage() { sed -n '2,15p' "$0" >&2; exit 64; }
+DOCKER=${DOCKER:-docker}
 ev= run= image= in= out=
 profiles=()
 while [ $# -gt 0 ]; do
@@ -34,15 +37,44 @@ out=$(cd "$out" && pwd)
 chmod 0777 "$out" # the payload runs as uid 65532 (the seed did the same)
 mkdir -p "$ev/runs/$run" "$ev/profiles"
 
-json_str() { # JSON string of $1
-    local s=$1
-    s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\n'/\\n}; s=${s//$'\t'/\\t}
-    printf '"%s"' "$s"
+json_str() { # JSON string of $1 (control characters escaped)
+    printf '%s' "$1" | /usr/bin/python3 -c 'import json, sys; sys.stdout.write(json.dumps(sys.stdin.read()))'
 }
 
-digest=$(docker inspect --format '{{index .RepoDigests 0}}' "$image" 2> /dev/null |
+# Podman mounts tmpfs at /run, /var/tmp and /tmp with --read-only unless told
+# not to; Docker does not. Same semantics as the seed's Docker, so: off.
+extra=()
+case $($DOCKER --version 2> /dev/null) in podman*) extra=(--read-only-tmpfs=false) ;; esac
+runtime=$($DOCKER info --format '{{.Host.OCIRuntime.Name}} {{.Host.OCIRuntime.Version}}' 2> /dev/null | head -1 ||
+    $DOCKER info --format '{{.DefaultRuntime}}' 2> /dev/null | head -1 || true)
+
+digest=$($DOCKER inspect --format '{{index .RepoDigests 0}}' "$image" 2> /dev/null |
     sed -n 's/.*@\(sha256:[0-9a-f]*\)$/\1/p')
-[ -n "$digest" ] || digest=$(docker inspect --format '{{.Id}}' "$image")
+[ -n "$digest" ] || digest=$($DOCKER inspect --format '{{.Id}}' "$image")
+case $digest in sha256:*) ;; *) digest=sha256:$digest ;; esac
+
+# Did the payload start? Exit codes cannot tell (runc <= 1.1 exits 1 when
+# its exec is denied, as a payload may): the runtime's own exec-failure
+# message decides, and it must be all the attempt printed.
+#   runc <= 1.1: stderr is exactly "exec PATH: operation not permitted", exit 1
+#   runc >= 1.2: "... unable to start container process: ... exec ...: operation not permitted", exit 255
+#   crun:        {"msg":"exec container process `PATH`: Operation not permitted",...}
+#   docker/podman's own failures: exit 125/126/127 with "Error: ..." / "docker: ..." naming the OCI runtime
+not_started_rule() { # not_started_rule RC DIR: print the matched rule, or nothing
+    local rc=$1 dir=$2
+    [ -s "$dir/stdout" ] && return 0
+    local lines; lines=$(grep -c '' "$dir/stderr" || true)
+    if [ "$rc" -eq 1 ] && [ "$lines" -eq 1 ] && grep -qxE 'exec [^ ]+: operation not permitted' "$dir/stderr"; then
+        echo "runc<=1.1: exec PATH: operation not permitted, exit 1"
+    elif [ "$rc" -eq 255 ] && grep -qE 'unable to start container process: .*exec.*: operation not permitted' "$dir/stderr"; then
+        echo "runc>=1.2: unable to start container process: exec: operation not permitted, exit 255"
+    elif grep -qE '^\{"msg":"exec container process `[^`]*`: Operation not permitted"' "$dir/stderr" ||
+        grep -qE '^(Error: )?(OCI runtime error: )?crun: exec container process `[^`]*`: Operation not permitted' "$dir/stderr"; then
+        echo "crun: exec container process: Operation not permitted, exit $rc"
+    elif [ "$rc" -ge 125 ] && [ "$rc" -le 127 ] && grep -qE '^(Error|docker): .*(OCI|runc|crun)' "$dir/stderr"; then
+        echo "$DOCKER: the runtime could not start the container, exit $rc"
+    fi
+}
 
 canonical=
 attempts=
@@ -51,40 +83,46 @@ for p in "${profiles[@]}"; do
     name=$(basename "$p" .json)
     cp "$p" "$ev/profiles/"
     dir=$ev/runs/$run/$name
+    sha=$(sha256sum < "$p" | cut -d' ' -f1)
     if [ -n "$canonical" ]; then
-        attempts+="${attempts:+,}{\"attempted\":false,\"outcome\":\"not tried (a stricter profile started)\",\"profile\":\"$name\",\"started\":false}"
+        attempts+="${attempts:+,}{\"attempted\":false,\"outcome\":\"not tried (a stricter profile started)\",\"profile\":\"$name\",\"profile_sha256\":\"$sha\",\"started\":false}"
         continue
     fi
     mkdir -p "$dir"
+    pargs=()
+    for a in ${args[@]+"${args[@]}"}; do pargs+=("${a//\{profile\}/$name.json}"); done
+    cmd=("$DOCKER" run --rm --name "kiemthu-$run-$name-$$" ${extra[@]+"${extra[@]}"}
+        --network none --user 65532:65532 --read-only
+        --tmpfs /tmp:rw,noexec,nosuid,nodev,size=16m
+        --cap-drop ALL --security-opt no-new-privileges
+        --security-opt "seccomp=$p"
+        --pids-limit 64 --memory 256m --memory-swap 256m --cpus 1
+        --env-file /dev/null
+        -v "$in":/in:ro -v "$out":/out:rw
+        "$image" ${pargs[@]+"${pargs[@]}"})
     start=$(date +%s%3N)
     set +e
-    docker run --rm --name "kiemthu-$run-$name-$$" \
-        --network none --user 65532:65532 --read-only \
-        --tmpfs /tmp:rw,noexec,nosuid,nodev,size=16m \
-        --cap-drop ALL --security-opt no-new-privileges \
-        --security-opt "seccomp=$p" \
-        --pids-limit 64 --memory 256m --memory-swap 256m --cpus 1 \
-        --env-file /dev/null \
-        -v "$in":/in:ro -v "$out":/out:rw \
-        "$image" "${args[@]}" > "$dir/stdout" 2> "$dir/stderr"
+    "${cmd[@]}" > "$dir/stdout" 2> "$dir/stderr"
     rc=$?
     set -e
     dur=$(( $(date +%s%3N) - start ))
-    # Docker's convention: 125 the daemon/runtime could not create or start
-    # the container (a filter that denies execve ends here), 126 the command
-    # could not be invoked, 127 not found. Anything else: it ran.
-    if [ $rc -eq 125 ] || [ $rc -eq 126 ] || [ $rc -eq 127 ]; then
-        started=false exit_code=null outcome="not started: docker run exited $rc: $(head -c 200 "$dir/stderr" | tr '\n' ' ')"
+    rule=$(not_started_rule "$rc" "$dir")
+    if [ -n "$rule" ]; then
+        started=false exit_code=null
+        outcome="not started: $(head -c 200 "$dir/stderr" | tr '\n' ' ' | sed 's/ *$//')"
+        why=$(json_str "$rule")
     else
-        started=true exit_code=$rc outcome="started, exit $rc"
+        started=true exit_code=$rc outcome="started, exit $rc" why=null
         canonical=$name rc_canonical=$rc
     fi
-    sha=$(sha256sum < "$p" | cut -d' ' -f1)
-    argv=$(for a in "${args[@]}"; do json_str "$a"; printf ','; done | sed 's/,$//')
+    argv=$(for a in ${pargs[@]+"${pargs[@]}"}; do json_str "$a"; printf ','; done | sed 's/,$//')
+    rargv=$(for a in "${cmd[@]}"; do json_str "$a"; printf ','; done | sed 's/,$//')
+    unk='"events":{},"hit":null,"hit_unknown":"run-evidence.sh does not read the container runtime'"'"'s cgroup counters"'
+    lim() { printf '"%s":{"enforced_by":"%s",%s,"unit":"%s","value":%s}' "$1" "$DOCKER" "$unk" "$2" "$3"; }
     cat > "$dir/run.json" << JSON
-{"argv":[$argv],"duration_ms":$dur,"exit_code":$exit_code,"image_digest":"$digest","image_kind":"docker-image","limits":{"cpus":{"enforced_by":"docker","unit":"millicpus","value":1000},"memory":{"enforced_by":"docker","unit":"bytes","value":268435456},"memory_swap":{"enforced_by":"docker","unit":"bytes","value":268435456},"pids":{"enforced_by":"docker","unit":"tasks","value":64}},"outcome":$(json_str "$outcome"),"profile":"$name","profile_sha256":"$sha","schema":1,"signal":null,"started":$started,"timed_out":false,"tool":"run-evidence.sh (docker run)"}
+{"argv":[$argv],"duration_ms":$dur,"exit_code":$exit_code,"image_digest":"$digest","image_kind":"docker-image","limits":{$(lim cpus millicpus 1000),$(lim memory bytes 268435456),$(lim memory_swap bytes 268435456),$(lim pids tasks 64)},"not_started_rule":$why,"outcome":$(json_str "$outcome"),"profile":"$name","profile_sha256":"$sha","runtime":$(json_str "$DOCKER${runtime:+ + $runtime}"),"runtime_argv":[$rargv],"runtime_exit_code":$rc,"schema":1,"signal":null,"started":$started,"timed_out":false,"tool":"run-evidence.sh ($DOCKER run)"}
 JSON
-    attempts+="${attempts:+,}{\"attempted\":true,\"outcome\":$(json_str "$outcome"),\"profile\":\"$name\",\"started\":$started}"
+    attempts+="${attempts:+,}{\"attempted\":true,\"outcome\":$(json_str "$outcome"),\"profile\":\"$name\",\"profile_sha256\":\"$sha\",\"started\":$started}"
     echo "run-evidence: $run/$name: $outcome" >&2
 done
 printf '{"attempts":[%s],"canonical":%s,"rule":"the first profile, strictest first, under which the payload started","schema":1}\n' \

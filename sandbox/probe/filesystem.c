@@ -62,7 +62,7 @@ static int mount_allowed(const probe_cfg *cfg, const char *mp)
     }
     for (size_t i = 0; i < cfg->nallowed; i++)
         if (!strcmp(mp, cfg->allowed_mounts[i])) return 1;
-    return 0;
+    return cfg->container && container_mount_allowed(mp);
 }
 
 void probes_filesystem(probe_ctx *c)
@@ -114,6 +114,7 @@ void probes_filesystem(probe_ctx *c)
     char seen[256] = "";
     for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++) {
         struct stat st;
+        if (c->cfg->container && !strcmp(absent[i], "/run") && container_run_ok()) continue;
         if (lstat(absent[i], &st) == 0) {
             strncat(seen, absent[i], sizeof seen - strlen(seen) - 2);
             strcat(seen, " ");

@@ -34,6 +34,7 @@ enum {
     OPT_NO_PROFILE,
     OPT_BASELINE,
     OPT_NO_BASELINE,
+    OPT_RUNNER,
 };
 
 static const kt_option opts[] = {
@@ -56,6 +57,9 @@ static const kt_option opts[] = {
     {"exec-denied", OPT_EXEC_DENIED, NULL,
      "also attest that execve fails once running (--exec-once)"},
     {"output", 'o', "FILE", "also write the report here (default /out/probe.json; - for none)"},
+    {"runner", OPT_RUNNER, "NAME",
+     "kiemthu (default) or container: allow what a docker/podman runtime adds (/etc/hosts, "
+     "/run/.containerenv, read-only /sys, container/HOSTNAME/HOME/TERM)"},
     {"help", OPT_HELP, NULL, "show this help"},
     {"version", OPT_VERSION, NULL, "show the version"},
     {NULL, 0, NULL, NULL},
@@ -185,6 +189,13 @@ int main(int argc, char **argv)
         case 'o':
             output = optarg;
             break;
+        case OPT_RUNNER:
+            if (strcmp(optarg, "kiemthu") && strcmp(optarg, "container")) {
+                fprintf(stderr, "kiemthu-probe: --runner takes kiemthu or container\n");
+                return KT_EXIT_USAGE;
+            }
+            cfg.container = !strcmp(optarg, "container");
+            break;
         case OPT_HELP:
             kt_cli_usage(
                 stdout, "kiemthu-probe [options]",
@@ -212,6 +223,7 @@ int main(int argc, char **argv)
     probes_seccomp(&c);
     probes_escape(&c);
     probe_filters_free(&c);
+    if (cfg.container) probes_container(&c);
     report(stdout, &c);
     fflush(stdout);
     if (strcmp(output, "-")) {

@@ -25,6 +25,7 @@ typedef struct probe_cfg {
     const char *allowed_mounts[32];
     size_t nallowed;
     int expect_exec_denied; /* strict profile under --exec-once: exec after start fails */
+    int container;          /* --runner container: a docker/podman runtime's extras allowed */
 } probe_cfg;
 
 struct pj;
@@ -59,5 +60,11 @@ void probe_filters_free(probe_ctx *c);
 int probe_filter_errno(const probe_ctx *c, const char *name);
 /* 1 if the rule applies to this sandbox (rulesel.h). */
 int probe_rule_applies(const struct pj *rule);
+void probes_container(probe_ctx *c);
+/* container.c: what a container runtime adds that is not a host leak */
+int container_mount_allowed(const char *mp);
+int container_env_allowed(const char *var);
+int container_run_ok(void);
+void probes_environment_container(probe_ctx *c, size_t count);
 
 #endif
