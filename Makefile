@@ -52,7 +52,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
 all: $(MVP)
-.PHONY: all check unit e2e asan bench install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke valgrind
+.PHONY: all check check-cgroup2 unit e2e asan bench install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke valgrind
 all: $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -166,6 +166,11 @@ e2e: $(TOOLS) $(HELPERS) $(HOSTILE_BIN)
 	@KT_BIN=$(abspath $(BUILD)) SAN_BUILD=$(SAN) bash tests/e2e/run.sh
 
 check: all unit fuzz-smoke e2e
+
+# The whole e2e suite in a VM on Debian's kernel with cgroup v2 alone
+# (tests/vm/run.sh; make check runs only its smoke set there).
+check-cgroup2: all $(HELPERS)
+	@KT_BIN=$(abspath $(BUILD)) flock /tmp/kt-vm.lock bash tests/vm/run.sh full
 
 deps:
 	@bash .ci/deps.sh
