@@ -1,7 +1,14 @@
 /* try-syscall NAME... - attempt each named operation and exit with the errno
  * of the first that fails (0 if all succeed), as bubblewrap's
  * tests/try-syscall.c does, so a test can assert exactly what the sandbox's
- * filter, mounts and credentials did. */
+ * filter, mounts and credentials did.
+ *
+ * try-syscall --report SYSCALL... - for the differential test: call each
+ * syscall (by its name, resolved with libseccomp) with every argument -1 in
+ * a child, and print "NAME ERRNO" (0: it succeeded, "killed" if a signal
+ * ended the child, "unknown" if the name is not a syscall here). Invalid
+ * arguments make an unfiltered call fail harmlessly in the kernel (EBADF,
+ * EFAULT, EINVAL...), so what differs between two runners is the filter. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +24,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <seccomp.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,8 +123,54 @@ static int run(const char *op)
     return 254;
 }
 
+/* Calls never made, even in a child: they end or replace it, or wait for one. */
+static int unsafe(const char *n)
+{
+    static const char *const skip[] = {"exit", "exit_group", "rt_sigreturn", "pause", "fork",
+                                       "vfork", "clone", "clone3", "execve", "execveat", "wait4",
+                                       "waitid", "rt_sigsuspend", "restart_syscall", "vhangup",
+                                       "sigreturn", NULL};
+    for (const char *const *s = skip; *s; s++)
+        if (!strcmp(*s, n)) return 1;
+    return 0;
+}
+
+static void report(const char *name)
+{
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR || nr < 0) {
+        printf("%s unknown\n", name);
+        return;
+    }
+    if (unsafe(name)) {
+        printf("%s skipped\n", name);
+        return;
+    }
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        printf("%s fork-failed\n", name);
+        return;
+    }
+    if (pid == 0) {
+        alarm(2);
+        long r = syscall(nr, -1L, -1L, -1L, -1L, -1L, -1L);
+        _exit(r < 0 ? (errno & 0xff) : 0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    if (WIFEXITED(st))
+        printf("%s %d\n", name, WEXITSTATUS(st));
+    else
+        printf("%s killed\n", name);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "--report")) {
+        for (int i = 2; i < argc; i++) report(argv[i]);
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         int e = run(argv[i]);
         if (e) {
