@@ -66,3 +66,14 @@ PY
 jget() { # jget FILE PYEXPR: a Python expression over the JSON document d (strings raw, else JSON)
     /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); v = eval(sys.argv[2]); print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))' "$1" "$2" 2> /dev/null
 }
+
+# Host-wide state scoped to one sandbox run (parallel jobs must not break the
+# assertions): the sandbox names its cgroups kiemthu-<its pid>-<attempt>.
+# run_sb CMD...: like run, and SBPID is the sandbox's pid.
+run_sb() { "$@" > "$T/out" 2> "$T/err" < /dev/null & SBPID=$!; wait "$SBPID"; RC=$?; }
+own_cgroups() { # own_cgroups PID: that run's cgroups still present, in any hierarchy
+    find /sys/fs/cgroup -maxdepth 6 -type d -name "kiemthu-$1-*" 2> /dev/null
+}
+own_procs() { # own_procs PID: processes still in that run's cgroups
+    grep -l "/kiemthu-$1-" /proc/[0-9]*/cgroup 2> /dev/null | cut -d/ -f3
+}

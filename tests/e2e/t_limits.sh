@@ -3,14 +3,16 @@
 SANDBOX=$KT_BIN/kiemthu-sandbox
 SAFE=$KT_SRC/profiles/seccomp-startup-safe.json
 
-cgroups_left() { # kiemthu groups still present in any hierarchy
-    find /sys/fs/cgroup -maxdepth 4 -type d -name 'kiemthu-*' 2> /dev/null | wc -l
+RUNS=() # the sandbox pids of this file's runs: their cgroups are kiemthu-<pid>-*
+cgroups_left() { # this file's runs' groups still present in any hierarchy
+    local p; for p in "${RUNS[@]}"; do own_cgroups "$p"; done
 }
 
 limit_case() { # limit_case DESC JSON_REGEX [sandbox options] -- CMD...
     local desc=$1 re=$2; shift 2
     local rec; rec=$(mktemp -u "$T/lim.XXXXXX")
-    run "$SANDBOX" run -p "$SAFE" --record "$rec" "$@"
+    run_sb "$SANDBOX" run -p "$SAFE" --record "$rec" "$@"
+    RUNS+=("$SBPID")
     if grep -qE -- "$re" "$rec/seccomp-startup-safe/run.json"; then ok "$desc"
     else not_ok "$desc (exit $RC; run.json: $(grep -oE '"(exit_code|signal|timed_out|oom_killed|outcome)":[^,]*' "$rec/seccomp-startup-safe/run.json" | tr '\n' ' '))"; fi
     LAST_REC=$rec
@@ -19,12 +21,11 @@ limit_case() { # limit_case DESC JSON_REGEX [sandbox options] -- CMD...
 if ! is_root; then
     skip "limit tests (need root for cgroups; the rlimit fallback is covered by the unprivileged suite)"
 else
-    before=$(cgroups_left)
     limit_case "fork loop stops at the pids limit (sh: Cannot fork)" '"exit_code":2,' \
         -- /bin/sh -c 'i=0; while [ $i -lt 300 ]; do sleep 30 & i=$((i+1)); done; echo spawned-all'
     grep -q 'Cannot fork' "$LAST_REC/seccomp-startup-safe/stderr" && ok "the fork failure is in the captured stderr" || not_ok "the fork failure is in the captured stderr"
     grep -q spawned-all "$LAST_REC/seccomp-startup-safe/stdout" && not_ok "300 processes were created" || ok "300 processes were not created"
-    pgrep -x 'sleep' -u 65532 > /dev/null && not_ok "sleepers survived the sandbox" || ok "no sandboxed process survives (PID namespace torn down)"
+    [ -z "$(own_procs "$SBPID")" ] && ok "no sandboxed process survives (PID namespace torn down)" || not_ok "sleepers survived the sandbox: $(own_procs "$SBPID")"
     if [ -x /usr/bin/python3 ]; then
         limit_case "a 1 GiB allocation is OOM-killed at 256 MiB" '"oom_killed":true' \
             -- /usr/bin/python3 -c 'b = bytearray(1 << 30); print(len(b))'
@@ -43,7 +44,7 @@ else
         ok "memory 256 MiB enforced by a cgroup" || not_ok "memory 256 MiB enforced by a cgroup"
     grep -qE '"cpus":\{"enforced_by":"cgroup[12]","events":\{[^}]*\},"hit":false,"unit":"millicpus","value":1000\}' "$LAST_REC/seccomp-startup-safe/run.json" &&
         ok "1 CPU enforced by a cgroup" || not_ok "1 CPU enforced by a cgroup"
-    [ "$(cgroups_left)" -eq "$before" ] && ok "no cgroup left behind by any run" || not_ok "cgroups left behind: $(find /sys/fs/cgroup -maxdepth 4 -type d -name 'kiemthu-*')"
+    [ -z "$(cgroups_left)" ] && ok "no cgroup left behind by any of these ${#RUNS[@]} runs" || not_ok "cgroups left behind: $(cgroups_left)"
 
     # --rootfs: a tiny tree made of host files; read-only; digest of the tree.
     R=$(newdir)
