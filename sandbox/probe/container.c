@@ -59,3 +59,39 @@ void probes_container(probe_ctx *c)
               : (sv.f_flag & ST_RDONLY) ? "read-only"
                                         : "writable");
 }
+
+/* Probes that attest kiemthu-sandbox's baseline filter, which a container
+ * runtime does not apply: under --runner container they are not counted as
+ * passing or failing, but folded into one "runner-specific" entry that keeps
+ * what each observed, so the report still shows the exposure. */
+static const char *const baseline_only[] = {"baseline-denied-syscalls", "io-uring-denied",
+                                            "keyring-denied",           "userns-denied",
+                                            "userns-mount-denied",      "unshare-userns-denied",
+                                            "mount-api-denied",         "vsock-denied",
+                                            "socket-families-denied",   NULL};
+
+void probes_fold_runner_specific(probe_ctx *c)
+{
+    char seen[sizeof c->r[0].observed] = "";
+    size_t kept = 0, folded = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        int specific = 0;
+        for (const char *const *b = baseline_only; *b && !specific; b++)
+            specific = !strcmp(c->r[i].id, *b);
+        if (!specific) {
+            c->r[kept++] = c->r[i];
+            continue;
+        }
+        folded++;
+        char one[160];
+        snprintf(one, sizeof one, "%s%s: %.60s (%s)", seen[0] ? "; " : "", c->r[i].id,
+                 c->r[i].observed, c->r[i].pass ? "as kiemthu's baseline" : "not denied");
+        if (strlen(seen) + strlen(one) < sizeof seen) strcat(seen, one);
+    }
+    c->n = kept;
+    if (folded)
+        probe_add(c, "runner-specific",
+                  "kiemthu-sandbox's baseline-filter probes: not applicable under a container "
+                  "runtime; what each observed",
+                  1, "%s", seen);
+}

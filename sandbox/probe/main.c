@@ -223,7 +223,10 @@ int main(int argc, char **argv)
     probes_seccomp(&c);
     probes_escape(&c);
     probe_filters_free(&c);
-    if (cfg.container) probes_container(&c);
+    if (cfg.container) {
+        probes_fold_runner_specific(&c);
+        probes_container(&c);
+    }
     report(stdout, &c);
     fflush(stdout);
     if (strcmp(output, "-")) {

@@ -61,6 +61,7 @@ int probe_filter_errno(const probe_ctx *c, const char *name);
 /* 1 if the rule applies to this sandbox (rulesel.h). */
 int probe_rule_applies(const struct pj *rule);
 void probes_container(probe_ctx *c);
+void probes_fold_runner_specific(probe_ctx *c);
 /* container.c: what a container runtime adds that is not a host leak */
 int container_mount_allowed(const char *mp);
 int container_env_allowed(const char *var);
