@@ -126,10 +126,10 @@ static int run(const char *op)
 /* Calls never made, even in a child: they end or replace it, or wait for one. */
 static int unsafe(const char *n)
 {
-    static const char *const skip[] = {"exit", "exit_group", "rt_sigreturn", "pause", "fork",
-                                       "vfork", "clone", "clone3", "execve", "execveat", "wait4",
-                                       "waitid", "rt_sigsuspend", "restart_syscall", "vhangup",
-                                       "sigreturn", NULL};
+    static const char *const skip[] = {
+        "exit",          "exit_group",      "rt_sigreturn", "pause",     "fork",  "vfork",
+        "clone",         "clone3",          "execve",       "execveat",  "wait4", "waitid",
+        "rt_sigsuspend", "restart_syscall", "vhangup",      "sigreturn", NULL};
     for (const char *const *s = skip; *s; s++)
         if (!strcmp(*s, n)) return 1;
     return 0;
