@@ -36,6 +36,7 @@ endif
 
 CORE_SRC := $(wildcard core/*.c)
 POLICY_SRC := $(wildcard policy/*.c)
+GUARD_SRC := $(filter-out guard/main.c,$(wildcard guard/*.c))
 KEYS_SRC := $(wildcard keys/*.c)
 BUNDLE_SRC := $(filter-out bundle/main.c,$(wildcard bundle/*.c))
 VERIFY_SRC := $(filter-out verify/main.c,$(wildcard verify/*.c))
@@ -100,9 +101,11 @@ $(BUILD)/kiemthu-probe: $(PROBE_OBJ)
 	@echo '  LD      $@'
 	@$(CC) -static -o $@ $^ -l:libseccomp.a
 
-$(BUILD)/kiemthu-guard: $(call obj,sandbox/guard/main.c core/cli.c core/sha256.c)
+GUARD_CORE := $(call obj,core/cli.c core/sha256.c core/err.c core/buf.c core/fsutil.c core/jsonb.c \
+                           core/json_canon.c)
+$(BUILD)/kiemthu-guard: $(call obj,guard/main.c $(GUARD_SRC)) $(GUARD_CORE)
 	@echo '  LD      $@'
-	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libelf nettle)
+	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libelf nettle libcjson) -lm
 
 # The sample MVP (fixtures/mvp): the product under test in the demo pipeline.
 # Built without sanitizers: it runs in the sandbox, where LeakSanitizer's
@@ -126,10 +129,10 @@ $(BUILD)/mvp/bad-socket: fixtures/mvp/bad/bad_socket.c
 	@$(CC) -O1 -o $@ $<
 
 # Unit tests link every library module; each test uses what it needs.
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(call obj,$(BUNDLE_SRC) $(VERIFY_SRC) $(SANDBOX_SRC)) $(LIB_OBJ)
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(call obj,$(BUNDLE_SRC) $(VERIFY_SRC) $(SANDBOX_SRC) $(GUARD_SRC)) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo '  LD      $@'
-	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS) $(SECCOMP_LIBS)
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS) $(SECCOMP_LIBS) $(shell pkg-config --libs libelf)
 
 HELPERS := $(BUILD)/tests/try-syscall $(BUILD)/tests/no-userns $(BUILD)/tests/with-session-key \
            $(BUILD)/tests/kt-mkimage
@@ -195,10 +198,10 @@ b4-exec-once: all
 FUZZ_DIR := build-fuzz
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := bundle envelope policy profile junit probe_json oci layer
+FUZZ_TARGETS := bundle envelope policy profile junit probe_json oci layer guard_elf
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
                -fno-sanitize-recover=undefined $(PKG_CFLAGS) -MMD -MP
-FUZZ_LIB_SRC := $(CORE_SRC) $(POLICY_SRC) $(KEYS_SRC) $(VERIFY_SRC) sandbox/profile.c sandbox/filter.c sandbox/rulesel.c sandbox/probe/json.c \
+FUZZ_LIB_SRC := $(CORE_SRC) $(POLICY_SRC) $(GUARD_SRC) $(KEYS_SRC) $(VERIFY_SRC) sandbox/profile.c sandbox/filter.c sandbox/rulesel.c sandbox/probe/json.c \
                 sandbox/imgref.c sandbox/oci.c sandbox/unpack.c sandbox/entry.c sandbox/beneath.c
 # objects under o/ with header dependencies (.d); the older obj/ had none
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/o/%.o,$(FUZZ_LIB_SRC))
@@ -208,8 +211,8 @@ $(FUZZ_DIR)/o/%.o: %.c
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	@echo '  LD      $@'
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) $(SECCOMP_LIBS) \
-	  $(shell pkg-config --libs libarchive)
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.o,$^) $(LDLIBS) $(SECCOMP_LIBS) \
+	  $(shell pkg-config --libs libarchive libelf)
 
 fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 
