@@ -148,9 +148,15 @@ static int pick_v2_parent(const char *mnt, char *out, size_t n, int *delegated, 
                           size_t wn)
 {
     *delegated = 0;
-    if (access(mnt, W_OK | X_OK) == 0 && enable_controllers(mnt) == 0) {
-        snprintf(out, n, "%s", mnt);
-        return 0;
+    int root_errno = 0;
+    if (access(mnt, W_OK | X_OK) == 0) {
+        if (enable_controllers(mnt) == 0) {
+            snprintf(out, n, "%s", mnt);
+            return 0;
+        }
+        /* EBUSY: the root of a cgroup namespace (a container) that holds
+         * processes itself cannot hand controllers to children */
+        root_errno = errno;
     }
     char own[PATH_MAX], dir[PATH_MAX];
     if (own_path("", own, sizeof own) < 0) {
@@ -172,10 +178,15 @@ static int pick_v2_parent(const char *mnt, char *out, size_t n, int *delegated, 
         *delegated = 1;
         return 0;
     }
-    snprintf(why, wn,
-             "no cgroup v2 subtree is delegated to uid %u (own group %.160s; the hierarchy's root "
-             "is not writable)",
-             (unsigned)geteuid(), own);
+    if (root_errno)
+        snprintf(why, wn,
+                 "cannot enable pids/memory/cpu for children of %.120s: %s (own group %.120s)", mnt,
+                 strerror(root_errno), own);
+    else
+        snprintf(why, wn,
+                 "no cgroup v2 subtree is delegated to uid %u (own group %.160s; the hierarchy's "
+                 "root is not writable)",
+                 (unsigned)geteuid(), own);
     return -1;
 }
 
