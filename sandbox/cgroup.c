@@ -2,6 +2,7 @@
 
 #include "../core/fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -459,4 +460,57 @@ void kt_cgroup_read_report(const kt_cgroup *cg, const kt_sandbox *sb, kt_cgroup_
     } else {
         hits_unknown(c, l[KT_LIMIT_CPUS].enforced_by);
     }
+}
+
+/* ---- groups left by runners that no longer exist ----------------------- */
+
+/* 1 if pid is a running kiemthu-sandbox other than us. */
+static int live_runner(long pid)
+{
+    if (pid <= 0 || pid == (long)getpid()) return 0;
+    char path[64], comm[32];
+    snprintf(path, sizeof path, "/proc/%ld", pid);
+    if (read_small(path, "comm", comm, sizeof comm) < 0) return 0;
+    return strcmp(comm, "kiemthu-sandbox\n") == 0;
+}
+
+/* Remove every kiemthu-PID-N group under parent whose runner is gone. */
+static int reclaim_in(const char *parent)
+{
+    DIR *d = opendir(parent);
+    if (!d) return 0;
+    int left = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        long pid;
+        unsigned long n;
+        char tail;
+        if (sscanf(de->d_name, "kiemthu-%ld-%lu%c", &pid, &n, &tail) != 2) continue;
+        if (live_runner(pid)) continue;
+        char dir[PATH_MAX];
+        if ((size_t)snprintf(dir, sizeof dir, "%s/%s", parent, de->d_name) >= sizeof dir) continue;
+        left += empty_and_remove(dir);
+    }
+    closedir(d);
+    return left;
+}
+
+int kt_cgroup_reclaim(void)
+{
+    char mnt[PATH_MAX], parent[PATH_MAX], why[320];
+    int left = 0, delegated;
+    if (find_mount("cgroup2", NULL, mnt, sizeof mnt) == 0 &&
+        pick_v2_parent(mnt, parent, sizeof parent, &delegated, why, sizeof why) == 0)
+        left += reclaim_in(parent);
+    static const char *const v1[] = {"pids", "memory", "cpu"};
+    for (size_t i = 0; i < 3; i++) {
+        char own[PATH_MAX];
+        if (find_mount("cgroup", v1[i], mnt, sizeof mnt) < 0 ||
+            own_path(v1[i], own, sizeof own) < 0 ||
+            (size_t)snprintf(parent, sizeof parent, "%s%s", mnt, strcmp(own, "/") ? own : "") >=
+                sizeof parent)
+            continue;
+        left += reclaim_in(parent);
+    }
+    return left;
 }

@@ -54,6 +54,11 @@ void kt_cgroup_read_report(const kt_cgroup *cg, const kt_sandbox *sb, kt_cgroup_
  * Returns the number of groups that could not be removed. */
 int kt_cgroup_destroy(kt_cgroup *cg);
 
+/* Groups left behind by runners that were killed (SIGKILL cannot be caught):
+ * every kiemthu-PID-N group, v1 and v2, whose PID is no longer a running
+ * kiemthu-sandbox, is emptied and removed. Returns how many could not be. */
+int kt_cgroup_reclaim(void);
+
 /* In the child: rlimits / affinity for limits no cgroup enforces. */
 int kt_limits_fallback(const kt_sandbox *sb);
 

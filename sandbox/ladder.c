@@ -1,5 +1,6 @@
 #include "ladder.h"
 
+#include "cgroup.h"
 #include "record.h"
 
 #include <dirent.h>
@@ -16,10 +17,7 @@
 
 #define PARTIAL ".partial-" /* RECORD/.partial-<profile>.<runner pid>: an attempt being written */
 
-/* The runner's stop signals go to a signalfd, read where the runner waits
- * (supervision, the /out copy), so it can end the sandbox and still write a
- * complete record. The payload gets an empty mask back before its exec. */
-static int block_stop_signals(sigset_t *old, kt_err *err)
+int kt_stop_signals_block(sigset_t *old, kt_err *err)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -35,6 +33,7 @@ static int block_stop_signals(sigset_t *old, kt_err *err)
 
 static int pending_stop(int sigfd)
 {
+    if (sigfd < 0) return 0;
     struct signalfd_siginfo si;
     if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) return (int)si.ssi_signo;
     return 0;
@@ -196,10 +195,11 @@ int kt_ladder_run(kt_ladder *l, kt_err *err)
     int recfd = open(l->record, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (recfd < 0)
         return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot open --record %s", l->record);
-    sigset_t old;
-    int sigfd = block_stop_signals(&old, err);
-    int rc = sigfd < 0 ? -1 : 0;
-    if (rc == 0) reclaim_partials(recfd);
+    int sigfd = l->sigfd, rc = 0;
+    {
+        reclaim_partials(recfd);
+        kt_cgroup_reclaim();
+    }
     kt_rulesel_env env;
     kt_rulesel_env_host(&env);
     if (rc == 0 && l->baseline) {
@@ -223,10 +223,6 @@ int kt_ladder_run(kt_ladder *l, kt_err *err)
     }
     if (rc == 0 && !l->interrupted && l->canonical >= 0 && l->sb->out_dir)
         rc = publish_out(l, recfd, err);
-    if (sigfd >= 0) {
-        close(sigfd);
-        sigprocmask(SIG_SETMASK, &old, NULL);
-    }
     close(recfd);
     return rc;
 }

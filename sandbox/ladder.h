@@ -11,6 +11,8 @@
 #define KT_LADDER_H
 
 #include "../core/err.h"
+
+#include <signal.h>
 #include "filter.h"
 #include "outdir.h"
 #include "profile.h"
@@ -46,12 +48,20 @@ struct kt_ladder {
     const char *image_digest;
     kt_ladder_progress progress;
     void *progress_ctx;
+    int sigfd; /* kt_stop_signals_block()'s signalfd, or -1 */
     /* out */
     kt_filter baseline_filter;
     int canonical;   /* index of the canonical attempt, -1 if none started */
     int interrupted; /* the stop signal that ended the ladder, 0 if none */
     char runner_error[sizeof(((kt_err *)0)->msg)]; /* "" unless the runner failed */
 };
+
+/* The runner's stop signals (SIGINT, SIGTERM, SIGHUP) go to a signalfd,
+ * read where the runner waits (supervision, the /out copy, between attempts),
+ * so it can end the sandbox and still write a complete record. Call first
+ * thing; the payload gets an empty mask back before its exec. Returns the
+ * signalfd, or -1 with err. */
+int kt_stop_signals_block(sigset_t *old, kt_err *err);
 
 /* Run the ladder. Returns 0 when it ran to its end or was interrupted (see
  * l->interrupted), -1 when the runner failed (err, and l->runner_error). */

@@ -569,6 +569,14 @@ static int cmd_run(int argc, char **argv)
     sb->outer_gid = getgid();
     sb->userns = geteuid() != 0;
     kt_img_caps_default(&c.caps);
+    kt_err err;
+    kt_err_clear(&err);
+    sigset_t oldmask;
+    int sigfd = kt_stop_signals_block(&oldmask, &err);
+    if (sigfd < 0) {
+        fprintf(stderr, "kiemthu-sandbox: %s\n", err.msg);
+        return EXIT_RUNNER;
+    }
     int rc = parse_args(&c, argc, argv);
     if (rc) return rc;
     sb->envp[1 + sb->nenv] = NULL;
@@ -581,8 +589,7 @@ static int cmd_run(int argc, char **argv)
     l->exec_once = c.exec_once;
     l->progress = print_attempt;
     l->progress_ctx = &c;
-    kt_err err;
-    kt_err_clear(&err);
+    l->sigfd = sigfd;
     if (prepare(&r, &err) < 0) {
         fprintf(stderr, "kiemthu-sandbox: %s\n", err.msg);
         rc = err.cls == KT_E_USAGE ? KT_EXIT_USAGE : EXIT_RUNNER;
@@ -596,6 +603,10 @@ static int cmd_run(int argc, char **argv)
     for (size_t i = 0; i < c.nprofiles; i++) kt_profile_free(r.profiles[i]);
     kt_profile_free(r.baseline);
     kt_image_free(&r.img);
+    close(sigfd);
+    /* A stop signal that came while nothing could act on it (a failed
+     * prepare) is delivered now, with its default action. */
+    sigprocmask(SIG_SETMASK, &oldmask, NULL);
     return rc;
 }
 

@@ -1,0 +1,110 @@
+# Issue 17: the runner stopped by SIGINT, SIGTERM, SIGHUP or SIGKILL leaves no
+# payload running, no cgroup behind and no half record. Every check is scoped
+# to this run: the payload is found by a token in its command line, the
+# cgroups by the runner's pid in their names.
+SANDBOX=$KT_BIN/kiemthu-sandbox
+SAFE=$KT_SRC/profiles/seccomp-startup-safe.json
+
+# wait_for COND...: poll until COND holds (at most 20 s); 1 if it never did.
+wait_for() {
+    local i
+    for i in $(seq 2000); do "$@" && return 0; sleep 0.01; done
+    return 1
+}
+payload_gone() { ! pgrep -f -- "$1" > /dev/null; }
+cgroups_of() { find /sys/fs/cgroup -maxdepth 5 -type d -name "kiemthu-$1-*" 2> /dev/null; }
+no_cgroups_of() { [ -z "$(cgroups_of "$1")" ]; }
+partial_stdout_has() { grep -qs "$2" "$1"/.partial-*/stdout; }
+copy_started() { ls -d "$1"/.partial-*/out > /dev/null 2>&1; }
+
+# complete_or_absent REC PROFILE DESC: the attempt is whole (run.json parses,
+# names it) or not there at all, no .partial-* is left, ladder.json is whole.
+complete_or_absent() {
+    local rec=$1 p=$2 desc=$3
+    if ls -d "$rec"/.partial-* > /dev/null 2>&1; then not_ok "$desc: a .partial directory is left"; return; fi
+    if [ -d "$rec/$p" ]; then
+        /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["profile"]==sys.argv[2]' "$rec/$p/run.json" "$p" 2> /dev/null ||
+            { not_ok "$desc: $p/ exists without a whole run.json"; return; }
+    fi
+    if [ -e "$rec/ladder.json" ]; then
+        /usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$rec/ladder.json" 2> /dev/null ||
+            { not_ok "$desc: ladder.json is not whole"; return; }
+    fi
+    ok "$desc: the record is complete or absent"
+}
+
+if ! is_root; then
+    skip "runner signal tests (need root: cgroups)"
+else
+    for sig in INT TERM HUP; do
+        # While the payload runs: it says so on stdout, then waits.
+        tok=kt-sig-$sig-$$-$RANDOM
+        rec=$T/run-$sig
+        "$SANDBOX" run -p "$SAFE" --record "$rec" -- /bin/sh -c "echo running; exec sleep 1000.$RANDOM # $tok" > /dev/null 2> "$T/err-$sig" &
+        pid=$!
+        if ! wait_for partial_stdout_has "$rec" running; then not_ok "SIG$sig: the payload never started"; kill -9 $pid; wait $pid; continue; fi
+        kill -$sig $pid
+        wait $pid; rc=$?
+        want=$((128 + $(kill -l $sig)))
+        [ "$rc" -eq "$want" ] && ok "SIG$sig while the payload runs: the runner exits $want" || not_ok "SIG$sig: exit $rc, want $want"
+        wait_for payload_gone "$tok" && ok "SIG$sig: the payload is gone" || not_ok "SIG$sig: the payload still runs"
+        no_cgroups_of $pid && ok "SIG$sig: no cgroup of this run left" || not_ok "SIG$sig: cgroups left: $(cgroups_of $pid)"
+        complete_or_absent "$rec" seccomp-startup-safe "SIG$sig while running"
+        /usr/bin/python3 -c '
+import json,sys
+r=json.load(open(sys.argv[1]+"/seccomp-startup-safe/run.json")); l=json.load(open(sys.argv[1]+"/ladder.json"))
+assert r["interrupted"]==sys.argv[2] and r["started"] and "runner interrupted by "+sys.argv[2] in r["outcome"], r["outcome"]
+assert l["interrupted"]==sys.argv[2] and l["canonical"] is None
+' "$rec" SIG$sig 2> "$T/err" && ok "SIG$sig: run.json and ladder.json say the runner was interrupted" || not_ok "SIG$sig: record: $(tail -1 "$T/err")"
+        grep -q '^running$' "$rec/seccomp-startup-safe/stdout" && ok "SIG$sig: what was captured so far is kept" || not_ok "SIG$sig: capture lost"
+    done
+
+    # During set-up: the signal comes as early as it can; wherever it lands,
+    # nothing is left and the record is complete or absent.
+    for sig in INT TERM; do
+        tok=kt-sig-setup-$sig-$$-$RANDOM
+        rec=$T/setup-$sig
+        "$SANDBOX" run -p "$SAFE" --record "$rec" -- /bin/sh -c "exec sleep 1000.$RANDOM # $tok" > /dev/null 2>&1 &
+        pid=$!
+        kill -$sig $pid
+        wait $pid 2> /dev/null
+        wait_for payload_gone "$tok" && ok "SIG$sig at start: no payload left" || not_ok "SIG$sig at start: the payload runs"
+        no_cgroups_of $pid && ok "SIG$sig at start: no cgroup left" || not_ok "SIG$sig at start: cgroups left"
+        complete_or_absent "$rec" seccomp-startup-safe "SIG$sig at start"
+    done
+
+    # During the /out copy: a 240 MB file, the signal as soon as the copy starts.
+    OUT=$(newdir); rec=$T/copy
+    "$SANDBOX" run -p "$SAFE" --out "$OUT" --record "$rec" -- /bin/sh -c 'head -c 251658240 /dev/zero > /out/big' > /dev/null 2>&1 &
+    pid=$!
+    if wait_for copy_started "$rec"; then kill -TERM $pid; fi
+    wait $pid; rc=$?
+    no_cgroups_of $pid && ok "SIGTERM during the /out copy: no cgroup left" || not_ok "during the copy: cgroups left"
+    complete_or_absent "$rec" seccomp-startup-safe "SIGTERM during the /out copy"
+    if [ "$rc" -eq 143 ] && /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["out"]["stopped"]=="signal" and r["interrupted"]=="SIGTERM"' "$rec/seccomp-startup-safe/run.json" 2> /dev/null; then
+        ok "SIGTERM during the /out copy: the copy stopped, run.json says so (exit 143)"
+        [ ! -e "$OUT/big" ] && ok "SIGTERM during the /out copy: nothing published to --out" || not_ok "an interrupted run published /out"
+    else
+        skip "the copy finished before the signal landed (exit $rc): the interrupted-copy record was not exercised this time"
+    fi
+
+    # SIGKILL cannot be caught: the sandbox dies with its runner, and the next
+    # run reclaims the runner's cgroups and its .partial attempt.
+    tok=kt-sig-kill-$$-$RANDOM
+    rec=$T/kill
+    "$SANDBOX" run -p "$SAFE" --record "$rec" -- /bin/sh -c "echo running; exec sleep 1000.$RANDOM # $tok" > /dev/null 2>&1 &
+    pid=$!
+    if wait_for partial_stdout_has "$rec" running; then
+        kill -KILL $pid; wait $pid 2> /dev/null
+        wait_for payload_gone "$tok" && ok "SIGKILL of the runner: the payload dies with it (PR_SET_PDEATHSIG)" || not_ok "SIGKILL: the payload outlived its runner"
+        [ -n "$(cgroups_of $pid)" ] || skip "SIGKILL: the dead runner left no cgroup (this host gives none), so reclaiming is not exercised"
+        ls -d "$rec"/.partial-* > /dev/null 2>&1 && [ ! -e "$rec/seccomp-startup-safe" ] &&
+            ok "SIGKILL: the attempt is absent (only a .partial directory)" || not_ok "SIGKILL: record state"
+        "$SANDBOX" run -p "$SAFE" --record "$rec" -- /bin/true > /dev/null 2>&1
+        no_cgroups_of $pid && ok "SIGKILL: the next run removed the dead runner's cgroups" || not_ok "SIGKILL: cgroups of the dead runner left: $(cgroups_of $pid)"
+        ! ls -d "$rec"/.partial-* > /dev/null 2>&1 && [ -f "$rec/seccomp-startup-safe/run.json" ] &&
+            ok "SIGKILL: the next run into the same record removed the .partial directory and recorded itself" || not_ok "SIGKILL: .partial left"
+    else
+        not_ok "SIGKILL test: the payload never started"; kill -9 $pid; wait $pid
+    fi
+fi
