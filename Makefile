@@ -108,22 +108,23 @@ $(BUILD)/kiemthu-guard: $(call obj,guard/main.c $(GUARD_SRC)) $(GUARD_CORE)
 	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libelf nettle libcjson) -lm
 
 # The sample MVP (fixtures/mvp): the product under test in the demo pipeline.
-# Built without sanitizers: it runs in the sandbox, where LeakSanitizer's
-# ptrace at exit is (rightly) denied. Its tests run under them, outside.
-MVP_LIB := $(call obj,fixtures/mvp/src/inspector.c)
+# Built without sanitizers, its tests too: both run in the sandbox (the tests
+# are the project's code, so never on the host before signing), where
+# LeakSanitizer's ptrace at exit is (rightly) denied.
+MVP_LIB := $(BUILD)/obj/probe/fixtures/mvp/src/inspector.o
 MVP_OBJ := $(patsubst %.c,$(BUILD)/obj/probe/%.o,fixtures/mvp/src/main.c fixtures/mvp/src/inspector.c)
 $(BUILD)/mvp/kiemthu-sample-inspector: $(MVP_OBJ)
 	@mkdir -p $(dir $@)
 	@echo '  LD      $@'
 	@$(CC) -o $@ $^ $(shell pkg-config --libs libcjson nettle)
-$(BUILD)/mvp/test_inspector: $(BUILD)/obj/tests/mvp/test_inspector.o $(MVP_LIB)
+$(BUILD)/mvp/test_inspector: $(BUILD)/obj/probe/tests/mvp/test_inspector.o $(MVP_LIB)
 	@mkdir -p $(dir $@)
 	@echo '  LD      $@'
-	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcjson nettle cmocka)
-$(BUILD)/obj/tests/mvp/test_inspector.o: fixtures/mvp/tests/test_inspector.c
+	@$(CC) -o $@ $^ $(shell pkg-config --libs libcjson nettle cmocka)
+$(BUILD)/obj/probe/tests/mvp/test_inspector.o: fixtures/mvp/tests/test_inspector.c
 	@mkdir -p $(dir $@)
-	@echo '  CC      $<'
-	@$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+	@echo '  CC      $< (no sanitizers)'
+	@$(CC) $(PROBE_CFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) -MMD -MP -c -o $@ $<
 $(BUILD)/mvp/bad-socket: fixtures/mvp/bad/bad_socket.c
 	@mkdir -p $(dir $@)
 	@$(CC) -O1 -o $@ $<

@@ -135,36 +135,39 @@ void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io 
     if (die_with_runner(io->sync_fd, &err) < 0) setup_failed(st, &err);
     /* 10. Keys: a fresh session keyring; uid 65532's user keyrings empty. */
     if (kt_caps_fresh_keyrings(sb, &err) < 0) setup_failed(st, &err);
-    /* 10a. An image's WorkingDir, entered as the payload's uid (which must
-     * be let in, as under docker run). */
-    if (sb->workdir && chdir(sb->workdir) < 0)
-        report(st, KT_REPORT_SETUP, errno, "chdir to the image's WorkingDir");
-    /* 11. stdio: /dev/null in, the capture pipes out. */
+    /* 11. The working directory (--chdir, or an image's WorkingDir), entered
+     * as the payload's uid, which must be let in, as under docker run. */
+    if (sb->workdir && chdir(sb->workdir) < 0) {
+        char what[sizeof(((kt_err *)0)->msg)];
+        snprintf(what, sizeof what, "working directory %s", sb->workdir);
+        report(st, KT_REPORT_SETUP, errno, what);
+    }
+    /* 12. stdio: /dev/null in, the capture pipes out. */
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, 0) < 0 || dup2(io->out_w, 1) < 0 || dup2(io->err_w, 2) < 0)
         report(st, KT_REPORT_SETUP, errno, "stdio");
-    /* 12. No other descriptor reaches the payload (the status pipe is
+    /* 13. No other descriptor reaches the payload (the status pipe is
      * close-on-exec already). */
     if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         for (int fd = 3; fd < 4096; fd++)
             if (fd != st) fcntl(fd, F_SETFD, FD_CLOEXEC);
-    /* 13. The program, as the payload's uid sees it. */
+    /* 14. The program, as the payload's uid sees it. */
     char path[4096];
     if (resolve(sb, path, sizeof path) < 0) report(st, KT_REPORT_EXEC, errno, sb->argv[0]);
-    /* 14. Limits no cgroup enforces; nothing below allocates memory. */
+    /* 15. Limits no cgroup enforces; nothing below allocates memory. */
     if (kt_limits_fallback(sb) < 0) report(st, KT_REPORT_SETUP, errno, "rlimits");
-    /* 15. The runner blocked its stop signals before the fork (it handles
+    /* 16. The runner blocked its stop signals before the fork (it handles
      * them through a signalfd); the payload starts with none blocked. */
     sigset_t none;
     sigemptyset(&none);
     if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) report(st, KT_REPORT_SETUP, errno, "sigmask");
     if (write(st, &(char){KT_CHILD_READY}, 1) != 1) _exit(127);
-    /* 16. Seccomp last: compiled before the fork, installed just before exec,
+    /* 17. Seccomp last: compiled before the fork, installed just before exec,
      * so a profile that denies execve denies the payload's own exec. The
-     * baseline first, the profile after: where both deny a call, the kernel
-     * answers with the filter installed last, so the profile's errno stands. */
-    if (f->baseline && install(f->baseline, 0) < 0)
-        report(st, KT_REPORT_SETUP, errno, "install the baseline seccomp filter");
+     * profile first, the baseline after: where both answer ERRNO the kernel
+     * takes the answer of the filter installed last, so clone3 gets the
+     * baseline's ENOSYS (glibc then falls back to clone, whose flags the
+     * baseline can see) even where a profile says EPERM. */
     if (f->profile) {
         unsigned listen = sb->exec_once_errno ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
         long lfd = install(f->profile, listen);
@@ -178,6 +181,8 @@ void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io 
             if (write(st, msg, sizeof msg) != (ssize_t)sizeof msg) _exit(127);
         }
     }
+    if (f->baseline && install(f->baseline, 0) < 0)
+        report(st, KT_REPORT_SETUP, errno, "install the baseline seccomp filter");
     execve(path, sb->argv, sb->envp);
     report(st, KT_REPORT_EXEC, errno, path);
 }

@@ -414,7 +414,8 @@ int kt_image_prepare(kt_image *img, kt_sandbox *sb, const char *ref, const char 
     if (check_binds(img, sb, err) < 0) return -1;
     sb->argv = img->argv;
     sb->rootfs = img->rootfs.tree;
-    sb->workdir = img->config.workdir[0] ? img->config.workdir : NULL;
+    if (!sb->workdir) /* --chdir wins, as docker run -w does */
+        sb->workdir = img->config.workdir[0] ? img->config.workdir : NULL;
     sb->image = img;
     return 0;
 }

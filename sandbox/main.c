@@ -50,6 +50,7 @@ enum {
     OPT_CACHE,
     OPT_ENTRYPOINT,
     OPT_IMAGE_MAX,
+    OPT_CHDIR = 'w',
 };
 
 static const kt_option opts[] = {
@@ -70,6 +71,7 @@ static const kt_option opts[] = {
     {"image-max-size", OPT_IMAGE_MAX, "SIZE", "cap on an image's unpacked bytes (default 4g)"},
     {"ro-bind", OPT_RO_BIND, "SRC:DST", "also mount host SRC read-only at DST (repeatable)"},
     {"env", OPT_ENV, "K=V", "add a variable to the otherwise empty environment (repeatable)"},
+    {"chdir", OPT_CHDIR, "DIR", "the payload's working directory inside the sandbox (default /)"},
     {"all-profiles", OPT_ALL, NULL, "run every profile, not only up to the first that starts"},
     {"pids", OPT_PIDS, "N", "process limit (default 64)"},
     {"memory", OPT_MEMORY, "SIZE", "memory limit, e.g. 256m (default 256m)"},
@@ -289,6 +291,12 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
             break;
         case OPT_BASELINE:
             c->baseline = optarg;
+            break;
+        case OPT_CHDIR:
+            if (optarg[0] != '/')
+                return usage_error("--chdir takes an absolute path inside the sandbox, not \"%s\"",
+                                   optarg);
+            sb->workdir = optarg;
             break;
         case OPT_OUT_FILES:
             if (parse_size(optarg, &v) < 0 || v == 0 || v > 1000000)

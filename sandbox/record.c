@@ -176,6 +176,7 @@ static void add_isolation(kt_jb *b, cJSON *o, const kt_sandbox *sb)
     kt_jb_str(b, ex, NULL, "memfd (memfd_create + execveat)");
     cJSON *env = kt_jb_arr(b, iso, "env");
     for (size_t i = 0; sb->envp[i]; i++) kt_jb_str(b, env, NULL, sb->envp[i]);
+    kt_jb_str(b, iso, "workdir", sb->workdir ? sb->workdir : "/");
     kt_jb_str(b, iso, "in", sb->in_dir);
     kt_jb_str(b, iso, "out", sb->out_dir);
 }

@@ -38,6 +38,8 @@ typedef struct kt_sandbox {
     char *const *argv;
     char *envp[KT_SB_MAX_ENV + 2]; /* PATH first, NULL-terminated */
     size_t nenv;
+    const char
+        *workdir; /* -w/--chdir, else an image's WorkingDir: where the payload starts (NULL: /) */
     /* where */
     const char *in_dir, *out_dir; /* host, resolved; NULL = not mounted */
     const char *rootfs;           /* host, resolved; NULL = host mode */
@@ -75,10 +77,9 @@ typedef struct kt_sandbox {
      * else a directory the runner made for it (bind), or neither. */
     int out_mfd;
     const char *out_bind;
-    /* --image: the image (rootfs is its unpacked tree) and its WorkingDir
-     * (the payload starts there; NULL: /). */
+    /* --image: the image (rootfs is its unpacked tree; its WorkingDir goes to
+     * workdir unless --chdir was given). */
     const struct kt_image *image;
-    const char *workdir;
     /* What was hashed of the program, its script and the --ro-bind sources
      * (hostexec.h), for run.json. */
     const struct kt_hostexec *hostexec;

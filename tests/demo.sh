@@ -2,9 +2,11 @@
 # make demo: the seed's pipeline, natively and offline, on the shipped fixtures,
 # ending in kiemthu-verify's PASS. Everything lands in out/demo/ (git-ignored).
 #   1. capability guard over the sample MVP (a violation stops here, exit 3)
-#   2. the MVP's acceptance tests, JUnit XML into the evidence
+#   2. the MVP's acceptance tests, in the sandbox: JUnit XML out through /out
 #   3. B4': kiemthu-probe under the strict, then the startup-safe profile
 #   4. the MVP under the canonical profile on the FIX7 packet -> report triplet
+# Nothing the project under test supplies (its tests, its program) runs on the
+# host: only in the sandbox, and each attempt's /out lands in its own record.
 #   5. kiemthu-bundle create: demo key made now, SOURCE_DATE_EPOCH of the commit,
 #      the shipped policy
 #   6. kiemthu-verify with the demo public key
@@ -22,20 +24,28 @@ step "3. B4': probes under the strict, then the startup-safe profile (first, it 
 KT_BIN=$bin bash "$top/tests/b4prime.sh" "$out" | tail -4
 
 step "1. capability guard over the sample MVP"
-mkdir -p "$ev/guard" "$ev/tests" "$ev/in"
+mkdir -p "$ev/guard" "$ev/in"
 if ! "$bin/kiemthu-guard" "$bin/mvp/kiemthu-sample-inspector" --source "$top/fixtures/mvp/src" \
     -o "$ev/guard/guard.json" > /dev/null; then
     echo "the capability guard found a violation:"; cat "$ev/guard/guard.json"; exit 3
 fi
 echo "guard: pass, $(grep -o '"symbols_checked":[0-9]*' "$ev/guard/guard.json" | cut -d: -f2) imported symbols checked"
 
-step "2. the MVP's acceptance tests (cmocka, JUnit XML)"
-(cd "$top" && CMOCKA_MESSAGE_OUTPUT=xml CMOCKA_XML_FILE="$ev/tests/junit.xml" "$bin/mvp/test_inspector" > /dev/null)
-echo "tests: $(grep -o 'tests="[0-9]*" failures="[0-9]*" errors="[0-9]*"' "$ev/tests/junit.xml")"
+step "2. the MVP's acceptance tests (cmocka, JUnit XML), in the sandbox"
+mkdir -p "$out/tests-in/fixtures"
+cp "$top/fixtures/fix7-fixture-A-packet.json" "$out/tests-in/fixtures/"
+set +e
+"$bin/kiemthu-sandbox" run -p "$strict" -p "$safe" --in "$out/tests-in" --chdir /in \
+    --out "$out/tests-out" --record "$ev/runs/tests" \
+    --env CMOCKA_MESSAGE_OUTPUT=xml --env CMOCKA_XML_FILE=/out/junit.xml \
+    --ro-bind "$bin/mvp/test_inspector:/app/test_inspector" -- /app/test_inspector > /dev/null
+tests_rc=$?
+set -e
+tests_canonical=$(sed -n 's/.*"canonical":"\([^"]*\)".*/\1/p' "$ev/runs/tests/ladder.json")
+echo "tests: exit $tests_rc under $tests_canonical; $(grep -o 'tests="[0-9]*" failures="[0-9]*" errors="[0-9]*"' "$ev/runs/tests/$tests_canonical/out/junit.xml")"
 
 step "4. the MVP in the sandbox on fixtures/fix7-fixture-A-packet.json"
 cp "$top/fixtures/fix7-fixture-A-packet.json" "$out/in/"
-mkdir -p "$out/mvp-out"
 set +e
 "$bin/kiemthu-sandbox" run -p "$strict" -p "$safe" --in "$out/in" --out "$out/mvp-out" \
     --record "$ev/runs/mvp" --ro-bind "$bin/mvp/kiemthu-sample-inspector:/app/inspector" \
@@ -43,12 +53,16 @@ set +e
 mvp_rc=$?
 set -e
 canonical=$(sed -n 's/.*"canonical":"\([^"]*\)".*/\1/p' "$ev/runs/mvp/ladder.json")
-cp -r "$out/mvp-out" "$ev/runs/mvp/$canonical/out"
 cp "$out/in/fix7-fixture-A-packet.json" "$ev/in/"
 echo "mvp: exit $mvp_rc under $canonical; $(cat "$ev/runs/mvp/$canonical/out/report.json")"
 commit=$(git -C "$top" rev-parse HEAD 2> /dev/null || echo unknown)
 printf '{"ci":"%s","commit":"%s","run_id":"%s"}\n' "${GITHUB_ACTIONS:+github-actions}${GITHUB_ACTIONS:-local}" \
     "$commit" "${GITHUB_RUN_ID:-local-$SOURCE_DATE_EPOCH}" > "$ev/venue.json"
+
+if [ -n "${KT_DEMO_NO_SIGN:-}" ]; then
+    echo "evidence: $ev (signing is left to a separate job: KT_DEMO_NO_SIGN)"
+    exit 0
+fi
 
 step "5. bundle: a demo key made now (never a committed key), the shipped policy"
 "$bin/kiemthu-bundle" keygen -o "$out/demo" > /dev/null

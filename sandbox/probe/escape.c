@@ -90,7 +90,7 @@ static void filtered(probe_ctx *c, const char *id, const char *expect, const cal
         errno = 0;
         long r = syscall(calls[i].nr, calls[i].a[0], calls[i].a[1], calls[i].a[2], calls[i].a[3],
                          calls[i].a[4], calls[i].a[5]);
-        int e = r < 0 ? errno : 0, want = probe_filter_errno(c, calls[i].name);
+        int e = r < 0 ? errno : 0, want = probe_filter_errno(c, calls[i].name, calls[i].a);
         if (e != 0 && (e == want || (want <= 0 && e == EPERM))) continue;
         ok = 0;
         if (strlen(bad) < sizeof bad - 48) {

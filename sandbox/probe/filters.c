@@ -95,30 +95,65 @@ static int names(const pj *r, const char *name)
     return legacy && legacy->type == PJ_STR && !strcmp(legacy->str, name);
 }
 
-/* One filter's answer for name: errno, 0 (allowed), -1 (depends on arguments
- * or an action without errno). */
-static int one(const pj *root, const char *name)
+static int op_holds(const char *op, unsigned long long arg, unsigned long long v,
+                    unsigned long long v2)
+{
+    if (!strcmp(op, "SCMP_CMP_NE")) return arg != v;
+    if (!strcmp(op, "SCMP_CMP_LT")) return arg < v;
+    if (!strcmp(op, "SCMP_CMP_LE")) return arg <= v;
+    if (!strcmp(op, "SCMP_CMP_EQ")) return arg == v;
+    if (!strcmp(op, "SCMP_CMP_GE")) return arg >= v;
+    if (!strcmp(op, "SCMP_CMP_GT")) return arg > v;
+    if (!strcmp(op, "SCMP_CMP_MASKED_EQ")) return (arg & v) == v2;
+    return 0;
+}
+
+/* Whether a rule's "args" hold for these argument values, as runc compiles
+ * them: conditions on different indexes all hold (AND); several conditions on
+ * one index are separate rules, so any of them holds (OR). -1: unreadable. */
+static int args_hold(const pj *args, const unsigned long long a[6])
+{
+    int any[6] = {0}, seen[6] = {0};
+    for (const pj *c = args->type == PJ_ARR ? args->child : NULL; c; c = c->next) {
+        const pj *ix = pj_get(c, "index"), *v = pj_get(c, "value"), *op = pj_get(c, "op");
+        const pj *v2 = pj_get(c, "valueTwo");
+        if (!ix || ix->type != PJ_NUM || ix->num < 0 || ix->num > 5 || !v || v->type != PJ_NUM ||
+            !op || op->type != PJ_STR)
+            return -1;
+        int i = (int)ix->num;
+        seen[i] = 1;
+        any[i] |= op_holds(op->str, a[i], (unsigned long long)v->num,
+                           v2 && v2->type == PJ_NUM ? (unsigned long long)v2->num : 0);
+    }
+    for (int i = 0; i < 6; i++)
+        if (seen[i] && !any[i]) return 0;
+    return 1;
+}
+
+/* One filter's answer for name called with arguments a: errno, 0 (allowed),
+ * -1 (an action without errno, or unreadable rules). */
+static int one(const pj *root, const char *name, const unsigned long long a[6])
 {
     const pj *sys = pj_get(root, "syscalls");
-    int conditional = 0;
     for (const pj *r = sys && sys->type == PJ_ARR ? sys->child : NULL; r; r = r->next) {
         if (!names(r, name) || !probe_rule_applies(r)) continue;
-        if (pj_get(r, "args")) {
-            conditional = 1;
-            continue;
-        }
-        return action_errno(pj_get(r, "action"), pj_get(r, "errnoRet"), EPERM);
+        const pj *args = pj_get(r, "args");
+        int h = args ? args_hold(args, a) : 1;
+        if (h < 0) return -1;
+        if (h) return action_errno(pj_get(r, "action"), pj_get(r, "errnoRet"), EPERM);
     }
-    if (conditional) return -1;
     const pj *der = pj_get(root, "defaultErrnoRet");
     return action_errno(pj_get(root, "defaultAction"), der, EPERM);
 }
 
-int probe_filter_errno(const probe_ctx *c, const char *name)
+int probe_filter_errno(const probe_ctx *c, const char *name, const long args[6])
 {
+    unsigned long long a[6];
+    for (int i = 0; i < 6; i++) a[i] = (unsigned long long)args[i];
     /* Both filters answer ERRNO where they deny: equal precedence, and the
-     * kernel then takes the answer of the filter installed last, the profile. */
-    int p = c->profile ? one(c->profile, name) : 0;
-    if (p != 0) return p;
-    return c->baseline ? one(c->baseline, name) : 0;
+     * kernel then takes the answer of the filter installed last, the
+     * baseline. */
+    int b = c->baseline ? one(c->baseline, name, a) : 0;
+    if (b != 0) return b;
+    return c->profile ? one(c->profile, name, a) : 0;
 }

@@ -54,10 +54,10 @@ void probes_escape(probe_ctx *c);
 /* Read the profile and baseline views (filters.c). */
 void probe_filters_load(probe_ctx *c);
 void probe_filters_free(probe_ctx *c);
-/* What the filters in force answer for syscall name, as the kernel combines
- * them (the profile, installed last, answers where both deny): the errno, 0
- * if both allow it, -1 if an argument-dependent rule decides. */
-int probe_filter_errno(const probe_ctx *c, const char *name);
+/* What the filters in force answer for syscall name called with args, as
+ * the kernel combines them (the baseline, installed last, answers where both
+ * deny): the errno, 0 if both allow it, -1 if it cannot be told. */
+int probe_filter_errno(const probe_ctx *c, const char *name, const long args[6]);
 /* 1 if the rule applies to this sandbox (rulesel.h). */
 int probe_rule_applies(const struct pj *rule);
 void probes_container(probe_ctx *c);

@@ -50,7 +50,7 @@ static int try_nr(int nr)
 /* Every syscall one filter denies unconditionally (an applying rule without
  * args, action ERRNO) must fail here with the errno the filters in force
  * give together (probe_filter_errno: where the profile and the baseline both
- * deny, the profile answers). */
+ * deny, the baseline answers). */
 static void denied_probe(probe_ctx *c, const char *id, const char *what, const pj *root,
                          const char *why)
 {
@@ -71,7 +71,8 @@ static void denied_probe(probe_ctx *c, const char *id, const char *what, const p
         for (const pj *n = names->child; n; n = n->next) {
             if (n->type != PJ_STR || skipped(n->str)) continue;
             int nr = seccomp_syscall_resolve_name(n->str);
-            int want = probe_filter_errno(c, n->str);
+            static const long minus1[6] = {-1, -1, -1, -1, -1, -1};
+            int want = probe_filter_errno(c, n->str, minus1);
             if (nr == __NR_SCMP_ERROR || want <= 0) continue;
             int got = try_nr(nr);
             tried++;

@@ -11,14 +11,17 @@ PPUB=$FIXKEYS/test-ed25519.pub
 make_pipeline_evidence() { # ... [PROBE_PROFILE [SANDBOX_OPTION...]]: options for the probe run
     local E=$1 mvp_exit=$2 probe_safe=${3:-$SAFE}
     local extra=("${@:4}")
-    mkdir -p "$E/profiles" "$E/guard" "$E/tests" "$E/runs"
+    mkdir -p "$E/profiles" "$E/guard" "$E/runs"
     cp "$STRICT" "$SAFE" "$E/profiles/"
     echo '{"ci":"local","run_id":"42","commit":"0123abc"}' > "$E/venue.json"
     echo '{"pass":true,"violations":[],"symbols_checked":12}' > "$E/guard/guard.json"
-    cp "$KT_SRC/tests/fixtures/junit/pytest-pass.xml" "$E/tests/junit.xml"
     local IN OUT; IN=$(newdir); OUT=$(newdir); chmod 777 "$OUT"; echo x > "$IN/f"
     "$SANDBOX" run "${extra[@]}" -p "$STRICT" -p "$probe_safe" --in "$IN" --out "$OUT" --record "$E/runs/probe" \
         --ro-bind "$KT_BIN/kiemthu-probe:/app/kiemthu-probe" -- /app/kiemthu-probe --allow-mount /app/kiemthu-probe 2> /dev/null
+    # the project's tests run in the sandbox; their JUnit XML comes out through /out
+    OUT=$(newdir)
+    "$SANDBOX" run -p "$STRICT" -p "$SAFE" --out "$OUT" --record "$E/runs/tests" \
+        --ro-bind "$KT_SRC/tests/fixtures/junit/pytest-pass.xml:/app/junit.xml" -- /bin/sh -c 'cat /app/junit.xml > /out/junit.xml' 2> /dev/null
     # the sandbox copies each attempt's /out into its record (RECORD/<profile>/out/)
     OUT=$(newdir); chmod 777 "$OUT"
     "$SANDBOX" run -p "$STRICT" -p "$SAFE" --out "$OUT" --record "$E/runs/mvp" -- /bin/sh -c \
