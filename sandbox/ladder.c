@@ -1,6 +1,8 @@
 #include "ladder.h"
 
+#include "baseline.h"
 #include "cgroup.h"
+#include "reach.h"
 #include "record.h"
 
 #include <dirent.h>
@@ -187,6 +189,52 @@ static int publish_out(const kt_ladder *l, int recfd, kt_err *err)
     return rc;
 }
 
+/* "seccomp-startup-safe" from ".../seccomp-startup-safe.json"; -1 if the
+ * name cannot be a record directory. */
+static int profile_name(const char *path, char *out, size_t n)
+{
+    const char *b = strrchr(path, '/');
+    snprintf(out, n, "%s", b ? b + 1 : path);
+    size_t l = strlen(out);
+    if (l > 5 && strcmp(out + l - 5, ".json") == 0) out[l - 5] = '\0';
+    if (!out[0] || out[0] == '.') return -1;
+    for (const char *p = out; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-", *p))
+            return -1;
+    return 0;
+}
+
+int kt_ladder_load(kt_ladder *l, const char *const *paths, size_t n, const char *baseline_spec,
+                   kt_err *err)
+{
+    char why[PATH_MAX + 128];
+    if (n > KT_LADDER_MAX) return kt_fail(err, KT_E_USAGE, "at most %d profiles", KT_LADDER_MAX);
+    for (size_t i = 0; i < n; i++) {
+        kt_attempt *a = &l->att[i];
+        if (kt_reach(paths[i], 1, why, sizeof why) < 0)
+            return kt_fail(err, KT_E_NOINPUT, "profile %s: %s", paths[i], why);
+        if (profile_name(paths[i], a->name, sizeof a->name) < 0)
+            return kt_fail(err, KT_E_DATA,
+                           "profile %s: its file name must be letters, digits, '.', '_', '+' or "
+                           "'-' and not start with '.' (it names the record directory)",
+                           paths[i]);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(a->name, l->att[j].name) == 0)
+                return kt_fail(err, KT_E_DATA, "two profiles named %s", a->name);
+        if (kt_profile_load(paths[i], &a->profile, err) < 0)
+            return kt_fail(err, KT_E_DATA, "invalid profile: %s", err->msg);
+        l->n = i + 1;
+        char existing[PATH_MAX + 300];
+        snprintf(existing, sizeof existing, "%s/%s", l->record, a->name);
+        if (access(existing, F_OK) == 0)
+            return kt_fail(err, KT_E_CANTCREAT,
+                           "%s exists (use a new --record directory for every run)", existing);
+    }
+    if (kt_baseline_load(baseline_spec, &l->baseline, &l->baseline_name, err) < 0)
+        return kt_fail(err, KT_E_DATA, "invalid --baseline: %s", err->msg);
+    return 0;
+}
+
 int kt_ladder_run(kt_ladder *l, kt_err *err)
 {
     l->canonical = -1;
@@ -232,6 +280,10 @@ void kt_ladder_free(kt_ladder *l)
     for (size_t i = 0; i < l->n; i++) {
         kt_filter_free(&l->att[i].filter);
         kt_outcopy_free(&l->att[i].out);
+        kt_profile_free(l->att[i].profile);
+        l->att[i].profile = NULL;
     }
     kt_filter_free(&l->baseline_filter);
+    kt_profile_free(l->baseline);
+    l->baseline = NULL;
 }

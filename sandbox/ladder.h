@@ -22,8 +22,8 @@
 #define KT_LADDER_MAX 8
 
 typedef struct kt_attempt {
-    const char *name; /* the profile's file name without .json */
-    const kt_profile *profile;
+    char name[256]; /* the profile's file name without .json */
+    kt_profile *profile;
     int ran;           /* attempted (the ladder stops at the canonical one) */
     int runner_failed; /* the runner could not run it (ladder.json says why) */
     kt_run run;
@@ -42,7 +42,7 @@ struct kt_ladder {
     const char *record;
     kt_attempt att[KT_LADDER_MAX];
     size_t n;
-    const kt_profile *baseline; /* NULL: --baseline none */
+    kt_profile *baseline; /* NULL: --baseline none */
     const char *baseline_name;
     int all, exec_once;
     const char *image_digest;
@@ -62,6 +62,13 @@ struct kt_ladder {
  * thing; the payload gets an empty mask back before its exec. Returns the
  * signalfd, or -1 with err. */
 int kt_stop_signals_block(sigset_t *old, kt_err *err);
+
+/* Load and validate every profile (its file name, without .json, names its
+ * record directory: letters, digits, '.', '_', '+', '-', not starting with
+ * '.', unique, not yet in l->record) and the baseline (baseline.h), before
+ * anything runs. l->record must be set. The ladder owns what it loads. */
+int kt_ladder_load(kt_ladder *l, const char *const *paths, size_t n, const char *baseline_spec,
+                   kt_err *err);
 
 /* Run the ladder. Returns 0 when it ran to its end or was interrupted (see
  * l->interrupted), -1 when the runner failed (err, and l->runner_error). */

@@ -394,27 +394,9 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
     return check_paths(c);
 }
 
-/* "seccomp-startup-safe" from ".../seccomp-startup-safe.json"; -1 if the
- * name cannot be a record directory. */
-static int profile_name(const char *path, char *out, size_t n)
-{
-    const char *b = strrchr(path, '/');
-    snprintf(out, n, "%s", b ? b + 1 : path);
-    size_t l = strlen(out);
-    if (l > 5 && strcmp(out + l - 5, ".json") == 0) out[l - 5] = '\0';
-    if (!out[0] || out[0] == '.') return -1;
-    for (const char *p = out; *p; p++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-", *p))
-            return -1;
-    return 0;
-}
-
 typedef struct run_ctx {
     sb_ctx *c;
     kt_ladder l;
-    char names[MAX_PROFILES][256];
-    kt_profile *profiles[MAX_PROFILES];
-    kt_profile *baseline;
     char digest[KT_DIGEST_STR];
     kt_image img;
     kt_hostexec hx;
@@ -460,31 +442,7 @@ static int prepare(run_ctx *r, kt_err *err)
     sb_ctx *c = r->c;
     kt_ladder *l = &r->l;
     char why[PATH_MAX + 128];
-    for (size_t i = 0; i < c->nprofiles; i++) {
-        if (kt_reach(c->profiles[i], 1, why, sizeof why) < 0)
-            return kt_fail(err, KT_E_NOINPUT, "profile %s: %s", c->profiles[i], why);
-        if (profile_name(c->profiles[i], r->names[i], sizeof r->names[i]) < 0)
-            return kt_fail(err, KT_E_DATA,
-                           "profile %s: its file name must be letters, digits, '.', '_', '+' or "
-                           "'-' and not start with '.' (it names the record directory)",
-                           c->profiles[i]);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(r->names[i], r->names[j]) == 0)
-                return kt_fail(err, KT_E_DATA, "two profiles named %s", r->names[i]);
-        if (kt_profile_load(c->profiles[i], &r->profiles[i], err) < 0)
-            return kt_fail(err, KT_E_DATA, "invalid profile: %s", err->msg);
-        char existing[PATH_MAX + 300];
-        snprintf(existing, sizeof existing, "%s/%s", c->record, r->names[i]);
-        if (access(existing, F_OK) == 0)
-            return kt_fail(err, KT_E_CANTCREAT,
-                           "%s exists (use a new --record directory for every run)", existing);
-        l->att[i].name = r->names[i];
-        l->att[i].profile = r->profiles[i];
-    }
-    l->n = c->nprofiles;
-    if (kt_baseline_load(c->baseline, &r->baseline, &l->baseline_name, err) < 0)
-        return kt_fail(err, KT_E_DATA, "invalid --baseline: %s", err->msg);
-    l->baseline = r->baseline;
+    if (kt_ladder_load(l, c->profiles, c->nprofiles, c->baseline, err) < 0) return -1;
     if (c->sb.userns && kt_ns_userns_available(err) < 0) return -1;
     /* An image is verified and unpacked (or found in the cache) before any
      * record exists; it sets the root, the command, Env and WorkingDir. */
@@ -608,8 +566,6 @@ static int cmd_run(int argc, char **argv)
         rc = report(&r);
     }
     kt_ladder_free(l);
-    for (size_t i = 0; i < c.nprofiles; i++) kt_profile_free(r.profiles[i]);
-    kt_profile_free(r.baseline);
     kt_image_free(&r.img);
     close(sigfd);
     /* A stop signal that came while nothing could act on it (a failed
