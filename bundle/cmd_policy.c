@@ -2,6 +2,7 @@
 #include "cmd_policy.h"
 
 #include "../core/cli.h"
+#include "../core/escape.h"
 #include "../core/exitcode.h"
 #include "../policy/policy.h"
 
@@ -41,7 +42,7 @@ static void help(void)
 
 static int fail(const kt_err *err)
 {
-    fprintf(stderr, "kiemthu-bundle check-policy: error: %s\n", err->msg);
+    kt_esc_line(stderr, "kiemthu-bundle check-policy: error: %s", err->msg);
     return kt_exit_code(err->cls);
 }
 
@@ -64,11 +65,11 @@ static int evaluate(const kt_policy *p, const char *dir)
     close(rootfd);
     if (rc < 0) return fail(&err);
     size_t passed = 0;
-    printf("policy %s (sha256 %s) on %s, not signed:\n", kt_policy_name(p), kt_policy_sha256(p),
-           dir);
+    kt_esc_line(stdout, "policy %s (sha256 %s) on %s, not signed:", kt_policy_name(p),
+                kt_policy_sha256(p), dir);
     for (size_t i = 0; i < a.n; i++) {
-        printf("  %-5s %-28s %s\n", kt_result_name(a.checks[i].result), a.checks[i].id,
-               a.checks[i].reason);
+        kt_esc_line(stdout, "  %-5s %-28s %s", kt_result_name(a.checks[i].result), a.checks[i].id,
+                    a.checks[i].reason);
         passed += a.checks[i].result == KT_RESULT_PASS;
     }
     printf("verdict: %s (%zu/%zu checks pass)\n", a.pass ? "PASS" : "FAIL", passed, a.n);
@@ -110,8 +111,8 @@ int kt_cmd_check_policy(int argc, char **argv)
     if (evidence)
         rc = evaluate(p, evidence);
     else
-        printf("%s: a valid policy, \"%s\", sha256 %s\n", policy, kt_policy_name(p),
-               kt_policy_sha256(p));
+        kt_esc_line(stdout, "%s: a valid policy, \"%s\", sha256 %s", policy, kt_policy_name(p),
+                    kt_policy_sha256(p));
     kt_policy_free(p);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* kiemthu-bundle - make signing keys and signed evidence bundles. */
 #include "../core/cli.h"
+#include "../core/escape.h"
 #include "../core/exitcode.h"
 #include "../core/layout.h"
 #include "../keys/keys.h"
@@ -66,7 +67,7 @@ static void show_progress(void *arg, uint64_t bytes, size_t files)
 
 static int fail(const char *cmd, const kt_err *err)
 {
-    fprintf(stderr, "kiemthu-bundle %s: error: %s\n", cmd, err->msg);
+    kt_esc_line(stderr, "kiemthu-bundle %s: error: %s", cmd, err->msg);
     return kt_exit_code(err->cls);
 }
 
@@ -98,7 +99,8 @@ static int cmd_keygen(int argc, char **argv)
     kt_pubkey pub;
     if (kt_keys_init(&err) < 0 || kt_keygen_write(prefix, &pub, &err) < 0)
         return fail("keygen", &err);
-    printf("wrote %s.key (secret, mode 0600) and %s.pub\nkey id: %s\n", prefix, prefix, pub.keyid);
+    kt_esc_line(stdout, "wrote %s.key (secret, mode 0600) and %s.pub", prefix, prefix);
+    printf("key id: %s\n", pub.keyid);
     return 0;
 }
 
@@ -165,13 +167,14 @@ static int cmd_create(int argc, char **argv)
         return fail("create", &err);
     }
     if (!ctx.quiet) {
-        printf("wrote %s: %zu evidence files, %llu bytes, signed by key %s\n", ctx.out,
-               res.evidence_members, (unsigned long long)res.bundle_bytes, res.keyid);
+        /* names, the policy and check reasons may carry outside bytes */
+        kt_esc_line(stdout, "wrote %s: %zu evidence files, %llu bytes, signed by key %s", ctx.out,
+                    res.evidence_members, (unsigned long long)res.bundle_bytes, res.keyid);
         if (res.adjudicated) {
-            printf("policy %s (sha256 %s):\n", res.policy_name, res.policy_sha256);
+            kt_esc_line(stdout, "policy %s (sha256 %s):", res.policy_name, res.policy_sha256);
             for (size_t i = 0; i < res.adj.n; i++)
-                printf("  %-5s %-28s %s\n", kt_result_name(res.adj.checks[i].result),
-                       res.adj.checks[i].id, res.adj.checks[i].reason);
+                kt_esc_line(stdout, "  %-5s %-28s %s", kt_result_name(res.adj.checks[i].result),
+                            res.adj.checks[i].id, res.adj.checks[i].reason);
         }
     }
     rc = 0;
@@ -205,7 +208,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "keygen") == 0) return cmd_keygen(argc - 1, argv + 1);
     if (strcmp(cmd, "create") == 0) return cmd_create(argc - 1, argv + 1);
     if (strcmp(cmd, "check-policy") == 0) return kt_cmd_check_policy(argc - 1, argv + 1);
-    fprintf(stderr, "kiemthu-bundle: unknown command \"%s\"\n", cmd);
+    kt_esc_line(stderr, "kiemthu-bundle: unknown command \"%s\"", cmd);
     usage(stderr);
     return KT_EXIT_USAGE;
 }

@@ -95,8 +95,7 @@ int kt_name_check(const char *enc, size_t maxlen, kt_err *err)
 {
     size_t len = strnlen(enc, maxlen + 1);
     if (len == 0) return kt_fail(err, KT_E_DATA, "empty name");
-    if (len > maxlen)
-        return kt_fail(err, KT_E_DATA, "name is longer than %zu bytes", maxlen);
+    if (len > maxlen) return kt_fail(err, KT_E_DATA, "name is longer than %zu bytes", maxlen);
     if (enc[0] == '/') return kt_fail(err, KT_E_DATA, "absolute name");
     size_t comp = 0; /* start of the current component */
     for (size_t i = 0; i <= len;) {

@@ -26,9 +26,9 @@
 
 #include <stddef.h>
 
-#define KT_NAME_RAW_MAX 4095                    /* bytes of a path below the evidence root */
-#define KT_NAME_DEPTH_MAX 128                   /* directories below the evidence root */
-#define KT_NAME_ENC_MAX (3 * KT_NAME_RAW_MAX)   /* bytes of its encoding */
+#define KT_NAME_RAW_MAX 4095                  /* bytes of a path below the evidence root */
+#define KT_NAME_DEPTH_MAX 128                 /* directories below the evidence root */
+#define KT_NAME_ENC_MAX (3 * KT_NAME_RAW_MAX) /* bytes of its encoding */
 #define KT_NAME_ESCAPE '%'
 
 /* Encode raw (a '/'-separated relative path, any bytes but NUL) into out

@@ -1,5 +1,6 @@
 /* kiemthu-verify - check a bundle offline against keys the auditor pins. */
 #include "../core/cli.h"
+#include "../core/escape.h"
 #include "../core/layout.h"
 #include "../keys/keys.h"
 #include "report.h"
@@ -61,7 +62,8 @@ static void show_progress(void *arg, uint64_t bytes, uint64_t total)
 
 static int usage_error(const char *msg)
 {
-    fprintf(stderr, "kiemthu-verify: %s\nUsage: %s\nTry 'kiemthu-verify --help'.\n", msg, synopsis);
+    kt_esc_line(stderr, "kiemthu-verify: %s", msg);
+    fprintf(stderr, "Usage: %s\nTry 'kiemthu-verify --help'.\n", synopsis);
     return KT_EXIT_USAGE;
 }
 
@@ -130,24 +132,25 @@ int main(int argc, char **argv)
     kt_err err;
     kt_err_clear(&err);
     if (kt_keys_init(&err) < 0) {
-        fprintf(stderr, "kiemthu-verify: %s\n", err.msg);
+        kt_esc_line(stderr, "kiemthu-verify: %s", err.msg);
         return KT_EXIT_USAGE;
     }
     for (size_t i = 0; i < ctx.nkeys; i++) {
         if (kt_pubkey_load(ctx.keypaths[i], &ctx.keys[i], &err) < 0) {
-            fprintf(stderr, "kiemthu-verify: cannot use --key %s: %s\n", ctx.keypaths[i], err.msg);
+            kt_esc_line(stderr, "kiemthu-verify: cannot use --key %s: %s", ctx.keypaths[i],
+                        err.msg);
             return KT_EXIT_USAGE;
         }
     }
     int fd = strcmp(ctx.bundle, "-") == 0 ? STDIN_FILENO
                                           : open(ctx.bundle, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        fprintf(stderr, "kiemthu-verify: cannot open %s: %s\n", ctx.bundle, strerror(errno));
+        kt_esc_line(stderr, "kiemthu-verify: cannot open %s: %s", ctx.bundle, strerror(errno));
         return KT_EXIT_REJECT;
     }
     kt_policy *auditor = NULL;
     if (ctx.policy && kt_policy_load(ctx.policy, &auditor, &err) < 0) {
-        fprintf(stderr, "kiemthu-verify: cannot use --policy: %s\n", err.msg);
+        kt_esc_line(stderr, "kiemthu-verify: cannot use --policy: %s", err.msg);
         if (fd != STDIN_FILENO) close(fd);
         return KT_EXIT_USAGE;
     }
@@ -165,7 +168,7 @@ int main(int argc, char **argv)
         fprintf(stderr,
                 "kiemthu-verify: note: under valgrind, the self-sandbox is not installed\n");
     else if (kt_self_sandbox(&err) < 0) {
-        fprintf(stderr, "kiemthu-verify: %s\n", err.msg);
+        kt_esc_line(stderr, "kiemthu-verify: %s", err.msg);
         return KT_EXIT_REJECT;
     }
 #endif

@@ -2,9 +2,16 @@
 
 #include "../core/buf.h"
 #include "../core/cli.h"
+#include "../core/escape.h"
 #include "../core/json_canon.h"
+#include "../core/jsonb.h"
 #include "../core/layout.h"
 #include "../core/manifest.h"
+
+#include <stdlib.h>
+
+/* Every string printed here may come from the bundle, the evidence, the
+ * policy or the command line: each goes through core/escape.h. */
 
 static const char *verdict_name(enum kt_verdict v)
 {
@@ -32,70 +39,6 @@ int kt_report_exit(const kt_verify_result *res)
     return KT_EXIT_REJECT;
 }
 
-static int print_json(FILE *f, const char *bundle, const char *const *keypaths,
-                      const kt_verify_result *res)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (!o) return -1;
-    int authentic = res->verdict != KT_VERDICT_REJECT;
-    cJSON_AddNumberToObject(o, "schema", 1);
-    cJSON_AddStringToObject(o, "tool", "kiemthu-verify " KT_VERSION);
-    cJSON_AddStringToObject(o, "bundle", bundle);
-    cJSON_AddStringToObject(o, "verdict", verdict_name(res->verdict));
-    cJSON_AddNumberToObject(o, "exit_code", kt_report_exit(res));
-    if (authentic) {
-        cJSON_AddStringToObject(o, "key_id", res->keyid);
-        cJSON_AddStringToObject(o, "key_file", keypaths[res->key_index]);
-        char created[32];
-        kt_rfc3339(res->source_date_epoch, created);
-        cJSON_AddStringToObject(o, "created", created);
-    } else {
-        cJSON_AddNullToObject(o, "key_id");
-        cJSON_AddNullToObject(o, "key_file");
-        cJSON_AddNullToObject(o, "created");
-    }
-    cJSON_AddNumberToObject(o, "members", (double)res->members);
-    cJSON_AddNumberToObject(o, "evidence_members", (double)res->evidence);
-    if (res->verdict == KT_VERDICT_REJECT) {
-        cJSON *r = cJSON_AddObjectToObject(o, "reason");
-        cJSON_AddStringToObject(r, "class", kt_errclass_name(res->err.cls));
-        cJSON_AddStringToObject(r, "message", res->err.msg);
-        if (res->err.member[0])
-            cJSON_AddStringToObject(r, "member", res->err.member);
-        else
-            cJSON_AddNullToObject(r, "member");
-    } else {
-        cJSON_AddNullToObject(o, "reason");
-    }
-    if (res->adjudicated) {
-        cJSON *pol = cJSON_AddObjectToObject(o, "policy");
-        cJSON_AddStringToObject(pol, "name", res->policy_name);
-        cJSON_AddStringToObject(pol, "sha256", res->policy_sha256);
-        cJSON_AddBoolToObject(pol, "bundled", res->policy_is_bundles);
-        cJSON *arr = cJSON_AddArrayToObject(o, "checks");
-        for (size_t i = 0; i < res->adj.n; i++) {
-            const kt_check_out *c = &res->adj.checks[i];
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "id", c->id);
-            cJSON_AddStringToObject(e, "type", c->type);
-            cJSON_AddStringToObject(e, "description", c->description);
-            cJSON_AddStringToObject(e, "result", kt_result_name(c->result));
-            cJSON_AddStringToObject(e, "reason", c->reason);
-            cJSON_AddItemToArray(arr, e);
-        }
-    } else {
-        cJSON_AddNullToObject(o, "policy");
-        cJSON_AddArrayToObject(o, "checks");
-    }
-    kt_buf b;
-    kt_buf_init(&b, 0);
-    int rc = kt_json_emit_doc(o, &b, NULL);
-    if (rc == 0) fputs(b.data, f);
-    kt_buf_free(&b);
-    cJSON_Delete(o);
-    return rc;
-}
-
 static size_t passed(const kt_verify_result *res)
 {
     size_t n = 0;
@@ -103,44 +46,175 @@ static size_t passed(const kt_verify_result *res)
     return n;
 }
 
-/* Markdown table cells: no pipes or newlines from the reasons. */
-static void md_cell(FILE *f, const char *s)
+/* A string value, escaped (KT_ESC_TEXT); NULL gives null. */
+static void jstr(kt_jb *b, cJSON *o, const char *key, const char *v)
 {
-    for (; *s; s++) fputs(*s == '|' ? "\\|" : *s == '\n' ? " " : (char[]){*s, 0}, f);
+    if (!v) {
+        kt_jb_null(b, o, key);
+        return;
+    }
+    char *e = kt_esc_dup(v, KT_ESC_TEXT);
+    kt_jb_item(b, o, key, e ? cJSON_CreateString(e) : NULL);
+    free(e);
+}
+
+static void json_checks(kt_jb *b, cJSON *o, const kt_verify_result *res)
+{
+    if (!res->adjudicated) {
+        kt_jb_null(b, o, "policy");
+        kt_jb_arr(b, o, "checks");
+        return;
+    }
+    cJSON *pol = kt_jb_obj(b, o, "policy");
+    jstr(b, pol, "name", res->policy_name);
+    jstr(b, pol, "sha256", res->policy_sha256);
+    kt_jb_bool(b, pol, "bundled", res->policy_is_bundles);
+    cJSON *arr = kt_jb_arr(b, o, "checks");
+    for (size_t i = 0; i < res->adj.n; i++) {
+        const kt_check_out *c = &res->adj.checks[i];
+        cJSON *e = kt_jb_obj(b, arr, NULL);
+        jstr(b, e, "id", c->id);
+        jstr(b, e, "type", c->type);
+        jstr(b, e, "description", c->description);
+        jstr(b, e, "result", kt_result_name(c->result));
+        jstr(b, e, "reason", c->reason);
+    }
+}
+
+static int print_json(FILE *f, const char *bundle, const char *const *keypaths,
+                      const kt_verify_result *res)
+{
+    kt_jb b;
+    kt_jb_init(&b);
+    cJSON *o = b.root;
+    int authentic = res->verdict == KT_VERDICT_PASS || res->verdict == KT_VERDICT_FAIL;
+    kt_jb_int(&b, o, "schema", 1);
+    jstr(&b, o, "tool", "kiemthu-verify " KT_VERSION);
+    jstr(&b, o, "bundle", bundle);
+    jstr(&b, o, "verdict", verdict_name(res->verdict));
+    kt_jb_int(&b, o, "exit_code", kt_report_exit(res));
+    jstr(&b, o, "key_id", authentic ? res->keyid : NULL);
+    jstr(&b, o, "key_file", authentic ? keypaths[res->key_index] : NULL);
+    char created[32];
+    kt_rfc3339(res->source_date_epoch, created);
+    jstr(&b, o, "created", authentic ? created : NULL);
+    kt_jb_int(&b, o, "members", (int64_t)res->members);
+    kt_jb_int(&b, o, "evidence_members", (int64_t)res->evidence);
+    if (res->verdict == KT_VERDICT_REJECT) {
+        cJSON *r = kt_jb_obj(&b, o, "reason");
+        jstr(&b, r, "class", kt_errclass_name(res->err.cls));
+        jstr(&b, r, "message", res->err.msg);
+        jstr(&b, r, "member", res->err.member[0] ? res->err.member : NULL);
+    } else {
+        kt_jb_null(&b, o, "reason");
+    }
+    json_checks(&b, o, res);
+    cJSON *doc;
+    if (kt_jb_done(&b, &doc, "the JSON report", NULL) < 0) return -1;
+    kt_buf out;
+    kt_buf_init(&out, 0);
+    int rc = kt_json_emit_doc(doc, &out, NULL);
+    if (rc == 0) fputs(out.data, f);
+    kt_buf_free(&out);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/* Markdown for a CI summary page: the structure is ours; every outside
+ * string is HTML-escaped (no tag, link, emphasis or table cell can start). */
+static void md(FILE *f, const char *s)
+{
+    kt_esc_fputs(f, s, KT_ESC_HTML);
+}
+
+static void md_code(FILE *f, const char *s)
+{
+    fputs("<code>", f);
+    md(f, s);
+    fputs("</code>", f);
 }
 
 static int print_markdown(FILE *f, const char *bundle, const char *const *keypaths,
                           const kt_verify_result *res)
 {
-    static const char *const icon[] = {"PASS", "FAIL", "REJECT"};
-    const char *v = res->verdict == KT_VERDICT_PASS   ? icon[0]
-                    : res->verdict == KT_VERDICT_FAIL ? icon[1]
-                                                      : icon[2];
-    fprintf(f, "## kiemthu-verify: %s\n\n", v);
-    fprintf(f, "- bundle: `%s`\n", bundle);
+    fprintf(f, "## kiemthu-verify: %s\n\n- bundle: ", verdict_name(res->verdict));
+    md_code(f, bundle);
+    fputs("\n", f);
     if (res->verdict == KT_VERDICT_REJECT) {
-        fprintf(f, "- **not authentic or not intact**: ");
-        md_cell(f, res->err.msg);
-        fprintf(f, "\n");
-        if (res->err.member[0]) fprintf(f, "- member: `%s`\n", res->err.member);
+        fputs("- **not authentic or not intact**: ", f);
+        md(f, res->err.msg);
+        fputs("\n", f);
+        if (res->err.member[0]) {
+            fputs("- member: ", f);
+            md_code(f, res->err.member);
+            fputs("\n", f);
+        }
         return 0;
     }
-    fprintf(f, "- signed by key `%s` (`%s`)\n", res->keyid, keypaths[res->key_index]);
-    fprintf(f, "- %zu members, %zu evidence files, each matching its sha256\n", res->members,
+    fputs("- signed by key ", f);
+    md_code(f, res->keyid);
+    fputs(" (", f);
+    md_code(f, keypaths[res->key_index]);
+    fprintf(f, ")\n- %zu members, %zu evidence files, each matching its sha256\n", res->members,
             res->evidence);
     if (!res->adjudicated) {
-        fprintf(f, "- no policy: authenticity and integrity only\n");
+        fputs("- no policy: authenticity and integrity only\n", f);
         return 0;
     }
-    fprintf(f, "- policy `%s`, sha256 `%s` (%s)\n- checks: %zu/%zu pass\n\n", res->policy_name,
-            res->policy_sha256, res->policy_is_bundles ? "the bundle's own" : "the auditor's",
-            passed(res), res->adj.n);
-    fprintf(f, "| check | result | reason |\n|---|---|---|\n");
+    fputs("- policy ", f);
+    md_code(f, res->policy_name);
+    fputs(", sha256 ", f);
+    md_code(f, res->policy_sha256);
+    fprintf(f, " (%s)\n- checks: %zu/%zu pass\n\n",
+            res->policy_is_bundles ? "the bundle's own" : "the auditor's", passed(res), res->adj.n);
+    fputs("| check | result | reason |\n|---|---|---|\n", f);
     for (size_t i = 0; i < res->adj.n; i++) {
         const kt_check_out *c = &res->adj.checks[i];
-        fprintf(f, "| `%s` | %s | ", c->id, kt_result_name(c->result));
-        md_cell(f, c->reason);
-        fprintf(f, " |\n");
+        fputs("| ", f);
+        md_code(f, c->id);
+        fprintf(f, " | %s | ", kt_result_name(c->result));
+        md(f, c->reason);
+        fputs(" |\n", f);
+    }
+    return 0;
+}
+
+static int print_text(FILE *f, const char *bundle, const char *const *keypaths,
+                      const kt_verify_result *res)
+{
+    if (res->verdict == KT_VERDICT_REJECT) {
+        kt_esc_line(f, "REJECT %s: not authentic or not intact", bundle);
+        kt_esc_line(f, "  reason:  %s", res->err.msg);
+        if (res->err.member[0]) kt_esc_line(f, "  member:  %s", res->err.member);
+        kt_esc_line(f, "  class:   %s", kt_errclass_name(res->err.cls));
+        return 0;
+    }
+    char created[32];
+    kt_rfc3339(res->source_date_epoch, created);
+    kt_esc_line(f, "%s %s", verdict_name(res->verdict), bundle);
+    kt_esc_line(f, "  signed by key %s (%s)", res->keyid, keypaths[res->key_index]);
+    kt_esc_line(f, "  members: %zu (%zu evidence files, each matching its sha256)", res->members,
+                res->evidence);
+    kt_esc_line(f, "  created: %s", created);
+    if (!res->adjudicated) {
+        kt_esc_line(f, "  policy:  none (authenticity and integrity only)");
+        return 0;
+    }
+    kt_esc_line(f, "  policy:  %s, sha256 %s (%s)", res->policy_name, res->policy_sha256,
+                res->policy_is_bundles ? "the bundle's own" : "the auditor's, given with --policy");
+    kt_esc_line(f, "  checks:  %zu/%zu pass", passed(res), res->adj.n);
+    for (size_t i = 0; i < res->adj.n; i++) {
+        const kt_check_out *c = &res->adj.checks[i];
+        kt_esc_line(f, "    %-5s  %-28s %s", kt_result_name(c->result), c->id, c->reason);
+    }
+    if (res->verdict == KT_VERDICT_FAIL) {
+        kt_buf ids;
+        kt_buf_init(&ids, 0);
+        for (size_t i = 0; i < res->adj.n; i++)
+            if (res->adj.checks[i].result != KT_RESULT_PASS)
+                kt_buf_printf(&ids, NULL, " %s", res->adj.checks[i].id);
+        kt_esc_line(f, "  failing:%s", ids.data ? ids.data : "");
+        kt_buf_free(&ids);
     }
     return 0;
 }
@@ -150,37 +224,5 @@ int kt_report_print(FILE *f, enum kt_format fmt, const char *bundle, const char 
 {
     if (fmt == KT_FMT_JSON) return print_json(f, bundle, keypaths, res);
     if (fmt == KT_FMT_MARKDOWN) return print_markdown(f, bundle, keypaths, res);
-    if (res->verdict == KT_VERDICT_REJECT) {
-        fprintf(f, "REJECT %s: not authentic or not intact\n", bundle);
-        fprintf(f, "  reason:  %s\n", res->err.msg);
-        if (res->err.member[0]) fprintf(f, "  member:  %s\n", res->err.member);
-        fprintf(f, "  class:   %s\n", kt_errclass_name(res->err.cls));
-        return 0;
-    }
-    char created[32];
-    kt_rfc3339(res->source_date_epoch, created);
-    fprintf(f, "%s %s\n", verdict_name(res->verdict), bundle);
-    fprintf(f, "  signed by key %s (%s)\n", res->keyid, keypaths[res->key_index]);
-    fprintf(f, "  members: %zu (%zu evidence files, each matching its sha256)\n", res->members,
-            res->evidence);
-    fprintf(f, "  created: %s\n", created);
-    if (!res->adjudicated) {
-        fprintf(f, "  policy:  none (authenticity and integrity only)\n");
-        return 0;
-    }
-    fprintf(f, "  policy:  %s, sha256 %s (%s)\n", res->policy_name, res->policy_sha256,
-            res->policy_is_bundles ? "the bundle's own" : "the auditor's, given with --policy");
-    fprintf(f, "  checks:  %zu/%zu pass\n", passed(res), res->adj.n);
-    for (size_t i = 0; i < res->adj.n; i++) {
-        const kt_check_out *c = &res->adj.checks[i];
-        fprintf(f, "    %-5s  %-28s %s\n", kt_result_name(c->result), c->id, c->reason);
-    }
-    if (res->verdict == KT_VERDICT_FAIL) {
-        fprintf(f, "  failing:");
-        for (size_t i = 0; i < res->adj.n; i++)
-            if (res->adj.checks[i].result != KT_RESULT_PASS)
-                fprintf(f, " %s", res->adj.checks[i].id);
-        fprintf(f, "\n");
-    }
-    return 0;
+    return print_text(f, bundle, keypaths, res);
 }

@@ -85,7 +85,7 @@ else
         ok "the policy is bundled as evidence/policy.json" || not_ok "the policy is bundled as evidence/policy.json"
     expect_msg 0 "checks:  $NCHECKS/$NCHECKS pass" "re-adjudication from stdin (members kept as they stream)" sh -c "'$VERIFY' - --key '$PPUB' < '$T/pass.tar'"
     expect_msg 0 '"checks":\[\{"description"' "verify --format json carries the checks" "$VERIFY" "$T/pass.tar" --key "$PPUB" --format json
-    expect_msg 0 '^\| `b4-canonical` \| pass \|' "verify --format markdown gives a table for GITHUB_STEP_SUMMARY" \
+    expect_msg 0 '^\| <code>b4&#45;canonical</code> \| pass \|' "verify --format markdown gives a table for GITHUB_STEP_SUMMARY" \
         "$VERIFY" "$T/pass.tar" --key "$PPUB" --format markdown
 
     # The MVP exits 1: the bundle is still made and signed; verify says FAIL (1) and names the check.

@@ -235,6 +235,14 @@ case("11-pax-nul", bundle(members=[member(LONG, b"x\n", records=[pax_record(b"pa
 case("11-pax-huge", bundle(members=[header("././@PaxHeader", 1 << 30, typeflag=b"x", dev=False)]), "pax header declares")
 case("11-pax-twice", bundle(members=[pax([lp]) + member(LONG, b"x\n")]), "two pax headers")
 
+# output safety: bytes that try to act on the terminal showing the verdict
+ERASE = b"\x1b[1A\x1b[2K\r\x1b[32mPASS 17/17 checks pass\x1b[0m"
+case("12-ansi-member", named([b"evidence/x" + ERASE]), "0x1b")
+case("12-c1-member", named([b"evidence/\xc2\x9b" + b"2KPASS"]), "0xc2")
+case("12-ansi-keyid", bundle(env=envelope(man, key=KO, kid="\x1b[2K\rPASS \u202e" + "0" * 40)), "does not verify with any pinned key")
+case("12-ansi-payload-type", bundle(env=envelope(man, ptype=b"\x1b]0;pwned\x07\x1b[2K\rPASS")), "payloadType")
+case("12-html-member", named(["evidence/%3Ch2%3EPASS%3C/h2%3E%3Cimg%20src=x%3E"]), "^PASS", 0)
+
 with open(OUT + "/expect.tsv", "w") as f:
     for name, data, code, reason in cases:
         open("%s/%s.tar" % (OUT, name), "wb").write(data)
