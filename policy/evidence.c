@@ -166,6 +166,10 @@ int kt_ev_get(kt_evidence *ev, const char *path, const char **data, size_t *len,
     }
     if (!e) return kt_fail(err, KT_E_DATA, "evidence file %s is missing", path);
     if (!e->data && e->offset >= 0 && ev->srcfd >= 0 && reread(ev, e, err) < 0) return -1;
+    if (!e->data && e->size <= KT_EV_FILE_MAX && e->offset < 0 && ev->rootfd < 0) {
+        if (!ev->unavailable) ev->unavailable = e->path;
+        return kt_fail(err, KT_E_LIMIT, "evidence file %s was not kept from the stream", path);
+    }
     if (!e->data)
         return kt_fail(err, KT_E_LIMIT, "evidence file %s (%llu bytes) is too large to re-read",
                        path, (unsigned long long)e->size);

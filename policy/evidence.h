@@ -1,7 +1,8 @@
 /* evidence.h - read access to evidence files by their path relative to the
  * evidence root ("runs/probe/seccomp-startup-safe/run.json"), whether they
- * sit in a directory (kiemthu-bundle create) or in a bundle being verified
- * (kiemthu-verify keeps small members in memory as it streams). */
+ * sit in a directory (check-policy), in the bundle being written (create) or
+ * in a bundle being verified (kiemthu-verify re-reads a bundle file, and
+ * keeps the members a policy may read from a stream in a spool, verify/want.h). */
 #ifndef KT_EVIDENCE_H
 #define KT_EVIDENCE_H
 
@@ -29,6 +30,9 @@ typedef struct kt_evidence {
     kt_ev_entry *e; /* memory source (sorted by path), and the directory cache */
     size_t n, cap;
     uint64_t kept;
+    /* The first member a check asked for whose bytes a stream did not keep
+     * (verify/want.h): the result is "could not be checked", not a verdict. */
+    const char *unavailable;
 } kt_evidence;
 
 void kt_ev_init_dir(kt_evidence *ev, int rootfd, const char *root);

@@ -11,6 +11,8 @@
 #include <libxml/parser.h>
 #include <valgrind/valgrind.h>
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,7 @@
 
 #define MAX_KEYS 16
 
-enum { OPT_HELP = 'h', OPT_VERSION = 256, OPT_MAX_SIZE };
+enum { OPT_HELP = 'h', OPT_VERSION = 256, OPT_MAX_SIZE, OPT_SPOOL_MAX };
 
 typedef struct verify_ctx {
     const char *bundle;
@@ -28,6 +30,7 @@ typedef struct verify_ctx {
     size_t nkeys;
     enum kt_format fmt;
     uint64_t max_total;
+    uint64_t spool_max;
     const char *policy;
 } verify_ctx;
 
@@ -36,6 +39,8 @@ static const kt_option opts[] = {
     {"format", 'f', "FMT", "output: text (default), json, or markdown"},
     {"policy", 'p', "FILE", "adjudicate under this policy instead of the bundle's own"},
     {"max-size", OPT_MAX_SIZE, "BYTES", "refuse bundles whose members add up to more (64 GiB)"},
+    {"spool-max", OPT_SPOOL_MAX, "BYTES",
+     "from stdin, keep at most this many bytes of the members a policy reads (1 GiB)"},
     {"help", OPT_HELP, NULL, "show this help"},
     {"version", OPT_VERSION, NULL, "show the version"},
     {NULL, 0, NULL, NULL},
@@ -47,7 +52,8 @@ static const char about[] =
     "Verify a kiemthu evidence bundle offline: canonical tar form, DSSE/Ed25519 signature by a\n"
     "pinned key, and every evidence member against the signed manifest. BUNDLE may be - (stdin).\n"
     "Exit codes: 0 PASS; 1 authentic but the evidence adjudicates to FAIL; 2 not authentic or\n"
-    "not intact (bad signature, untrusted key, tampering, malformed); 64 usage error.";
+    "not intact (bad signature, untrusted key, tampering, malformed); 3 could not be checked\n"
+    "(I/O error, a limit such as --max-size): no finding; 64 usage error.";
 
 static void show_progress(void *arg, uint64_t bytes, uint64_t total)
 {
@@ -97,13 +103,15 @@ static int parse_args(verify_ctx *ctx, int argc, char **argv)
         case 'p':
             ctx->policy = optarg;
             break;
-        case OPT_MAX_SIZE: {
+        case OPT_MAX_SIZE:
+        case OPT_SPOOL_MAX: {
             char *end;
             errno = 0;
             unsigned long long v = strtoull(optarg, &end, 10);
             if (errno || *end || end == optarg || optarg[0] == '-')
-                return usage_error("--max-size takes a byte count");
-            ctx->max_total = v;
+                return usage_error(c == OPT_MAX_SIZE ? "--max-size takes a byte count"
+                                                     : "--spool-max takes a byte count");
+            *(c == OPT_MAX_SIZE ? &ctx->max_total : &ctx->spool_max) = v;
             break;
         }
         case OPT_HELP:
@@ -154,8 +162,17 @@ int main(int argc, char **argv)
         if (fd != STDIN_FILENO) close(fd);
         return KT_EXIT_USAGE;
     }
-    kt_verify_opts vo = {
-        .keys = ctx.keys, .nkeys = ctx.nkeys, .max_total = ctx.max_total, .auditor = auditor};
+    kt_verify_opts vo = {.keys = ctx.keys,
+                         .nkeys = ctx.nkeys,
+                         .max_total = ctx.max_total,
+                         .auditor = auditor,
+                         .spool_fd = -1,
+                         .spool_max = ctx.spool_max};
+    /* A stream cannot be re-read: the members a policy reads are kept in a
+     * memfd, which must exist before the self-sandbox forbids making one. */
+    struct stat st;
+    if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
+        vo.spool_fd = memfd_create("kiemthu-verify-spool", MFD_CLOEXEC);
     if (isatty(STDERR_FILENO)) vo.progress = show_progress;
         /* Everything is open: from here on, read, write, memory and exit only.
          * Not in ASan builds, whose LeakSanitizer needs ptrace, clone and /proc
@@ -176,6 +193,7 @@ int main(int argc, char **argv)
     kt_verify_fd(fd, &vo, &res);
     if (vo.progress) fprintf(stderr, "\r\033[K");
     if (fd != STDIN_FILENO) close(fd);
+    if (vo.spool_fd >= 0) close(vo.spool_fd);
     kt_report_print(stdout, ctx.fmt, ctx.bundle, ctx.keypaths, &res);
     rc = kt_report_exit(&res);
     kt_verify_result_free(&res);

@@ -20,6 +20,8 @@ static const char *verdict_name(enum kt_verdict v)
         return "PASS";
     case KT_VERDICT_FAIL:
         return "FAIL";
+    case KT_VERDICT_UNCHECKED:
+        return "UNCHECKED";
     case KT_VERDICT_REJECT:
         return "REJECT";
     }
@@ -33,6 +35,8 @@ int kt_report_exit(const kt_verify_result *res)
         return KT_EXIT_OK;
     case KT_VERDICT_FAIL:
         return KT_EXIT_FAIL;
+    case KT_VERDICT_UNCHECKED:
+        return KT_EXIT_UNCHECKED;
     case KT_VERDICT_REJECT:
         return KT_EXIT_REJECT;
     }
@@ -100,7 +104,7 @@ static int print_json(FILE *f, const char *bundle, const char *const *keypaths,
     jstr(&b, o, "created", authentic ? created : NULL);
     kt_jb_int(&b, o, "members", (int64_t)res->members);
     kt_jb_int(&b, o, "evidence_members", (int64_t)res->evidence);
-    if (res->verdict == KT_VERDICT_REJECT) {
+    if (res->verdict == KT_VERDICT_REJECT || res->verdict == KT_VERDICT_UNCHECKED) {
         cJSON *r = kt_jb_obj(&b, o, "reason");
         jstr(&b, r, "class", kt_errclass_name(res->err.cls));
         jstr(&b, r, "message", res->err.msg);
@@ -140,8 +144,11 @@ static int print_markdown(FILE *f, const char *bundle, const char *const *keypat
     fprintf(f, "## kiemthu-verify: %s\n\n- bundle: ", verdict_name(res->verdict));
     md_code(f, bundle);
     fputs("\n", f);
-    if (res->verdict == KT_VERDICT_REJECT) {
-        fputs("- **not authentic or not intact**: ", f);
+    if (res->verdict == KT_VERDICT_REJECT || res->verdict == KT_VERDICT_UNCHECKED) {
+        fputs(res->verdict == KT_VERDICT_REJECT ? "- **not authentic or not intact**: "
+                                                : "- **could not be checked** (no finding about "
+                                                  "the bundle): ",
+              f);
         md(f, res->err.msg);
         fputs("\n", f);
         if (res->err.member[0]) {
@@ -182,8 +189,11 @@ static int print_markdown(FILE *f, const char *bundle, const char *const *keypat
 static int print_text(FILE *f, const char *bundle, const char *const *keypaths,
                       const kt_verify_result *res)
 {
-    if (res->verdict == KT_VERDICT_REJECT) {
-        kt_esc_line(f, "REJECT %s: not authentic or not intact", bundle);
+    if (res->verdict == KT_VERDICT_REJECT || res->verdict == KT_VERDICT_UNCHECKED) {
+        kt_esc_line(f, "%s %s: %s", verdict_name(res->verdict), bundle,
+                    res->verdict == KT_VERDICT_REJECT
+                        ? "not authentic or not intact"
+                        : "could not be checked (no finding about the bundle)");
         kt_esc_line(f, "  reason:  %s", res->err.msg);
         if (res->err.member[0]) kt_esc_line(f, "  member:  %s", res->err.member);
         kt_esc_line(f, "  class:   %s", kt_errclass_name(res->err.cls));

@@ -4,7 +4,9 @@
 #include "../core/dsse.h"
 #include "../core/json_canon.h"
 #include "../core/layout.h"
+#include "spool.h"
 #include "tarreader.h"
+#include "want.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +16,9 @@ enum stage { ST_EVIDENCE, ST_ENVELOPE_DONE, ST_MANIFEST_DONE };
 
 typedef struct vstate {
     kt_tarr r;
-    kt_evidence ev; /* small evidence members, kept for re-adjudication */
+    kt_evidence ev; /* evidence members, to re-read for re-adjudication */
+    kt_spool spool; /* a stream's members that a policy may read */
+    kt_want *want;  /* which those are */
     enum stage stage;
     kt_buf envelope, manifest;
     kt_subject *subs;
@@ -25,19 +29,14 @@ typedef struct vstate {
 
 struct keep {
     kt_sha256_ctx h;
-    char *data; /* exactly the member's size, when kept */
-    size_t len;
-    int keep;
+    kt_spool *spool; /* NULL: hash only */
 };
 
 static void sink_keep(void *arg, const uint8_t *p, size_t n)
 {
     struct keep *k = arg;
     kt_sha256_update(&k->h, p, n);
-    if (k->keep) {
-        memcpy(k->data + k->len, p, n); /* the header gave the size: it fits */
-        k->len += n;
-    }
+    if (k->spool) kt_spool_write(k->spool, p, n);
 }
 
 static void sink_buf(void *arg, const uint8_t *p, size_t n)
@@ -61,25 +60,36 @@ static int read_evidence(vstate *v, const char *name, uint64_t size, kt_err *err
     memset(s, 0, sizeof *s);
     if (!(s->name = strdup(name))) return kt_fail(err, KT_E_NOMEM, "out of memory");
     s->size = size;
-    struct keep k;
-    kt_sha256_init(&k.h);
-    int64_t offset = (int64_t)v->r.off;
-    /* A bundle file can be re-read for the few members a policy needs; a
-     * stream (stdin) cannot, so there small members are kept as they pass. */
-    k.keep = !v->r.file_size && size <= KT_EV_FILE_MAX && v->ev.kept + size <= KT_EV_TOTAL_MAX;
-    k.data = k.keep ? malloc((size_t)size + 1) : NULL;
-    k.len = 0;
-    if (k.keep && !k.data) return kt_fail(err, KT_E_NOMEM, "out of memory");
-    v->nsubs++; /* owns s->name from here on */
-    if (kt_tarr_data(&v->r, size, sink_keep, &k, err) < 0) {
-        free(k.data);
-        return -1;
-    }
-    kt_sha256_final(&k.h, s->sha256);
     const char *rel = name + strlen(KT_EVIDENCE_PREFIX);
-    if (v->r.file_size) return kt_ev_add_ref(&v->ev, rel, offset, size, s->sha256, err);
-    if (k.data) k.data[size] = '\0';
-    return kt_ev_add(&v->ev, rel, k.data, k.keep ? (size_t)size : 0, size, err);
+    /* A bundle file is re-read for the members a policy reads. A stream
+     * cannot be: there the members a policy may read are kept in the spool
+     * as they pass -- all small ones before evidence/policy.json (whose
+     * checks are not known yet), then those its checks or the auditor's may
+     * read (verify/want.h). */
+    int keep = !v->r.file_size && size <= KT_EV_FILE_MAX &&
+               (strcmp(rel, KT_POLICY_MEMBER) <= 0 || kt_want_member(v->want, rel)) &&
+               kt_spool_room(&v->spool, size);
+    struct keep k = {.spool = keep ? &v->spool : NULL};
+    kt_sha256_init(&k.h);
+    int64_t offset = (int64_t)(v->r.file_size ? v->r.off : v->spool.used);
+    v->nsubs++; /* owns s->name from here on */
+    if (kt_tarr_data(&v->r, size, sink_keep, &k, err) < 0) return -1;
+    kt_sha256_final(&k.h, s->sha256);
+    if (v->r.file_size || (keep && !v->spool.failed))
+        return kt_ev_add_ref(&v->ev, rel, offset, size, s->sha256, err);
+    return kt_ev_add(&v->ev, rel, NULL, 0, size, err);
+}
+
+/* From a stream: the bundled policy tells which later members to keep. */
+static int learn_policy(vstate *v, kt_err *err)
+{
+    const char *data;
+    size_t len;
+    kt_err ignored;
+    if (v->r.file_size || kt_ev_get(&v->ev, KT_POLICY_MEMBER, &data, &len, &ignored) < 0)
+        return 0; /* not kept: the adjudication will say why */
+    if (kt_want_add(&v->want, data, len) < 0) return kt_fail(err, KT_E_NOMEM, "out of memory");
+    return 0;
 }
 
 static int read_small(vstate *v, kt_buf *b, size_t cap, const char *name, uint64_t size,
@@ -115,6 +125,8 @@ static int read_members(vstate *v, const kt_verify_opts *o, kt_verify_result *re
         v->total += size;
         if (strncmp(name, KT_EVIDENCE_PREFIX, strlen(KT_EVIDENCE_PREFIX)) == 0) {
             rc = read_evidence(v, name, size, err);
+            if (rc == 0 && !strcmp(name, KT_EVIDENCE_PREFIX KT_POLICY_MEMBER))
+                rc = learn_policy(v, err);
         } else if (strcmp(name, KT_ENVELOPE_NAME) == 0) {
             v->stage = ST_ENVELOPE_DONE;
             rc = read_small(v, &v->envelope, KT_MAX_ENVELOPE, name, size, err);
@@ -218,7 +230,7 @@ static int check_manifest(vstate *v, const kt_dsse_env *env, kt_verify_result *r
     cJSON *st = NULL;
     if (kt_json_parse_canonical(v->manifest.data, v->manifest.len, KT_MANIFEST_NAME, &st, err) <
         0) {
-        err->cls = err->cls == KT_E_LIMIT ? KT_E_LIMIT : KT_E_TAMPER;
+        err->cls = KT_E_TAMPER; /* deeper nesting is not canonical (docs/FORMAT.md §3) */
         return -1;
     }
     err->member[0] = '\0';
@@ -228,6 +240,16 @@ static int check_manifest(vstate *v, const kt_dsse_env *env, kt_verify_result *r
     }
     res->manifest = st;
     return 0;
+}
+
+/* A check needed a member that a stream did not keep: no verdict either way. */
+static int not_kept(const vstate *v, kt_err *err)
+{
+    kt_err_member(err, "");
+    return kt_fail(err, KT_E_LIMIT,
+                   "evidence/%s is read by a check but was not kept from the stream (at most %llu "
+                   "bytes are kept, --spool-max); verify the bundle from a file",
+                   v->ev.unavailable, (unsigned long long)v->spool.max);
 }
 
 /* Re-derive every check from the raw evidence, never from recorded results:
@@ -244,7 +266,12 @@ static int adjudicate(vstate *v, const kt_verify_opts *o, kt_verify_result *res,
         const char *data;
         size_t len;
         kt_err_member(err, KT_EVIDENCE_PREFIX KT_POLICY_MEMBER);
-        if (kt_ev_get(&v->ev, KT_POLICY_MEMBER, &data, &len, err) < 0 ||
+        int got = kt_ev_get(&v->ev, KT_POLICY_MEMBER, &data, &len, err);
+        if (got < 0 && v->ev.unavailable) {
+            not_kept(v, err);
+            goto out;
+        }
+        if (got < 0 ||
             kt_policy_parse(data, len, KT_EVIDENCE_PREFIX KT_POLICY_MEMBER, &bundled, err) < 0) {
             char why[sizeof err->msg];
             snprintf(why, sizeof why, "%s", err->msg);
@@ -256,6 +283,10 @@ static int adjudicate(vstate *v, const kt_verify_opts *o, kt_verify_result *res,
         }
         err->member[0] = '\0';
         if (kt_policy_eval(bundled, &v->ev, &own, err) < 0) goto out;
+        if (v->ev.unavailable) {
+            not_kept(v, err);
+            goto out;
+        }
         kt_err why;
         if (kt_adjudication_compare(rec, bundled, &own, &why) < 0) {
             kt_fail(err, KT_E_TAMPER, "the recorded adjudication and the evidence disagree: %s",
@@ -276,6 +307,9 @@ static int adjudicate(vstate *v, const kt_verify_opts *o, kt_verify_result *res,
             own.checks = NULL;
         } else if (kt_policy_eval(use, &v->ev, &res->adj, err) < 0) {
             goto out;
+        } else if (v->ev.unavailable) {
+            not_kept(v, err);
+            goto out;
         }
     }
     rc = 0;
@@ -293,7 +327,6 @@ int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
     vstate v;
     memset(&v, 0, sizeof v);
     kt_ev_init_mem(&v.ev);
-    v.ev.srcfd = fd;
     kt_buf_init(&v.envelope, KT_MAX_ENVELOPE);
     kt_buf_init(&v.manifest, KT_MAX_MANIFEST);
     kt_dsse_env env;
@@ -304,6 +337,19 @@ int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
         goto out;
     }
     if (kt_tarr_init(&v.r, fd, o->read_buffer, err) < 0) goto out;
+    if (v.r.file_size) {
+        v.ev.srcfd = fd; /* re-read members from the bundle file */
+        v.spool.fd = -1;
+    } else {
+        kt_spool_open(&v.spool, o->spool_fd > 0 ? o->spool_fd : -1, o->spool_max);
+        v.ev.srcfd = v.spool.fd;
+        size_t plen;
+        if (o->auditor && kt_want_add(&v.want, kt_policy_bytes(o->auditor, &plen), plen) < 0) {
+            kt_fail(err, KT_E_NOMEM, "out of memory");
+            goto out;
+        }
+        (void)plen;
+    }
     if (read_members(&v, o, res, err) < 0) goto out;
     res->bytes = v.r.off;
     res->evidence = v.nsubs;
@@ -318,13 +364,20 @@ int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
     kt_err_clear(err);
     rc = 0;
 out:
-    if (rc < 0) res->keyid[0] = '\0';
+    if (rc < 0) {
+        res->keyid[0] = '\0';
+        /* A resource or I/O limit is no finding about the bundle */
+        if (err->cls == KT_E_LIMIT || err->cls == KT_E_IO || err->cls == KT_E_NOMEM)
+            res->verdict = KT_VERDICT_UNCHECKED;
+    }
     kt_dsse_env_free(&env);
     kt_ev_free(&v.ev);
     kt_tarr_free(&v.r);
     kt_buf_free(&v.envelope);
     kt_buf_free(&v.manifest);
     kt_subjects_free(v.subs, v.nsubs);
+    kt_want_free(v.want);
+    if (!v.r.file_size) kt_spool_close(&v.spool);
     return rc;
 }
 

@@ -12,7 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum kt_verdict { KT_VERDICT_REJECT = 0, KT_VERDICT_PASS, KT_VERDICT_FAIL };
+/* UNCHECKED: the bundle could not be checked (an I/O error, a resource limit
+ * such as --max-size, or a member a check needs that a stream did not keep):
+ * no finding about the bundle either way. */
+enum kt_verdict { KT_VERDICT_REJECT = 0, KT_VERDICT_PASS, KT_VERDICT_FAIL, KT_VERDICT_UNCHECKED };
 
 typedef struct kt_verify_opts {
     const kt_pubkey *keys; /* pinned keys: the only ones trusted */
@@ -20,6 +23,8 @@ typedef struct kt_verify_opts {
     uint64_t max_total;       /* cap on the sum of member sizes */
     const kt_policy *auditor; /* --policy: adjudicate under this instead of the bundle's */
     size_t read_buffer;       /* bytes read at a time; 0 = 1 MiB */
+    int spool_fd;       /* a memfd for a stream's kept members (verify/spool.h); <= 0: open one */
+    uint64_t spool_max; /* bytes kept from a stream; 0 = KT_SPOOL_MAX_DEFAULT */
     /* Called as members are read (main() prints it on a terminal). */
     void (*progress)(void *arg, uint64_t bytes, uint64_t total);
     void *progress_arg;
@@ -36,9 +41,9 @@ typedef struct kt_verify_result {
     uint64_t source_date_epoch;
     kt_subject *subjects; /* evidence members with their digests */
     size_t nsubjects;
-    cJSON *manifest;      /* the verified Statement */
-    int adjudicated;      /* a policy was evaluated on the evidence */
-    kt_adjudication adj;  /* under the policy in use */
+    cJSON *manifest;     /* the verified Statement */
+    int adjudicated;     /* a policy was evaluated on the evidence */
+    kt_adjudication adj; /* under the policy in use */
     char policy_sha256[KT_SHA256_HEX];
     char policy_name[128];
     int policy_is_bundles; /* the policy in use is the bundled one */
