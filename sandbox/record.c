@@ -7,6 +7,7 @@
 #include "../core/json_canon.h"
 #include "../core/jsonb.h"
 #include "../core/layout.h"
+#include "../core/name.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -48,23 +49,12 @@ static int write_json(int dirfd, const char *name, cJSON *doc, kt_err *err)
 }
 
 /* A payload-chosen path as it appears in the record: the bundle's member-name
- * encoding (docs/FORMAT.md), so a policy can name the member run.json lists. */
+ * encoding (core/name.h), so a policy can name the member run.json lists.
+ * Paths kept are at most KT_OUT_PATH_MAX bytes, so the encoding fits. */
 static const char *encoded(const char *raw, char *buf, size_t n)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)raw; *p && o + 4 < n; p++) {
-        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                    (*p >= '0' && *p <= '9') || strchr("._-+@=,:~/", *p);
-        if (plain) {
-            buf[o++] = (char)*p;
-        } else {
-            buf[o++] = '%';
-            buf[o++] = hex[*p >> 4];
-            buf[o++] = hex[*p & 15];
-        }
-    }
-    buf[o] = '\0';
+    kt_err e;
+    if (kt_name_encode(raw, buf, n, &e) < 0) snprintf(buf, n, "%s", "?");
     return buf;
 }
 
@@ -188,7 +178,7 @@ static void add_out(kt_jb *b, cJSON *o, const kt_sandbox *sb, const kt_attempt *
         return;
     }
     const kt_outcopy *c = &a->out;
-    char name[3 * PATH_MAX + 1];
+    char name[3 * KT_OUT_PATH_MAX + 8];
     cJSON *od = kt_jb_obj(b, o, "out");
     kt_jb_str(b, od, "mode", a->out_mode);
     if (sb->out_size)

@@ -71,7 +71,6 @@ escape_suite() {
 if ! is_root; then
     skip "side-door tests (need root for the root run and to drop to uid 65534)"
 else
-    chmod 755 "$HB"
     escape_suite root
     # Keyrings (root: the payload is uid 65532 in the host's user namespace).
     WSK=$KT_BIN/tests/with-session-key

@@ -76,4 +76,22 @@ line" && echo d > "ünïcødé" && echo e > "$(printf "%0250d" 0)" && echo f > "
         ok "weird /out: 50 files kept (--out-files), names encoded to printable ASCII in run.json" || not_ok "weird /out files: $(head -c 600 "$RJ")"
     [ -f "$R/seccomp-startup-safe/out/with space" ] && [ ! -e "$R/seccomp-startup-safe/out/link" ] &&
         ok "weird /out: the record holds the files under their own names, no link" || not_ok "weird /out record tree"
+    # ... and kiemthu-bundle create stores it all, each file under the name
+    # run.json gives it; the bundle verifies.
+    EV=$(newdir); mkdir -p "$EV/runs"; cp -a "$R" "$EV/runs/weird"
+    KEY=$(seckey weird.key test-ed25519.key)
+    expect 0 "weird /out: kiemthu-bundle create succeeds on the record" "$KT_BIN/kiemthu-bundle" create --evidence "$EV" --key "$KEY" -o "$T/weird.tar"
+    expect 0 "weird /out: the bundle verifies" "$KT_BIN/kiemthu-verify" "$T/weird.tar" --key "$FIXKEYS/test-ed25519.pub"
+    names=$(/usr/bin/python3 -c 'import json,sys; print("\n".join("evidence/runs/weird/seccomp-startup-safe/out/"+f["name"] for f in json.load(open(sys.argv[1]))["out"]["files"]))' "$RJ")
+    missing=$(tar -tf "$T/weird.tar" | grep -vxFf - <(echo "$names") | head -3)
+    [ -z "$missing" ] && ok "weird /out: every file run.json lists is a member of that name" || not_ok "weird /out: members missing: $missing"
+
+    # 50,000 files once exceeded the bundle's member cap: the runner's cap
+    # (4096 per attempt by default) keeps every record bundleable.
+    OUT=$(newdir); R=$T/many
+    run "$SANDBOX" run -p "$SAFE" --out "$OUT" --record "$R" -- /bin/sh -c 'cd /out && i=0; while [ $i -lt 50000 ]; do : > f$i; i=$((i+1)); done'
+    rj "$R/seccomp-startup-safe/run.json" 'len(r["out"]["files"])==4096 and len(r["out"]["refused"])==256 and r["out"]["refused_more"]==50000-4096-256' &&
+        ok "50,000 files in /out: 4096 kept, the rest refused (256 by name, the others counted)" || not_ok "50,000 files: $(head -c 300 "$R/seccomp-startup-safe/run.json")"
+    EV=$(newdir); mkdir -p "$EV/runs"; cp -a "$R" "$EV/runs/many"
+    expect 0 "50,000 files in /out: create still makes the bundle" "$KT_BIN/kiemthu-bundle" create --evidence "$EV" --key "$KEY" -o "$T/many.tar"
 fi
