@@ -76,7 +76,7 @@ $(BUILD)/kiemthu-verify: $(call obj,verify/main.c $(VERIFY_SRC)) $(LIB_OBJ)
 
 # The sandbox needs no keys or base64: leaving libsodium out keeps its start-up lean.
 # libarchive reads image layers (--image).
-SANDBOX_CORE := $(call obj,core/err.c core/buf.c core/json_canon.c core/jsonb.c core/sha256.c core/fsutil.c core/cli.c \
+SANDBOX_CORE := $(call obj,core/err.c core/buf.c core/json_canon.c core/jsonb.c core/sha256.c core/fsutil.c core/cli.c core/jsondoc.c \
                           core/name.c)
 # The baseline filter is built in (.incbin): rebuild it when the file changes.
 $(BUILD)/obj/sandbox/baseline.o: profiles/baseline.json

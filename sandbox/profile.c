@@ -1,7 +1,6 @@
 #include "profile.h"
 
-#include "../core/fsutil.h"
-#include "../core/json_canon.h"
+#include "../core/jsondoc.h"
 #include "rulesel.h"
 
 #include <cjson/cJSON.h>
@@ -14,12 +13,11 @@
 
 #define PROFILE_MAX (4u << 20)
 
+/* One read: the exact bytes, their sha256 and the validated tree
+ * (core/jsondoc.h), so what is hashed, shown to the payload and compiled is
+ * the same buffer. */
 struct kt_profile {
-    char *bytes;
-    size_t n;
-    char name[256];
-    char sha[KT_SHA256_HEX];
-    cJSON *root;
+    kt_jsondoc doc;
 };
 
 static const struct {
@@ -327,23 +325,20 @@ static int validate(vctx *v, const cJSON *root)
     return 0;
 }
 
+/* The schema check, run by kt_jsondoc on the parsed tree. */
+static int check_profile(const cJSON *root, const char *path, void *arg, kt_err *err)
+{
+    (void)arg;
+    vctx v = {path, err};
+    return validate(&v, root);
+}
+
 int kt_profile_parse(const char *bytes, size_t n, const char *name, kt_profile **out, kt_err *err)
 {
     kt_profile *p = calloc(1, sizeof *p);
-    if (!p || !(p->bytes = malloc(n + 1))) {
+    if (!p) return kt_fail(err, KT_E_NOMEM, "out of memory");
+    if (kt_jsondoc_parse(&p->doc, bytes, n, name, PROFILE_MAX, check_profile, NULL, err) < 0) {
         free(p);
-        return kt_fail(err, KT_E_NOMEM, "out of memory");
-    }
-    memcpy(p->bytes, bytes, n);
-    p->bytes[n] = '\0';
-    p->n = n;
-    snprintf(p->name, sizeof p->name, "%s", name);
-    uint8_t h[KT_SHA256_LEN];
-    kt_sha256(bytes, n, h);
-    kt_hex(h, sizeof h, p->sha);
-    vctx v = {name, err};
-    if (kt_json_parse(p->bytes, n, name, &p->root, err) < 0 || validate(&v, p->root) < 0) {
-        kt_profile_free(p);
         return -1;
     }
     *out = p;
@@ -352,39 +347,40 @@ int kt_profile_parse(const char *bytes, size_t n, const char *name, kt_profile *
 
 int kt_profile_load(const char *path, kt_profile **out, kt_err *err)
 {
-    char *buf;
-    size_t n;
-    if (kt_read_file(path, PROFILE_MAX, &buf, &n, err) < 0) return -1;
-    int rc = kt_profile_parse(buf, n, path, out, err);
-    free(buf);
-    return rc;
+    kt_profile *p = calloc(1, sizeof *p);
+    if (!p) return kt_fail(err, KT_E_NOMEM, "out of memory");
+    if (kt_jsondoc_load(&p->doc, path, PROFILE_MAX, check_profile, NULL, err) < 0) {
+        free(p);
+        return -1;
+    }
+    *out = p;
+    return 0;
 }
 
 void kt_profile_free(kt_profile *p)
 {
     if (!p) return;
-    cJSON_Delete(p->root);
-    free(p->bytes);
+    kt_jsondoc_free(&p->doc);
     free(p);
 }
 
 const char *kt_profile_sha256(const kt_profile *p)
 {
-    return p->sha;
+    return p->doc.sha256_hex;
 }
 
 const char *kt_profile_file(const kt_profile *p)
 {
-    return p->name;
+    return p->doc.path;
 }
 
 const cJSON *kt_profile_json(const kt_profile *p)
 {
-    return p->root;
+    return p->doc.root;
 }
 
 const char *kt_profile_bytes(const kt_profile *p, size_t *n)
 {
-    *n = p->n;
-    return p->bytes;
+    *n = p->doc.n;
+    return p->doc.bytes;
 }

@@ -4,7 +4,9 @@
  * Parsing validates the whole profile before anything runs: unknown keys,
  * actions, ops, flags or architectures, both "architectures" and "archMap",
  * a missing "defaultAction" are errors naming the file and the JSON path.
- * A parsed profile never changes; filter.h compiles it into a new value. */
+ * A parsed profile never changes; filter.h compiles it into a new value.
+ * The file is read once (core/jsondoc.h): the bytes shown to the payload,
+ * the sha256 the record holds and the tree compiled are one buffer. */
 #ifndef KT_PROFILE_H
 #define KT_PROFILE_H
 

@@ -331,6 +331,53 @@ static void notify_refused_at_compile(void **state)
     kt_profile_free(p);
 }
 
+/* One read (core/jsondoc): the bytes shown to the payload and the sha256 in
+ * the record are exactly the file's; a syntax error names the file, line and
+ * column; a file over the 4 MiB cap is refused before it is parsed. */
+static void read_once(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    const char *json = "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n \"syscalls\": []}\n";
+    tu_writes(dir, "p.json", json);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/p.json", dir);
+    kt_profile *p = NULL;
+    kt_err err;
+    if (kt_profile_load(path, &p, &err) < 0) fail_msg("%s", err.msg);
+    size_t n;
+    const char *bytes = kt_profile_bytes(p, &n);
+    assert_int_equal(n, strlen(json));
+    assert_memory_equal(bytes, json, n);
+    uint8_t h[KT_SHA256_LEN];
+    char hex[KT_SHA256_HEX];
+    kt_sha256(json, strlen(json), h);
+    kt_hex(h, sizeof h, hex);
+    assert_string_equal(kt_profile_sha256(p), hex);
+    assert_string_equal(kt_profile_file(p), path);
+    kt_profile_free(p);
+
+    tu_writes(dir, "bad.json", "{\"defaultAction\":\n  \"SCMP_ACT_ALLOW\" \"x\"}");
+    snprintf(path, sizeof path, "%s/bad.json", dir);
+    p = NULL;
+    assert_int_equal(kt_profile_load(path, &p, &err), -1);
+    assert_null(p);
+    assert_non_null(strstr(err.msg, "bad.json"));
+    assert_non_null(strstr(err.msg, "line 2, column"));
+
+    char *big = malloc((4u << 20) + 2);
+    assert_non_null(big);
+    memset(big, ' ', (4u << 20) + 2);
+    big[0] = '{', big[(4u << 20) + 1] = '}';
+    tu_write(dir, "big.json", big, (4u << 20) + 2);
+    free(big);
+    snprintf(path, sizeof path, "%s/big.json", dir);
+    assert_int_equal(kt_profile_load(path, &p, &err), -1);
+    assert_null(p);
+    assert_non_null(strstr(err.msg, "big.json"));
+    tu_rmrf(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +388,7 @@ int main(void)
         cmocka_unit_test(includes_min_kernel),
         cmocka_unit_test(same_index_conditions_are_or),
         cmocka_unit_test(notify_refused_at_compile),
+        cmocka_unit_test(read_once),
     };
     return cmocka_run_group_tests_name("profile", tests, NULL, NULL);
 }
