@@ -53,7 +53,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
 all: $(MVP)
-.PHONY: all check check-cgroup2 unit e2e asan bench install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke valgrind
+.PHONY: all check check-cgroup2 unit e2e asan bench install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke valgrind images image-pins
 all: $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -182,17 +182,24 @@ deps:
 
 # One command for a newcomer: install what is missing, build, run the main job.
 demo: deps
-	@$(MAKE) -s all
+	@$(MAKE) -s all $(BUILD)/tests/kt-mkimage
 	@KT_BIN=$(abspath $(BUILD)) bash tests/demo.sh
 
+# The demo's probe and MVP images (reproducible; tests/images.sh), and the
+# digests the shipped policy pins for them: make image-pins rewrites them.
+images: all $(BUILD)/tests/kt-mkimage
+	@KT_BIN=$(abspath $(BUILD)) bash tests/images.sh out/images
+image-pins: all $(BUILD)/tests/kt-mkimage
+	@KT_BIN=$(abspath $(BUILD)) bash tests/image-pins.sh
+
 # The seed's B4' attestation: probes under the strict, then the startup-safe profile.
-b4: all
+b4: all $(BUILD)/tests/kt-mkimage
 	@KT_BIN=$(abspath $(BUILD)) bash tests/b4prime.sh
 
 demo-exec-once: b4-exec-once
 
 # The same with --exec-once: the strict profile attested instead of unrunnable.
-b4-exec-once: all
+b4-exec-once: all $(BUILD)/tests/kt-mkimage
 	@KT_BIN=$(abspath $(BUILD)) bash tests/b4prime.sh out/b4-exec-once -- --exec-once
 
 # ---- fuzzing (clang + libFuzzer, ASan + UBSan) --------------------------

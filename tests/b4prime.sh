@@ -16,15 +16,18 @@ chmod 0777 "$out/out" # the payload runs as uid 65532, as in the seed
 cp "$top/profiles/seccomp-deny-by-default.json" "$top/profiles/seccomp-startup-safe.json" "$out/evidence/profiles/"
 cp "$top/fixtures/fix7-fixture-A-packet.json" "$out/in/" 2> /dev/null || echo '{}' > "$out/in/packet.json"
 
-probe_args=(--allow-mount /app/kiemthu-probe)
-for a in "${extra[@]}"; do [ "$a" = --exec-once ] && probe_args+=(--exec-denied); done
+# The probe runs from its image, as in the seed: built reproducibly here
+# (tests/images.sh; the policy pins its digest), verified and unpacked into
+# a cache of this run's own.
+KT_BIN=$bin bash "$top/tests/images.sh" "$out/images" > "$out/images.txt"
+probe_args=() # arguments for the probe (the image's Entrypoint)
+for a in "${extra[@]}"; do [ "$a" = --exec-once ] && probe_args=(-- --exec-denied); done
 set +e
 "$bin/kiemthu-sandbox" run "${extra[@]}" \
     --profile "$top/profiles/seccomp-deny-by-default.json" \
     --profile "$top/profiles/seccomp-startup-safe.json" \
     --in "$out/in" --out "$out/out" --record "$out/evidence/runs/probe" \
-    --ro-bind "$bin/kiemthu-probe:/app/kiemthu-probe" \
-    -- /app/kiemthu-probe "${probe_args[@]}"
+    --cache "$out/cache" --image "oci:$out/images/probe" "${probe_args[@]}"
 rc=$?
 set -e
 
@@ -42,6 +45,6 @@ summary() { # the seed's terms, from the records
     done
     echo "  canonical = $(sed -n 's/.*"canonical":"\([^"]*\)".*/\1/p' "$rec/ladder.json")"
 }
-echo "B4' attestation (records in $out/evidence/runs/probe):"
+echo "B4' attestation (records in $out/evidence/runs/probe; image $(sed -n 's/^probe //p' "$out/images.txt")):"
 summary
 exit $rc

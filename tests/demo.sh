@@ -3,8 +3,10 @@
 # ending in kiemthu-verify's PASS. Everything lands in out/demo/ (git-ignored).
 #   1. capability guard over the sample MVP (a violation stops here, exit 3)
 #   2. the MVP's acceptance tests, in the sandbox: JUnit XML out through /out
-#   3. B4': kiemthu-probe under the strict, then the startup-safe profile
-#   4. the MVP under the canonical profile on the FIX7 packet -> report triplet
+#   3. B4': kiemthu-probe, from its reproducible image (tests/images.sh), under
+#      the strict, then the startup-safe profile
+#   4. the MVP, from its image, under the canonical profile on the FIX7 packet
+#      -> report triplet
 # Nothing the project under test supplies (its tests, its program) runs on the
 # host: only in the sandbox, and each attempt's /out lands in its own record.
 #   5. kiemthu-bundle create: demo key made now, SOURCE_DATE_EPOCH of the commit,
@@ -48,8 +50,7 @@ step "4. the MVP in the sandbox on fixtures/fix7-fixture-A-packet.json"
 cp "$top/fixtures/fix7-fixture-A-packet.json" "$out/in/"
 set +e
 "$bin/kiemthu-sandbox" run -p "$strict" -p "$safe" --in "$out/in" --out "$out/mvp-out" \
-    --record "$ev/runs/mvp" --ro-bind "$bin/mvp/kiemthu-sample-inspector:/app/inspector" \
-    -- /app/inspector /in/fix7-fixture-A-packet.json /out
+    --record "$ev/runs/mvp" --cache "$out/cache" --image "oci:$out/images/mvp"
 mvp_rc=$?
 set -e
 canonical=$(sed -n 's/.*"canonical":"\([^"]*\)".*/\1/p' "$ev/runs/mvp/ladder.json")
@@ -84,6 +85,7 @@ rec=$ev/runs/probe
 probes=$(grep -o '"passed":[0-9]*' "$rec/seccomp-startup-safe/stdout" | head -1 | cut -d: -f2)/$(grep -o '"total":[0-9]*' "$rec/seccomp-startup-safe/stdout" | tail -1 | cut -d: -f2)
 echo "strict: $(grep -q '"started":false' "$rec/seccomp-deny-by-default/run.json" && echo 'not started (execve denied)' || echo started)"
 echo "startup-safe: started, $probes probes pass; canonical = $(sed -n 's/.*"canonical":"\([^"]*\)".*/\1/p' "$rec/ladder.json")"
+echo "images: $(tr '\n' ' ' < "$out/images.txt")(reproducible: tests/images.sh; pinned by the policy)"
 echo "checks: $(sed -n 's/^  checks:  //p' "$out/verify.txt")"
 echo "bundle: $out/bundle.tar, $(stat -c %s "$out/bundle.tar") bytes, sha256 $(sha256sum < "$out/bundle.tar" | cut -d' ' -f1)"
 [ "$create_rc" -eq 0 ] && [ "$verify_rc" -eq 0 ] && echo "verdict: PASS" || { echo "verdict: FAIL (create $create_rc, verify $verify_rc)"; exit 1; }

@@ -6,7 +6,7 @@ SAFE=$KT_SRC/profiles/seccomp-startup-safe.json
 PKEY=$(seckey pol.key test-ed25519.key)
 PPUB=$FIXKEYS/test-ed25519.pub
 
-# make_pipeline_evidence DIR MVP_EXIT [PROBE_PROFILE]: B4' with the real kiemthu-probe
+# make_pipeline_evidence DIR MVP_EXIT [PROBE_PROFILE]: B4' with the real kiemthu-probe image
 # (under PROBE_PROFILE as startup-safe, if given), an MVP-like run, guard, tests, venue
 make_pipeline_evidence() { # ... [PROBE_PROFILE [SANDBOX_OPTION...]]: options for the probe run
     local E=$1 mvp_exit=$2 probe_safe=${3:-$SAFE}
@@ -16,17 +16,21 @@ make_pipeline_evidence() { # ... [PROBE_PROFILE [SANDBOX_OPTION...]]: options fo
     echo '{"ci":"local","run_id":"42","commit":"0123abc"}' > "$E/venue.json"
     echo '{"pass":true,"violations":[],"symbols_checked":12}' > "$E/guard/guard.json"
     local IN OUT; IN=$(newdir); OUT=$(newdir); chmod 777 "$OUT"; echo x > "$IN/f"
+    # the probe and the MVP run from the demo's images, whose digests the policy pins
+    [ -d "$T/images/probe" ] || KT_BIN=$KT_BIN bash "$KT_SRC/tests/images.sh" "$T/images" > /dev/null
     "$SANDBOX" run "${extra[@]}" -p "$STRICT" -p "$probe_safe" --in "$IN" --out "$OUT" --record "$E/runs/probe" \
-        --ro-bind "$KT_BIN/kiemthu-probe:/app/kiemthu-probe" -- /app/kiemthu-probe --allow-mount /app/kiemthu-probe 2> /dev/null
+        --cache "$T/cache" --image "oci:$T/images/probe" 2> /dev/null
     # the project's tests run in the sandbox; their JUnit XML comes out through /out
     OUT=$(newdir)
     "$SANDBOX" run -p "$STRICT" -p "$SAFE" --out "$OUT" --record "$E/runs/tests" \
         --ro-bind "$KT_SRC/tests/fixtures/junit/pytest-pass.xml:/app/junit.xml" -- /bin/sh -c 'cat /app/junit.xml > /out/junit.xml' 2> /dev/null
-    # the sandbox copies each attempt's /out into its record (RECORD/<profile>/out/)
-    OUT=$(newdir); chmod 777 "$OUT"
-    "$SANDBOX" run -p "$STRICT" -p "$SAFE" --out "$OUT" --record "$E/runs/mvp" -- /bin/sh -c \
-        "echo '{\"verdict\":\"PASS\"}' > /out/report.json; echo '# FIX7 report' > /out/report.md;
-         cd /out && sha256sum report.json report.md > report.sha256; exit $mvp_exit" 2> /dev/null
+    # the sandbox copies each attempt's /out into its record (RECORD/<profile>/out/);
+    # MVP_EXIT 1: a packet with a point outside its limits (verdict FAIL, exit 1)
+    OUT=$(newdir); chmod 777 "$OUT"; IN=$(newdir)
+    sed "s/\"value\": 4.2,/\"value\": $([ "$mvp_exit" -eq 0 ] && echo 4.2 || echo 40.2),/" \
+        "$KT_SRC/fixtures/fix7-fixture-A-packet.json" > "$IN/fix7-fixture-A-packet.json"
+    "$SANDBOX" run -p "$STRICT" -p "$SAFE" --in "$IN" --out "$OUT" --record "$E/runs/mvp" \
+        --cache "$T/cache" --image "oci:$T/images/mvp" 2> /dev/null
 }
 
 # fake_probe_evidence DIR: issue 10 item 12's first attack - under the real
@@ -88,12 +92,13 @@ else
     expect_msg 0 '^\| <code>b4&#45;canonical</code> \| pass \|' "verify --format markdown gives a table for GITHUB_STEP_SUMMARY" \
         "$VERIFY" "$T/pass.tar" --key "$PPUB" --format markdown
 
-    # The MVP exits 1: the bundle is still made and signed; verify says FAIL (1) and names the check.
+    # The MVP exits 1 (verdict FAIL): the bundle is still made and signed; verify says FAIL (1)
+    # and names the checks.
     BADRUN=$(newdir); make_pipeline_evidence "$BADRUN" 1
-    expect_msg 1 "verdict: FAIL \\($((NCHECKS - 1))/$NCHECKS" "create on a failing run: signed bundle, exit 1" \
+    expect_msg 1 "verdict: FAIL \\($((NCHECKS - 2))/$NCHECKS" "create on a failing run: signed bundle, exit 1" \
         "$BUNDLE" create -e "$BADRUN" -k "$PKEY" -p "$KT_SRC/profiles/policy.json" -o "$T/fail.tar"
     [ -s "$T/fail.tar" ] && ok "the failing run's bundle exists" || not_ok "the failing run's bundle exists"
-    expect_msg 1 'failing: p23-mvp-exit$' "verify: authentic, exit 1, the failing check named" "$VERIFY" "$T/fail.tar" --key "$PPUB"
+    expect_msg 1 'failing: p23-mvp-exit p23-report-verdict$' "verify: authentic, exit 1, the failing checks named" "$VERIFY" "$T/fail.tar" --key "$PPUB"
 
     # Flip the recorded verdict and re-sign it with the CI key (GNU tar + openssl only): exit 2.
     resign_flipped "$T/fail.tar" "$T/forged.tar"
@@ -126,14 +131,14 @@ else
     # The checks of old passed it; the pinned probe id list does not.
     FAKE=$(newdir); fake_probe_evidence "$FAKE"
     without_checks "$POLICY" "$T/old-policy.json" b4-probe-ids b4-profiles-pinned p23-mvp-profiles-pinned \
-        b4-baseline b4-limits p23-mvp-baseline p23-mvp-limits
+        b4-baseline b4-limits p23-mvp-baseline p23-mvp-limits b4-image-pinned p23-mvp-image-pinned
     expect_msg 0 'verdict: PASS' "attack 1 (20 forged probe records) passed the checks of old" \
         "$BUNDLE" create -e "$FAKE" -k "$PKEY" -p "$T/old-policy.json" -o "$T/fake-old.tar"
-    expect_msg 1 "verdict: FAIL \\($((NCHECKS - 1))/$NCHECKS" "attack 1 fails the shipped policy (exit 1)" \
+    expect_msg 1 "verdict: FAIL \\($((NCHECKS - 2))/$NCHECKS" "attack 1 fails the shipped policy (exit 1)" \
         "$BUNDLE" create -e "$FAKE" -k "$PKEY" -p "$POLICY" -o "$T/fake.tar"
     grep -q 'b4-probe-ids.*missing: .*; unexpected: p1, p2' "$T/out" && ok "attack 1: b4-probe-ids names the missing and unexpected probes" ||
         not_ok "attack 1: b4-probe-ids reason"
-    expect_msg 1 'failing: b4-probe-ids$' "attack 1: verify re-derives the failure (exit 1)" "$VERIFY" "$T/fake.tar" --key "$PPUB"
+    expect_msg 1 'failing: b4-probe-ids b4-image-pinned$' "attack 1: verify re-derives the failures, the pinned probe image too (exit 1)" "$VERIFY" "$T/fake.tar" --key "$PPUB"
     resign_flipped "$T/fake.tar" "$T/fake-forged.tar"
     expect_msg 2 'recorded adjudication and the evidence disagree: check b4-probe-ids' \
         "attack 1 with its verdict flipped and re-signed: exit 2" "$VERIFY" "$T/fake-forged.tar" --key "$PPUB"
