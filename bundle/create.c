@@ -75,8 +75,8 @@ static int sign_manifest(const kt_subject *subs, size_t n, const kt_create_opts 
                          cJSON *adjudication, kt_buf *manifest, kt_buf *envelope,
                          char keyid[KT_KEYID_HEX], kt_err *err)
 {
-    cJSON *st = kt_manifest_build(subs, n, o->source_date_epoch, adjudication, err);
-    if (!st) return -1;
+    cJSON *st;
+    if (kt_manifest_build(subs, n, o->source_date_epoch, adjudication, &st, err) < 0) return -1;
     int rc = kt_json_emit_doc(st, manifest, err);
     cJSON_Delete(st);
     if (rc < 0) return -1;

@@ -2,6 +2,7 @@
 
 #include "b64.h"
 #include "json_canon.h"
+#include "jsonb.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -18,29 +19,21 @@ int kt_dsse_emit(const char *type, const uint8_t *payload, size_t n, const char 
 {
     char *p64 = kt_b64_encode(payload, n);
     char *s64 = kt_b64_encode(sig, KT_DSSE_SIG_LEN);
-    cJSON *env = cJSON_CreateObject();
-    cJSON *sigs = cJSON_CreateArray();
-    cJSON *s = cJSON_CreateObject();
-    int rc = -1;
-    if (!p64 || !s64 || !env || !sigs || !s) {
-        kt_fail(err, KT_E_NOMEM, "out of memory building DSSE envelope");
-        goto out;
-    }
-    cJSON_AddStringToObject(env, "payload", p64);
-    cJSON_AddStringToObject(env, "payloadType", type);
-    cJSON_AddStringToObject(s, "keyid", keyid);
-    cJSON_AddStringToObject(s, "sig", s64);
-    cJSON_AddItemToArray(sigs, s);
-    s = NULL;
-    cJSON_AddItemToObject(env, "signatures", sigs);
-    sigs = NULL;
-    rc = kt_json_emit_doc(env, out, err);
-out:
-    cJSON_Delete(s);
-    cJSON_Delete(sigs);
-    cJSON_Delete(env);
+    kt_jb b;
+    kt_jb_init(&b);
+    if (!p64 || !s64) kt_jb_item(&b, NULL, "payload", NULL); /* marks the builder failed */
+    kt_jb_str(&b, b.root, "payload", p64 ? p64 : "");
+    kt_jb_str(&b, b.root, "payloadType", type);
+    cJSON *s = kt_jb_obj(&b, kt_jb_arr(&b, b.root, "signatures"), NULL);
+    kt_jb_str(&b, s, "keyid", keyid);
+    kt_jb_str(&b, s, "sig", s64 ? s64 : "");
     free(p64);
     free(s64);
+    cJSON *env;
+    /* checked once, before a byte of the envelope is written */
+    if (kt_jb_done(&b, &env, "the DSSE envelope", err) < 0) return -1;
+    int rc = kt_json_emit_doc(env, out, err);
+    cJSON_Delete(env);
     return rc;
 }
 

@@ -1,6 +1,7 @@
 #include "manifest.h"
 
 #include "json_canon.h"
+#include "jsonb.h"
 #include "layout.h"
 
 #include <stdlib.h>
@@ -21,64 +22,14 @@ void kt_subjects_free(kt_subject *subs, size_t n)
     free(subs);
 }
 
-cJSON *kt_manifest_build(const kt_subject *subs, size_t n, uint64_t sde, cJSON *adjudication,
-                         kt_err *err)
+/* Where the bundle is being made, from GITHUB_* / RUNNER_* (see manifest.h). */
+static void add_venue(kt_jb *b, cJSON *pred)
 {
-    cJSON *st = cJSON_CreateObject();
-    cJSON *arr = cJSON_AddArrayToObject(st, "subject");
-    cJSON *pred = cJSON_CreateObject();
-    cJSON *tool = cJSON_CreateObject();
-    char created[32];
-    if (!st || !arr || !pred || !tool) goto oom;
-    cJSON_AddStringToObject(st, "_type", KT_STATEMENT_TYPE);
-    cJSON_AddStringToObject(st, "predicateType", KT_PREDICATE_TYPE);
-    for (size_t i = 0; i < n; i++) {
-        char hex[KT_SHA256_HEX];
-        kt_hex(subs[i].sha256, KT_SHA256_LEN, hex);
-        cJSON *s = cJSON_CreateObject(), *d = cJSON_CreateObject();
-        if (!s || !d || !cJSON_AddStringToObject(s, "name", subs[i].name) ||
-            !cJSON_AddStringToObject(d, "sha256", hex)) {
-            cJSON_Delete(s);
-            cJSON_Delete(d);
-            goto oom;
-        }
-        cJSON_AddItemToObject(s, "digest", d);
-        cJSON_AddItemToArray(arr, s);
-    }
-    kt_rfc3339(sde, created);
-    cJSON_AddStringToObject(tool, "name", "kiemthu-bundle");
-    cJSON_AddStringToObject(tool, "version", KT_VERSION);
-    cJSON_AddItemToObject(pred, "tool", tool);
-    tool = NULL;
-    cJSON_AddStringToObject(pred, "created", created);
-    cJSON_AddNumberToObject(pred, "sourceDateEpoch", (double)sde);
-    cJSON_AddItemToObject(pred, "venue", kt_manifest_venue());
-    cJSON_AddNullToObject(pred, "imageDigest");
-    cJSON_AddObjectToObject(pred, "profiles");
-    cJSON_AddArrayToObject(pred, "runs");
-    if (adjudication)
-        cJSON_AddItemToObject(pred, "adjudication", adjudication);
-    else
-        cJSON_AddNullToObject(pred, "adjudication");
-    adjudication = NULL;
-    cJSON_AddItemToObject(st, "predicate", pred);
-    return st;
-oom:
-    cJSON_Delete(adjudication);
-    cJSON_Delete(tool);
-    cJSON_Delete(pred);
-    cJSON_Delete(st);
-    kt_fail(err, KT_E_NOMEM, "out of memory building the manifest");
-    return NULL;
-}
-
-cJSON *kt_manifest_venue(void)
-{
-    cJSON *v = cJSON_CreateObject();
+    cJSON *v = kt_jb_obj(b, pred, "venue");
     const char *gha = getenv("GITHUB_ACTIONS");
     if (!gha || strcmp(gha, "true")) {
-        cJSON_AddStringToObject(v, "ci", "local");
-        return v;
+        kt_jb_str(b, v, "ci", "local");
+        return;
     }
     static const char *const vars[][2] = {
         {"repository", "GITHUB_REPOSITORY"},
@@ -91,13 +42,48 @@ cJSON *kt_manifest_venue(void)
         {"runner_arch", "RUNNER_ARCH"},
         {"runner_environment", "RUNNER_ENVIRONMENT"},
     };
-    cJSON_AddStringToObject(v, "ci", "github-actions");
+    kt_jb_str(b, v, "ci", "github-actions");
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *x = getenv(vars[i][1]);
         if (x && *x && kt_utf8_valid(x, strlen(x)) && strlen(x) < 512)
-            cJSON_AddStringToObject(v, vars[i][0], x);
+            kt_jb_str(b, v, vars[i][0], x);
     }
-    return v;
+}
+
+int kt_manifest_build(const kt_subject *subs, size_t n, uint64_t sde, cJSON *adjudication,
+                      cJSON **out, kt_err *err)
+{
+    kt_jb b;
+    kt_jb_init(&b);
+    kt_jb_str(&b, b.root, "_type", KT_STATEMENT_TYPE);
+    kt_jb_str(&b, b.root, "predicateType", KT_PREDICATE_TYPE);
+    cJSON *arr = kt_jb_arr(&b, b.root, "subject");
+    for (size_t i = 0; i < n; i++) {
+        char hex[KT_SHA256_HEX];
+        kt_hex(subs[i].sha256, KT_SHA256_LEN, hex);
+        cJSON *s = kt_jb_obj(&b, arr, NULL);
+        kt_jb_str(&b, kt_jb_obj(&b, s, "digest"), "sha256", hex);
+        kt_jb_str(&b, s, "name", subs[i].name);
+    }
+    cJSON *pred = kt_jb_obj(&b, b.root, "predicate");
+    cJSON *tool = kt_jb_obj(&b, pred, "tool");
+    kt_jb_str(&b, tool, "name", "kiemthu-bundle");
+    kt_jb_str(&b, tool, "version", KT_VERSION);
+    char created[32];
+    kt_rfc3339(sde, created);
+    kt_jb_str(&b, pred, "created", created);
+    kt_jb_int(&b, pred, "sourceDateEpoch", (int64_t)sde);
+    add_venue(&b, pred);
+    kt_jb_null(&b, pred, "imageDigest");
+    kt_jb_obj(&b, pred, "profiles");
+    kt_jb_arr(&b, pred, "runs");
+    /* the builder owns adjudication from here on, even if it fails */
+    if (adjudication)
+        kt_jb_item(&b, pred, "adjudication", adjudication);
+    else
+        kt_jb_null(&b, pred, "adjudication");
+    /* checked once: a manifest with a field missing is never signed */
+    return kt_jb_done(&b, out, "the manifest", err);
 }
 
 cJSON *kt_manifest_predicate(const cJSON *stmt)

@@ -27,16 +27,16 @@ void kt_subjects_free(kt_subject *subs, size_t n);
 /* "YYYY-MM-DDTHH:MM:SSZ" for a Unix time. */
 void kt_rfc3339(uint64_t t, char out[32]);
 
-/* New Statement for these subjects; NULL on failure. adjudication (may be
- * NULL) becomes predicate.adjudication and is owned by the statement. */
-cJSON *kt_manifest_build(const kt_subject *subs, size_t n, uint64_t source_date_epoch,
-                         cJSON *adjudication, kt_err *err);
-
-/* Where the bundle is being made: {"ci": "github-actions", "repository",
- * "run_id", "run_attempt", "commit", "ref", "workflow_ref", "runner_os",
- * "runner_arch", ...} from GITHUB_* and RUNNER_* when GITHUB_ACTIONS=true,
- * else {"ci": "local"}. */
-cJSON *kt_manifest_venue(void);
+/* New Statement for these subjects in *out (the caller's), built with the
+ * checked builder (core/jsonb.h): 0, or -1 with err and nothing in *out.
+ * adjudication (may be NULL) becomes predicate.adjudication and is owned by
+ * this function either way. The venue -- {"ci": "github-actions",
+ * "repository", "run_id", "run_attempt", "commit", "ref", "workflow_ref",
+ * "runner_os", "runner_arch", "runner_environment"} from GITHUB_* and
+ * RUNNER_* when GITHUB_ACTIONS=true, else {"ci": "local"} -- is recorded in
+ * predicate.venue. */
+int kt_manifest_build(const kt_subject *subs, size_t n, uint64_t source_date_epoch,
+                      cJSON *adjudication, cJSON **out, kt_err *err);
 
 /* The predicate object of a statement built or checked here. */
 cJSON *kt_manifest_predicate(const cJSON *stmt);
