@@ -53,7 +53,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
 all: $(MVP)
-.PHONY: all check check-cgroup2 unit e2e asan bench install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke valgrind images image-pins
+.PHONY: all check check-cgroup2 unit e2e asan bench golden install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke valgrind images image-pins golden
 all: $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -259,6 +259,10 @@ valgrind: all $(UNIT_BIN)
 
 asan:
 	$(MAKE) BUILD=build-asan SAN=1 check
+
+# Rewrite the golden bundles (fixtures/golden/*.tar) after a deliberate format change.
+golden: $(TOOLS)
+	@KT_BIN=$(abspath $(BUILD)) bash tests/golden.sh --update
 
 bench: $(TOOLS)
 	@KT_BIN=$(abspath $(BUILD)) python3 tests/bench/bench.py

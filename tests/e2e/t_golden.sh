@@ -1,0 +1,18 @@
+# The golden bundles (issue 13 item 9): committed inputs + the committed test
+# key + a fixed SOURCE_DATE_EPOCH must give exactly the committed bytes
+# (tests/golden.sh, cmp); and those bytes verify, by kiemthu and by hand.
+PUB=$FIXKEYS/test-ed25519.pub
+while IFS= read -r line; do
+    case "$line" in
+    "ok - "*) ok "${line#ok - }" ;;
+    "not ok - "*) not_ok "${line#not ok - }" ;;
+    "#"*) echo "$line" ;;
+    esac
+done < <(bash "$KT_SRC/tests/golden.sh" 2>&1)
+for g in sample names; do
+    expect_msg 0 '^PASS ' "the committed golden $g.tar verifies" "$VERIFY" "$KT_SRC/fixtures/golden/$g.tar" --key "$PUB"
+    expect_msg 0 '^PASS \(by hand\)' "the committed golden $g.tar verifies by hand" \
+        sh "$KT_SRC/verify/kiemthu-verify-by-hand.sh" "$KT_SRC/fixtures/golden/$g.tar" "$PUB"
+done
+expect_msg 0 'checks:  8/8 pass' "the golden sample bundle records and re-derives 8 passing checks" \
+    "$VERIFY" "$KT_SRC/fixtures/golden/sample.tar" --key "$PUB"
