@@ -17,7 +17,7 @@ SAN     ?=
 PKGS      := libsodium libcjson nettle libxml-2.0
 SECCOMP_LIBS := $(shell pkg-config --libs libseccomp)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libarchive)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) libcrypto)
 TEST_CFLAGS := $(shell pkg-config --cflags cmocka libarchive) -DKT_SRCDIR=\"$(CURDIR)\"
 TEST_LIBS   := $(shell pkg-config --libs cmocka libarchive)
 
@@ -43,7 +43,11 @@ VERIFY_SRC := $(filter-out verify/main.c,$(wildcard verify/*.c))
 SANDBOX_SRC := $(filter-out sandbox/main.c,$(wildcard sandbox/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
-LIB_OBJ := $(call obj,$(CORE_SRC) $(POLICY_SRC) $(KEYS_SRC))
+# kiemthu-bundle, kiemthu-verify and the unit tests hash with libcrypto's
+# SHA-256 (core/sha256.c built with KT_SHA256_OPENSSL); the sandbox and the
+# other small tools link the nettle build of the same file (core/sha256.h).
+LIB_OBJ := $(filter-out $(BUILD)/obj/core/sha256.o,$(call obj,$(CORE_SRC) $(POLICY_SRC) $(KEYS_SRC))) \
+           $(BUILD)/obj/core/sha256-ossl.o
 
 TOOLS := $(BUILD)/kiemthu-bundle $(BUILD)/kiemthu-verify $(BUILD)/kiemthu-sandbox $(BUILD)/kiemthu-probe \
          $(BUILD)/kiemthu-guard
@@ -60,6 +64,11 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo '  CC      $<'
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/core/sha256-ossl.o: core/sha256.c
+	@mkdir -p $(dir $@)
+	@echo '  CC      $< (libcrypto)'
+	@$(CC) $(ALL_CFLAGS) -DKT_SHA256_OPENSSL -c -o $@ $<
 
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)

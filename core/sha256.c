@@ -1,21 +1,42 @@
+/* The OpenSSL backend uses the low-level SHA256_* calls (deprecated in
+ * OpenSSL 3 in favour of EVP, but the same code, and a context that lives on
+ * the stack like nettle's). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "sha256.h"
 
 #include <string.h>
 
+#ifdef KT_SHA256_OPENSSL
 void kt_sha256_init(kt_sha256_ctx *c)
 {
-    sha256_init(c);
+    SHA256_Init(&c->ossl);
 }
 
 void kt_sha256_update(kt_sha256_ctx *c, const void *p, size_t n)
 {
-    sha256_update(c, n, p);
+    SHA256_Update(&c->ossl, p, n);
 }
 
 void kt_sha256_final(kt_sha256_ctx *c, uint8_t out[KT_SHA256_LEN])
 {
-    sha256_digest(c, KT_SHA256_LEN, out);
+    SHA256_Final(out, &c->ossl);
 }
+#else
+void kt_sha256_init(kt_sha256_ctx *c)
+{
+    sha256_init(&c->nettle);
+}
+
+void kt_sha256_update(kt_sha256_ctx *c, const void *p, size_t n)
+{
+    sha256_update(&c->nettle, n, p);
+}
+
+void kt_sha256_final(kt_sha256_ctx *c, uint8_t out[KT_SHA256_LEN])
+{
+    sha256_digest(&c->nettle, KT_SHA256_LEN, out);
+}
+#endif
 
 void kt_sha256(const void *p, size_t n, uint8_t out[KT_SHA256_LEN])
 {

@@ -1,5 +1,7 @@
 #include "tarreader.h"
 
+#include "readahead.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -8,42 +10,63 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RBUF (1u << 20)
+#define RDEFAULT (512u << 10) /* bytes held at a time: in the cache, between two cores */
+#define NSLOTS 4
 
 int kt_tarr_init(kt_tarr *r, int fd, size_t bufsize, kt_err *err)
 {
     memset(r, 0, sizeof *r);
     r->fd = fd;
-    r->cap = bufsize ? (bufsize < 2 * KT_TAR_BLOCK ? 2 * KT_TAR_BLOCK : bufsize) : RBUF;
-    if (!(r->buf = malloc(r->cap))) return kt_fail(err, KT_E_NOMEM, "out of memory");
+    size_t total = bufsize ? bufsize : RDEFAULT;
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
         r->file_size = (uint64_t)st.st_size;
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        r->slot = total / NSLOTS / KT_TAR_BLOCK * KT_TAR_BLOCK;
+        if (r->slot < KT_TAR_BLOCK) r->slot = KT_TAR_BLOCK;
+        return kt_readahead_start(&r->ring, fd, r->slot, NSLOTS, err);
     }
+    r->slot = total / KT_TAR_BLOCK * KT_TAR_BLOCK;
+    if (r->slot < KT_TAR_BLOCK) r->slot = KT_TAR_BLOCK;
+    if (!(r->buf = malloc(r->slot))) return kt_fail(err, KT_E_NOMEM, "out of memory");
     return 0;
 }
 
 void kt_tarr_free(kt_tarr *r)
 {
+    kt_readahead_stop(r->ring);
+    r->ring = NULL;
     free(r->buf);
     r->buf = NULL;
 }
 
-/* Make at least n (<= cap) bytes available; returns how many are (< n at EOF). */
+/* Read in turn: the one slot, full unless the stream ends. */
+static int next_sync(kt_tarr *r, kt_err *err)
+{
+    size_t got = 0;
+    while (got < r->slot) {
+        ssize_t n = read(r->fd, r->buf + got, r->slot - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return kt_fail_errno(err, KT_E_IO, errno, "cannot read the bundle");
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    r->cur = r->buf;
+    r->len = got;
+    return 0;
+}
+
+/* Up to n (<= 512) contiguous bytes at cur[pos]: how many there are, fewer
+ * than n only at the end of the stream. Slots are full multiples of 512 and
+ * every block starts 512-aligned, so a block is never split between two. */
 static ssize_t fill(kt_tarr *r, size_t n, kt_err *err)
 {
-    if (r->len - r->pos >= n) return (ssize_t)(r->len - r->pos);
-    memmove(r->buf, r->buf + r->pos, r->len - r->pos);
-    r->len -= r->pos;
+    if (r->len - r->pos >= n || r->pos < r->len) return (ssize_t)(r->len - r->pos);
+    if (r->at_end) return 0;
     r->pos = 0;
-    while (r->len < n && !r->at_end) {
-        ssize_t got = read(r->fd, r->buf + r->len, r->cap - r->len);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) return kt_fail_errno(err, KT_E_IO, errno, "cannot read the bundle");
-        if (got == 0) r->at_end = 1;
-        r->len += (size_t)got;
-    }
+    int rc = r->ring ? kt_readahead_next(r->ring, &r->cur, &r->len, err) : next_sync(r, err);
+    if (rc < 0) return -1;
+    if (r->len == 0) r->at_end = 1;
     return (ssize_t)r->len;
 }
 
@@ -89,7 +112,7 @@ static int end_of_archive(kt_tarr *r, kt_err *err)
     if (avail < 0) return -1;
     if (avail < KT_TAR_BLOCK)
         return kt_fail(err, KT_E_TAMPER, "truncated: the second end-of-archive block is missing");
-    if (!kt_tar_block_is_zero(r->buf + r->pos))
+    if (!kt_tar_block_is_zero(r->cur + r->pos))
         return kt_fail(err, KT_E_TAMPER, "data after an end-of-archive block at byte %llu",
                        (unsigned long long)r->off);
     consume(r, KT_TAR_BLOCK);
@@ -108,7 +131,7 @@ static int take_block(kt_tarr *r, uint8_t *seq, size_t *len, const char *what, k
     if (avail < KT_TAR_BLOCK)
         return kt_fail(err, KT_E_TAMPER, "truncated at byte %llu inside %s",
                        (unsigned long long)(r->off + (uint64_t)avail), what);
-    memcpy(seq + *len, r->buf + r->pos, KT_TAR_BLOCK);
+    memcpy(seq + *len, r->cur + r->pos, KT_TAR_BLOCK);
     *len += KT_TAR_BLOCK;
     consume(r, KT_TAR_BLOCK);
     return 0;
@@ -123,7 +146,7 @@ static int read_header(kt_tarr *r, char name[KT_TAR_NAME_MAX + 1], uint64_t *siz
     uint8_t seq[KT_TAR_HDR_MAX];
     size_t len = 0;
     uint64_t pax = 0;
-    int kind = kt_tar_block_kind(r->buf + r->pos, &pax, err);
+    int kind = kt_tar_block_kind(r->cur + r->pos, &pax, err);
     if (kind < 0) return -1;
     if (take_block(r, seq, &len, "a header", err) < 0) return -1;
     if (kind == 1) {
@@ -148,11 +171,11 @@ int kt_tarr_next(kt_tarr *r, char name[KT_TAR_NAME_MAX + 1], uint64_t *size, uin
 {
     ssize_t avail = fill(r, KT_TAR_BLOCK, err);
     if (avail < 0) return -1;
-    if (r->off == 0 && check_magic(r->buf + r->pos, (size_t)avail, err) < 0) return -1;
+    if (r->off == 0 && check_magic(r->cur + r->pos, (size_t)avail, err) < 0) return -1;
     if (avail < KT_TAR_BLOCK)
         return kt_fail(err, KT_E_TAMPER, "truncated at byte %llu: end-of-archive blocks missing",
                        (unsigned long long)(r->off + (uint64_t)avail));
-    if (kt_tar_block_is_zero(r->buf + r->pos)) return end_of_archive(r, err);
+    if (kt_tar_block_is_zero(r->cur + r->pos)) return end_of_archive(r, err);
     if (read_header(r, name, size, mtime, err) < 0) return -1;
     uint64_t need = *size + kt_tar_pad(*size);
     if (r->file_size && need > r->file_size - r->off)
@@ -172,7 +195,7 @@ int kt_tarr_data(kt_tarr *r, uint64_t size, kt_tarr_sink sink, void *arg, kt_err
         if (avail < 0) return -1;
         if (avail == 0) return kt_fail(err, KT_E_TAMPER, "truncated inside member data");
         size_t k = (uint64_t)avail < left ? (size_t)avail : (size_t)left;
-        sink(arg, r->buf + r->pos, k);
+        sink(arg, r->cur + r->pos, k);
         consume(r, k);
         left -= k;
     }
@@ -182,7 +205,7 @@ int kt_tarr_data(kt_tarr *r, uint64_t size, kt_tarr_sink sink, void *arg, kt_err
         if (avail < 0) return -1;
         if ((size_t)avail < pad) return kt_fail(err, KT_E_TAMPER, "truncated inside padding");
         for (size_t i = 0; i < pad; i++)
-            if (r->buf[r->pos + i])
+            if (r->cur[r->pos + i])
                 return kt_fail(err, KT_E_TAMPER, "non-zero padding byte after member data");
         consume(r, pad);
     }

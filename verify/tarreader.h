@@ -11,19 +11,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "readahead.h"
+
+/* The stream comes in chunks ("slots") of a multiple of 512 bytes, each full
+ * but the last, so a 512-byte block never straddles two: a header, a pax
+ * record block or padding is always contiguous in one. From a regular file a
+ * reader thread fills a ring of slots ahead of the parser, so reading (the
+ * copy out of the page cache) overlaps hashing (issue 13 item 12); from a
+ * stream (a pipe, which may block for ever) the one slot is filled in turn. */
 typedef struct kt_tarr {
     int fd;
+    kt_readahead *ring; /* from a file; NULL: read in turn into buf */
     uint8_t *buf;
-    size_t cap; /* buffer size (>= one block) */
+    size_t slot;        /* slot size: a multiple of 512 */
+    const uint8_t *cur; /* the slot being consumed */
     size_t pos, len;
-    uint64_t off;       /* archive offset of buf[pos] */
+    uint64_t off;       /* archive offset of cur[pos] */
     uint64_t file_size; /* known size of a regular-file bundle, else 0 */
     int at_end;
 } kt_tarr;
 
 typedef void (*kt_tarr_sink)(void *arg, const uint8_t *p, size_t n);
 
-/* bufsize 0: 1 MiB. */
+/* bufsize: bytes held at a time (0: 512 KiB, in 4 slots from a file). */
 int kt_tarr_init(kt_tarr *r, int fd, size_t bufsize, kt_err *err);
 void kt_tarr_free(kt_tarr *r);
 /* 1: a member header was read; 0: the canonical end was reached; -1: error. */

@@ -1,5 +1,6 @@
-/* kiemthu-verify's self-sandbox: after kt_self_sandbox(), open() is refused
- * while reading and writing already-open descriptors still works. Run in a
+/* kiemthu-verify's self-sandbox: after kt_self_sandbox(), open() and a new
+ * process are refused while reading and writing already-open descriptors,
+ * and starting a thread, still work. Run in a
  * child (the filter cannot be removed), which _exit()s with what it saw. */
 #include "testutil.h"
 
@@ -8,10 +9,17 @@
 #include "../../verify/selfsandbox.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+
+static void *thread_main(void *arg)
+{
+    (void)arg;
+    return (void *)42;
+}
 
 static void refuses_open(void **state)
 {
@@ -43,6 +51,12 @@ static void refuses_open(void **state)
         long c = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
         if (c == 0) _exit(0);
         if (c >= 0 || errno != EPERM) _exit(16);
+        /* a thread (the read-ahead) may start; clone3 says ENOSYS */
+        pthread_t t;
+        if (pthread_create(&t, NULL, thread_main, NULL) != 0) _exit(17);
+        void *ret = NULL;
+        if (pthread_join(t, &ret) != 0 || ret != (void *)42) _exit(18);
+        if (syscall(SYS_clone3, NULL, 0) >= 0 || errno != ENOSYS) _exit(19);
         _exit(0);
     }
     int st;
