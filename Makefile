@@ -16,6 +16,7 @@ SAN     ?=
 
 PKGS      := libsodium libcjson nettle libxml-2.0
 SECCOMP_LIBS := $(shell pkg-config --libs libseccomp)
+CURL_LIBS := $(shell pkg-config --libs libcurl)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libarchive)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) libcrypto)
 TEST_CFLAGS := $(shell pkg-config --cflags cmocka libarchive) -DKT_SRCDIR=\"$(CURDIR)\"
@@ -57,7 +58,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
 all: $(MVP)
-.PHONY: all check check-cgroup2 unit e2e asan bench golden install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke valgrind images image-pins golden
+.PHONY: all check check-cgroup2 unit e2e asan bench install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke valgrind images image-pins golden
 all: $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -77,7 +78,7 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 
 $(BUILD)/kiemthu-bundle: $(call obj,bundle/main.c $(BUNDLE_SRC)) $(LIB_OBJ)
 	@echo '  LD      $@'
-	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
 
 $(BUILD)/kiemthu-verify: $(call obj,verify/main.c $(VERIFY_SRC)) $(LIB_OBJ)
 	@echo '  LD      $@'
@@ -142,7 +143,7 @@ $(BUILD)/mvp/bad-socket: fixtures/mvp/bad/bad_socket.c
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(call obj,$(BUNDLE_SRC) $(VERIFY_SRC) $(SANDBOX_SRC) $(GUARD_SRC)) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo '  LD      $@'
-	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS) $(SECCOMP_LIBS) $(shell pkg-config --libs libelf)
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS) $(SECCOMP_LIBS) $(CURL_LIBS) $(shell pkg-config --libs libelf)
 
 HELPERS := $(BUILD)/tests/try-syscall $(BUILD)/tests/no-userns $(BUILD)/tests/with-session-key \
            $(BUILD)/tests/kt-mkimage

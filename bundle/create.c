@@ -7,6 +7,7 @@
 #include "../core/fsutil.h"
 #include "../core/manifest.h"
 #include "../core/name.h"
+#include "sign.h"
 #include "tarwriter.h"
 #include "walk.h"
 
@@ -70,31 +71,17 @@ static int add_evidence(kt_tarw *w, int rootfd, const kt_create_opts *o, const k
     return rc;
 }
 
-/* Manifest -> canonical bytes -> PAE -> Ed25519 -> canonical envelope. */
+/* Manifest -> canonical bytes -> every key signs its PAE -> canonical envelope. */
 static int sign_manifest(const kt_subject *subs, size_t n, const kt_create_opts *o,
                          cJSON *adjudication, kt_buf *manifest, kt_buf *envelope,
-                         char keyid[KT_KEYID_HEX], kt_err *err)
+                         kt_create_result *res, kt_err *err)
 {
     cJSON *st;
     if (kt_manifest_build(subs, n, o->source_date_epoch, adjudication, &st, err) < 0) return -1;
     int rc = kt_json_emit_doc(st, manifest, err);
     cJSON_Delete(st);
     if (rc < 0) return -1;
-
-    kt_buf pae;
-    kt_buf_init(&pae, 0);
-    uint8_t sig[KT_SIG_LEN];
-    kt_pubkey pub;
-    kt_seckey_public(o->key, &pub);
-    memcpy(keyid, pub.keyid, KT_KEYID_HEX);
-    rc =
-        kt_dsse_pae(KT_DSSE_INTOTO_TYPE, (const uint8_t *)manifest->data, manifest->len, &pae, err);
-    if (rc == 0) rc = kt_sign(o->key, (const uint8_t *)pae.data, pae.len, sig, err);
-    if (rc == 0)
-        rc = kt_dsse_emit(KT_DSSE_INTOTO_TYPE, (const uint8_t *)manifest->data, manifest->len,
-                          pub.keyid, sig, envelope, err);
-    kt_buf_free(&pae);
-    return rc;
+    return kt_sign_envelope(o->keys, o->nkeys, manifest, envelope, res->keyids, err);
 }
 
 void kt_create_result_free(kt_create_result *res)
@@ -248,14 +235,24 @@ static int build(create_state *c, const kt_create_opts *o, kt_create_result *res
         if (kt_adjudication_json(c->pol, &res->adj, &adj, err) < 0) return -1;
     }
     /* adj is owned by the manifest from here on */
-    if (sign_manifest(c->subs, c->nsubs, o, adj, &c->manifest, &c->envelope, res->keyid, err) < 0)
+    if (sign_manifest(c->subs, c->nsubs, o, adj, &c->manifest, &c->envelope, res, err) < 0)
         return -1;
     if (c->manifest.len > KT_MAX_MANIFEST)
         return kt_fail(err, KT_E_LIMIT, "the manifest would be %zu bytes; a verifier reads %u",
                        c->manifest.len, KT_MAX_MANIFEST);
-    if (kt_tarw_add_mem(c->w, KT_ENVELOPE_NAME, c->envelope.data, c->envelope.len, err) < 0 ||
-        kt_tarw_add_mem(c->w, KT_MANIFEST_NAME, c->manifest.data, c->manifest.len, err) < 0)
-        return -1;
+    kt_buf token;
+    kt_buf_init(&token, 0);
+    int rc = o->tsa_url ? kt_timestamp_envelope(o->tsa_url, &c->envelope, &token, err) : 0;
+    if (rc == 0)
+        rc = kt_tarw_add_mem(c->w, KT_ENVELOPE_NAME, c->envelope.data, c->envelope.len, err);
+    if (rc == 0)
+        rc = kt_tarw_add_mem(c->w, KT_MANIFEST_NAME, c->manifest.data, c->manifest.len, err);
+    if (rc == 0 && o->tsa_url) {
+        rc = kt_tarw_add_mem(c->w, KT_TIMESTAMP_NAME, token.data, token.len, err);
+        res->timestamped = rc == 0;
+    }
+    kt_buf_free(&token);
+    if (rc < 0) return -1;
     res->bundle_bytes = kt_tarw_size(c->w) + 2 * KT_TAR_BLOCK;
     res->evidence_members = c->nsubs;
     kt_tarw *w = c->w;

@@ -12,7 +12,9 @@
 typedef struct kt_create_opts {
     const char *evidence_dir;
     const char *out_path;
-    const kt_seckey *key;
+    const kt_seckey *const *keys; /* 1..KT_MAX_SIGNERS signing keys */
+    size_t nkeys;
+    const char *tsa_url; /* NULL: no time-stamp token */
     uint64_t source_date_epoch;
     const char *policy_path; /* NULL: evidence/policy.json if present, else no adjudication */
     /* Called after each evidence file (main() prints it on a terminal). */
@@ -24,9 +26,10 @@ typedef struct kt_create_result {
     size_t evidence_members;
     uint64_t evidence_bytes;
     uint64_t bundle_bytes;
-    char keyid[KT_KEYID_HEX];
-    int adjudicated;     /* a policy was evaluated */
-    kt_adjudication adj; /* its results (free with kt_create_result_free) */
+    char keyids[16][KT_KEYID_HEX]; /* of opts.keys, in that order */
+    int timestamped;               /* a token was added */
+    int adjudicated;               /* a policy was evaluated */
+    kt_adjudication adj;           /* its results (free with kt_create_result_free) */
     char policy_sha256[KT_SHA256_HEX];
     char policy_name[128];
 } kt_create_result;

@@ -5,7 +5,9 @@
 #include "../core/layout.h"
 #include "../keys/keys.h"
 #include "cmd_policy.h"
+#include "cmd_timestamp.h"
 #include "create.h"
+#include "sign.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +20,10 @@ enum { OPT_HELP = 'h', OPT_VERSION = 256 };
 typedef struct bundle_ctx {
     const char *evidence;
     const char *out;
-    const char *key;
+    const char *keys[KT_MAX_SIGNERS];
+    size_t nkeys;
     const char *policy;
+    const char *tsa;
     int quiet;
 } bundle_ctx;
 
@@ -31,11 +35,15 @@ static const kt_option keygen_opts[] = {
 
 static const kt_option create_opts[] = {
     {"evidence", 'e', "DIR", "evidence folder to bundle (regular files only)"},
-    {"key", 'k', "KEY", "Ed25519 secret key (PKCS#8 PEM, mode 0600); default: $" KT_KEY_ENV},
+    {"key", 'k', "KEY",
+     "Ed25519 secret key (PKCS#8 PEM, mode 0600); repeat for several signatures (at most 16); "
+     "default: $" KT_KEY_ENV},
     {"output", 'o', "FILE", "bundle to write (replaced atomically)"},
     {"policy", 'p', "FILE",
      "adjudication policy, bundled as evidence/policy.json (default: the "
      "evidence's own policy.json, if any)"},
+    {"tsa", 't', "URL",
+     "add an RFC 3161 time-stamp token over the envelope from this TSA (http:// or https://)"},
     {"quiet", 'q', NULL, "print nothing on success"},
     {"help", OPT_HELP, NULL, "show this help"},
     {NULL, 0, NULL, NULL},
@@ -44,16 +52,19 @@ static const kt_option create_opts[] = {
 static void usage(FILE *f)
 {
     fprintf(
-        f, "Usage: kiemthu-bundle keygen -o PREFIX\n"
-           "       kiemthu-bundle create --evidence DIR [--key KEY] [--policy FILE] -o bundle.tar\n"
-           "       kiemthu-bundle check-policy --policy FILE [--evidence DIR]\n"
-           "       kiemthu-bundle --help | --version\n\n"
-           "Run 'kiemthu-bundle COMMAND --help' for the options of a command.\n"
-           "Environment: SOURCE_DATE_EPOCH (member mtime and manifest time; default 0),\n"
-           "             " KT_KEY_ENV " (secret key PEM text when --key is not given).\n"
-           "Exit codes: 0 ok, 1 bundle written but the policy verdict is FAIL, 64 usage,\n"
-           "            65 malformed input (including a malformed policy), 66 missing input,\n"
-           "            70 internal error, 73 cannot create output, 74 I/O error.\n");
+        f,
+        "Usage: kiemthu-bundle keygen -o PREFIX\n"
+        "       kiemthu-bundle create --evidence DIR [--key KEY]... [--policy FILE] [--tsa URL]\n"
+        "                             -o bundle.tar\n"
+        "       kiemthu-bundle timestamp BUNDLE --tsa URL -o OUT\n"
+        "       kiemthu-bundle check-policy --policy FILE [--evidence DIR]\n"
+        "       kiemthu-bundle --help | --version\n\n"
+        "Run 'kiemthu-bundle COMMAND --help' for the options of a command.\n"
+        "Environment: SOURCE_DATE_EPOCH (member mtime and manifest time; default 0),\n"
+        "             " KT_KEY_ENV " (secret key PEM text when --key is not given).\n"
+        "Exit codes: 0 ok, 1 bundle written but the policy verdict is FAIL, 64 usage,\n"
+        "            65 malformed input (including a malformed policy), 66 missing input,\n"
+        "            70 internal error, 73 cannot create output, 74 I/O error.\n");
 }
 
 /* Progress on stderr, only for a person watching a terminal, at most 4 times a second. */
@@ -116,7 +127,14 @@ static int cmd_create(int argc, char **argv)
             ctx.evidence = optarg;
             break;
         case 'k':
-            ctx.key = optarg;
+            if (ctx.nkeys == KT_MAX_SIGNERS) {
+                fprintf(stderr, "kiemthu-bundle create: at most %d --key\n", KT_MAX_SIGNERS);
+                return KT_EXIT_USAGE;
+            }
+            ctx.keys[ctx.nkeys++] = optarg;
+            break;
+        case 't':
+            ctx.tsa = optarg;
             break;
         case 'o':
             ctx.out = optarg;
@@ -129,7 +147,9 @@ static int cmd_create(int argc, char **argv)
             break;
         case OPT_HELP:
             kt_cli_usage(
-                stdout, "kiemthu-bundle create --evidence DIR [--key KEY] [--policy FILE] -o FILE",
+                stdout,
+                "kiemthu-bundle create --evidence DIR [--key KEY]... [--policy FILE] [--tsa URL] "
+                "-o FILE",
                 "Pack an evidence folder into a signed, byte-reproducible bundle.", create_opts);
             return 0;
         default:
@@ -147,20 +167,27 @@ static int cmd_create(int argc, char **argv)
         .evidence_dir = ctx.evidence, .out_path = ctx.out, .policy_path = ctx.policy};
     if (kt_parse_source_date_epoch(getenv("SOURCE_DATE_EPOCH"), &o.source_date_epoch, &err) < 0)
         return fail("create", &err);
-    kt_seckey *key = NULL;
+    kt_seckey *keys[KT_MAX_SIGNERS] = {NULL};
+    size_t nkeys = ctx.nkeys ? ctx.nkeys : 1;
     if (kt_keys_init(&err) < 0) return fail("create", &err);
-    int rc = ctx.key ? kt_seckey_load(ctx.key, &key, &err) : kt_seckey_load_env(&key, &err);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < nkeys; i++)
+        rc = ctx.nkeys ? kt_seckey_load(ctx.keys[i], &keys[i], &err)
+                       : kt_seckey_load_env(&keys[i], &err);
     if (rc < 0) {
-        if (!ctx.key && err.cls == KT_E_NOINPUT)
+        if (!ctx.nkeys && err.cls == KT_E_NOINPUT)
             snprintf(err.msg, sizeof err.msg, "no signing key: pass --key KEY or set %s",
                      KT_KEY_ENV);
+        for (size_t i = 0; i < nkeys; i++) kt_seckey_free(keys[i]);
         return fail("create", &err);
     }
-    o.key = key;
+    o.keys = (const kt_seckey *const *)keys;
+    o.nkeys = nkeys;
+    o.tsa_url = ctx.tsa;
     if (isatty(STDERR_FILENO)) o.progress = show_progress;
     kt_create_result res;
     rc = kt_bundle_create(&o, &res, &err);
-    kt_seckey_free(key);
+    for (size_t i = 0; i < nkeys; i++) kt_seckey_free(keys[i]);
     if (o.progress) fprintf(stderr, "\r\033[K");
     if (rc < 0) {
         kt_create_result_free(&res);
@@ -169,7 +196,9 @@ static int cmd_create(int argc, char **argv)
     if (!ctx.quiet) {
         /* names, the policy and check reasons may carry outside bytes */
         kt_esc_line(stdout, "wrote %s: %zu evidence files, %llu bytes, signed by key %s", ctx.out,
-                    res.evidence_members, (unsigned long long)res.bundle_bytes, res.keyid);
+                    res.evidence_members, (unsigned long long)res.bundle_bytes, res.keyids[0]);
+        for (size_t i = 1; i < nkeys; i++) printf("  and by key %s\n", res.keyids[i]);
+        if (res.timestamped) kt_esc_line(stdout, "  time-stamped by %s", ctx.tsa);
         if (res.adjudicated) {
             kt_esc_line(stdout, "policy %s (sha256 %s):", res.policy_name, res.policy_sha256);
             for (size_t i = 0; i < res.adj.n; i++)
@@ -207,6 +236,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "keygen") == 0) return cmd_keygen(argc - 1, argv + 1);
     if (strcmp(cmd, "create") == 0) return cmd_create(argc - 1, argv + 1);
+    if (strcmp(cmd, "timestamp") == 0) return kt_cmd_timestamp(argc - 1, argv + 1);
     if (strcmp(cmd, "check-policy") == 0) return kt_cmd_check_policy(argc - 1, argv + 1);
     kt_esc_line(stderr, "kiemthu-bundle: unknown command \"%s\"", cmd);
     usage(stderr);

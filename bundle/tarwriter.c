@@ -229,8 +229,8 @@ int kt_tarw_open(kt_tarw **out, const char *path, uint64_t mtime, kt_err *err)
     } else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
         for (int tries = 0; tries < 100 && w->fd < 0; tries++) {
             snprintf(w->tmpname, sizeof w->tmpname, ".%s.%ld.%d.tmp", base, (long)getpid(), tries);
-            w->fd = openat(w->dirfd, w->tmpname,
-                           O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+            w->fd = openat(w->dirfd, w->tmpname, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                           0644);
             if (w->fd < 0 && errno != EEXIST) break;
         }
     }
@@ -342,6 +342,20 @@ int kt_tarw_add_mem(kt_tarw *w, const char *name, const void *p, size_t n, kt_er
 {
     if (header(w, name, n, err) < 0 || put(w, p, n, err) < 0) return -1;
     return put(w, NULL, kt_tar_pad(n), err);
+}
+
+int kt_tarw_add_raw(kt_tarw *w, int fd, uint64_t n, const char *what, kt_err *err)
+{
+    uint8_t buf[1 << 16];
+    while (n) {
+        size_t want = n < sizeof buf ? (size_t)n : sizeof buf;
+        ssize_t r = read_some(fd, buf, want);
+        if (r < 0) return read_error(what, errno, err);
+        if (r == 0) return kt_fail(err, KT_E_DATA, "%s ended early", what);
+        if (put(w, buf, (size_t)r, err) < 0) return -1;
+        n -= (uint64_t)r;
+    }
+    return 0;
 }
 
 uint64_t kt_tarw_size(const kt_tarw *w)

@@ -24,6 +24,9 @@ int kt_tarw_open(kt_tarw **out, const char *path, uint64_t mtime, kt_err *err);
 int kt_tarw_add_fd(kt_tarw *w, const char *name, int fd, uint64_t size, const char *what,
                    uint8_t digest[KT_SHA256_LEN], kt_err *err);
 int kt_tarw_add_mem(kt_tarw *w, const char *name, const void *p, size_t n, kt_err *err);
+/* Copy n bytes of archive from fd as they are (the members of a bundle being
+ * extended: kiemthu-bundle timestamp); what names fd in messages. */
+int kt_tarw_add_raw(kt_tarw *w, int fd, uint64_t n, const char *what, kt_err *err);
 /* Bytes of archive produced so far. */
 uint64_t kt_tarw_size(const kt_tarw *w);
 /* Archive offset of the data of the member added last. */

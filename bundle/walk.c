@@ -41,8 +41,7 @@ static int add_file(walker *w, const char *rel, uint64_t size)
                        w->root, KT_MAX_EVIDENCE - (int)w->reserve, KT_MAX_EVIDENCE);
     if (size > KT_TAR_SIZE_MAX)
         return kt_fail(w->err, KT_E_LIMIT, "%s/%s is %llu bytes; a member holds at most %llu",
-                       w->root, rel, (unsigned long long)size,
-                       (unsigned long long)KT_TAR_SIZE_MAX);
+                       w->root, rel, (unsigned long long)size, (unsigned long long)KT_TAR_SIZE_MAX);
     if (size > KT_MAX_EVIDENCE_BYTES - l->total)
         return kt_fail(w->err, KT_E_LIMIT, "%s holds more than %llu bytes, the most a bundle holds",
                        w->root, (unsigned long long)KT_MAX_EVIDENCE_BYTES);
@@ -90,7 +89,8 @@ static int walk(walker *w, int fd, const char *rel, int depth)
         errno = 0;
         struct dirent *de = readdir(d);
         if (!de) {
-            if (errno) rc = kt_fail_errno(w->err, KT_E_IO, errno, "cannot list %s/%s", w->root, rel);
+            if (errno)
+                rc = kt_fail_errno(w->err, KT_E_IO, errno, "cannot list %s/%s", w->root, rel);
             break;
         }
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
@@ -109,8 +109,8 @@ static int walk(walker *w, int fd, const char *rel, int depth)
         if (S_ISDIR(st.st_mode)) {
             int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub < 0) {
-                rc = kt_fail_errno(w->err, KT_E_DATA, errno, "cannot open directory %s/%s",
-                                   w->root, path);
+                rc = kt_fail_errno(w->err, KT_E_DATA, errno, "cannot open directory %s/%s", w->root,
+                                   path);
                 break;
             }
             if ((rc = walk(w, sub, path, depth + 1)) < 0) break;

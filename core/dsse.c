@@ -14,21 +14,45 @@ int kt_dsse_pae(const char *type, const uint8_t *body, size_t n, kt_buf *out, kt
     return kt_buf_append(out, body, n, err);
 }
 
-int kt_dsse_emit(const char *type, const uint8_t *payload, size_t n, const char *keyid,
-                 const uint8_t sig[KT_DSSE_SIG_LEN], kt_buf *out, kt_err *err)
+static int by_keyid(const void *a, const void *b)
 {
+    return strcmp((*(const kt_dsse_sigref *const *)a)->keyid,
+                  (*(const kt_dsse_sigref *const *)b)->keyid);
+}
+
+int kt_dsse_emit(const char *type, const uint8_t *payload, size_t n, const kt_dsse_sigref *sigs,
+                 size_t nsigs, kt_buf *out, kt_err *err)
+{
+    if (nsigs == 0 || nsigs > KT_DSSE_MAX_SIGS)
+        return kt_fail(err, KT_E_DATA, "an envelope has 1 to %d signatures, not %zu",
+                       KT_DSSE_MAX_SIGS, nsigs);
+    const kt_dsse_sigref *order[KT_DSSE_MAX_SIGS];
+    for (size_t i = 0; i < nsigs; i++) {
+        if (!sigs[i].keyid || sigs[i].sig_len != KT_DSSE_SIG_LEN)
+            return kt_fail(err, KT_E_DATA, "signature %zu has no keyid or is not %d bytes", i,
+                           KT_DSSE_SIG_LEN);
+        order[i] = &sigs[i];
+    }
+    qsort(order, nsigs, sizeof order[0], by_keyid);
+    for (size_t i = 1; i < nsigs; i++)
+        if (!strcmp(order[i - 1]->keyid, order[i]->keyid))
+            return kt_fail(err, KT_E_DATA, "two signatures by key %.64s", order[i]->keyid);
     char *p64 = kt_b64_encode(payload, n);
-    char *s64 = kt_b64_encode(sig, KT_DSSE_SIG_LEN);
     kt_jb b;
     kt_jb_init(&b);
-    if (!p64 || !s64) kt_jb_item(&b, NULL, "payload", NULL); /* marks the builder failed */
+    if (!p64) kt_jb_item(&b, NULL, "payload", NULL); /* marks the builder failed */
     kt_jb_str(&b, b.root, "payload", p64 ? p64 : "");
     kt_jb_str(&b, b.root, "payloadType", type);
-    cJSON *s = kt_jb_obj(&b, kt_jb_arr(&b, b.root, "signatures"), NULL);
-    kt_jb_str(&b, s, "keyid", keyid);
-    kt_jb_str(&b, s, "sig", s64 ? s64 : "");
     free(p64);
-    free(s64);
+    cJSON *arr = kt_jb_arr(&b, b.root, "signatures");
+    for (size_t i = 0; i < nsigs; i++) {
+        char *s64 = kt_b64_encode(order[i]->sig, KT_DSSE_SIG_LEN);
+        cJSON *s = kt_jb_obj(&b, arr, NULL);
+        kt_jb_str(&b, s, "keyid", order[i]->keyid);
+        if (!s64) kt_jb_item(&b, NULL, "sig", NULL);
+        kt_jb_str(&b, s, "sig", s64 ? s64 : "");
+        free(s64);
+    }
     cJSON *env;
     /* checked once, before a byte of the envelope is written */
     if (kt_jb_done(&b, &env, "the DSSE envelope", err) < 0) return -1;

@@ -8,6 +8,7 @@
 #define KT_EVIDENCE_PREFIX "evidence/"
 #define KT_ENVELOPE_NAME "manifest.dsse.json"
 #define KT_MANIFEST_NAME "manifest.json"
+#define KT_TIMESTAMP_NAME "timestamp.tst" /* optional: RFC 3161 token over the envelope (DER) */
 
 #define KT_STATEMENT_TYPE "https://in-toto.io/Statement/v1"
 #define KT_PREDICATE_TYPE "https://kiemthu.dev/evidence-bundle/v1"

@@ -1,17 +1,32 @@
 #!/bin/sh
-# kiemthu-verify-by-hand.sh BUNDLE PUBKEY
+# kiemthu-verify-by-hand.sh BUNDLE PUBKEY... [--threshold N] [--tsa-ca CERT]
 #
 # Verify a kiemthu bundle WITHOUT kiemthu: only GNU tar, sha256sum, base64,
 # openssl (3.x) and POSIX sh. Every step is one an auditor can read and rerun
 # by hand; docs/FORMAT.md explains each of them. Exit 0 = PASS, 2 = REJECT.
-# (Adjudication of the evidence under the policy is not re-done here.)
+# N of the pinned keys (default 1) must have signed; with --tsa-ca the
+# RFC 3161 token must verify against that certificate (a CA or the TSA's
+# own). (Adjudication of the evidence under the policy is not re-done here,
+# and keyring validity windows are kiemthu-verify's.)
 set -eu
 LC_ALL=C
 export LC_ALL
 
 die() { echo "REJECT: $*" >&2; exit 2; }
-[ $# -eq 2 ] || { echo "usage: $0 BUNDLE PUBKEY.pem" >&2; exit 64; }
-bundle=$1 pub=$2
+usage() { echo "usage: $0 BUNDLE PUBKEY.pem... [--threshold N] [--tsa-ca CERT.pem]" >&2; exit 64; }
+[ $# -ge 2 ] || usage
+bundle=$1; shift
+pubs="" threshold=1 tsaca=""
+while [ $# -gt 0 ]; do
+    case $1 in
+    --threshold) [ $# -ge 2 ] || usage; threshold=$2; shift 2 ;;
+    --tsa-ca) [ $# -ge 2 ] || usage; tsaca=$2; shift 2 ;;
+    -*) usage ;;
+    *) pubs="$pubs $1"; shift ;;
+    esac
+done
+[ -n "$pubs" ] || usage
+case $threshold in '' | *[!0-9]* | 0) usage ;; esac
 [ -f "$bundle" ] || die "$bundle is not a file"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -30,11 +45,12 @@ grep -qE '(^|/)\.\.?(/|$)|^/|//' "$work/names" && die "a member name is absolute
 sort -u -c "$work/names" 2>/dev/null || die "member names are not sorted and unique"
 grep -v '^evidence/' "$work/names" > "$work/meta" || true
 printf 'manifest.dsse.json\nmanifest.json\n' | cmp -s - "$work/meta" ||
-    die "members outside evidence/ must be exactly manifest.dsse.json and manifest.json"
+    printf 'manifest.dsse.json\nmanifest.json\ntimestamp.tst\n' | cmp -s - "$work/meta" ||
+    die "members outside evidence/ must be exactly manifest.dsse.json, manifest.json (and timestamp.tst)"
 
 # A name with a component over 255 bytes (or 4000 bytes in all) cannot be a
 # file here: such members are extracted, hashed and rebuilt under a short
-# stand-in, kt-long/N, through GNU tar's --transform (FORMAT.md §6).
+# stand-in, kt-long/N, through GNU tar's --transform (FORMAT.md §7).
 awk -F/ '{ l = length($0) > 4000; for (i = 1; i <= NF; i++) if (length($i) > 255) l = 1; if (l) print }' \
     "$work/names" > "$work/longnames"
 : > "$work/standins"
@@ -54,26 +70,37 @@ tar -x -f "$bundle" -C "$work/x" --no-same-owner --no-same-permissions "$@" ||
     die "GNU tar cannot extract it"
 x=$work/x
 
-# 2. Envelope: the exact canonical layout, one signature.
+# 2. Envelope: the exact canonical layout; signatures sorted by keyid, unique.
 type='application/vnd.in-toto+json'
 b64='[A-Za-z0-9+/]*={0,2}'
-grep -qxE "\{\"payload\":\"$b64\",\"payloadType\":\"application/vnd\.in-toto\+json\",\"signatures\":\[\{\"keyid\":\"[0-9a-f]{64}\",\"sig\":\"$b64\"\}\]\}" \
+sig="\\{\"keyid\":\"[0-9a-f]{64}\",\"sig\":\"$b64\"\\}"
+grep -qxE "\{\"payload\":\"$b64\",\"payloadType\":\"application/vnd\.in-toto\+json\",\"signatures\":\[($sig,)*$sig\]\}" \
     "$x/manifest.dsse.json" || die "manifest.dsse.json is not in canonical form"
 [ "$(wc -l < "$x/manifest.dsse.json")" -eq 1 ] || die "manifest.dsse.json is not one line"
+grep -o '"keyid":"[0-9a-f]*","sig":"[^"]*"' "$x/manifest.dsse.json" |
+    sed 's/^"keyid":"\([0-9a-f]*\)","sig":"\([^"]*\)"$/\1 \2/' > "$work/sigs"
+cut -d' ' -f1 "$work/sigs" | sort -u -c 2> /dev/null || die "signatures are not sorted by keyid, or a keyid repeats"
 sed 's/^{"payload":"\([^"]*\)".*/\1/' "$x/manifest.dsse.json" | tr -d '\n' | base64 -d > "$work/payload" ||
     die "payload is not base64"
-sed 's/.*"sig":"\([^"]*\)".*/\1/' "$x/manifest.dsse.json" | tr -d '\n' | base64 -d > "$work/sig" ||
-    die "signature is not base64"
-keyid=$(sed 's/.*"keyid":"\([0-9a-f]*\)".*/\1/' "$x/manifest.dsse.json")
 cmp -s "$work/payload" "$x/manifest.json" || die "manifest.json is not the signed payload"
 
-# 3. Signature: Ed25519 over PAE(type, manifest.json), by the pinned key.
+# 3. Signatures: Ed25519 over PAE(type, manifest.json), by N of the pinned keys
+#    (a signature by a key not pinned proves nothing and is not checked).
 printf 'DSSEv1 %s %s %s ' "${#type}" "$type" "$(wc -c < "$x/manifest.json" | tr -d ' ')" > "$work/pae"
 cat "$x/manifest.json" >> "$work/pae"
-openssl pkeyutl -verify -pubin -inkey "$pub" -rawin -in "$work/pae" -sigfile "$work/sig" \
-    > /dev/null 2>&1 || die "signature does not verify with $pub"
-pinned=$(openssl pkey -pubin -in "$pub" -outform DER | sha256sum | cut -d' ' -f1)
-[ "$keyid" = "$pinned" ] || die "envelope keyid does not name the pinned key"
+good=0 signers=""
+for pub in $pubs; do
+    keyid=$(openssl pkey -pubin -in "$pub" -outform DER | sha256sum | cut -d' ' -f1) ||
+        die "$pub is not a public key"
+    s64=$(sed -n "s/^$keyid //p" "$work/sigs")
+    [ -n "$s64" ] || continue
+    printf '%s' "$s64" | base64 -d > "$work/sig" || die "the signature of $keyid is not base64"
+    openssl pkeyutl -verify -pubin -inkey "$pub" -rawin -in "$work/pae" -sigfile "$work/sig" \
+        > /dev/null 2>&1 || die "the signature named $keyid does not verify with $pub"
+    good=$((good + 1)) signers="$signers $keyid"
+done
+[ "$good" -ge "$threshold" ] ||
+    die "signatures of $threshold pinned keys required, $good found (keyids in the envelope: $(cut -d' ' -f1 "$work/sigs" | tr '\n' ' '))"
 
 # 4. Every evidence member matches its subject, and every subject is a member.
 grep -o '{"digest":{"sha256":"[0-9a-f]\{64\}"},"name":"[^"]*"}' "$x/manifest.json" |
@@ -99,4 +126,23 @@ done < "$work/standins"
     "$@" -T "$work/ondisk" -cf "$work/rebuilt.tar") || die "GNU tar cannot rebuild the bundle"
 cmp -s "$work/rebuilt.tar" "$bundle" || die "archive bytes are not in canonical form"
 
-echo "PASS (by hand): signed by key $keyid; $(wc -l < "$work/sums" | tr -d ' ') evidence files match; canonical bytes rebuilt by GNU tar"
+# 6. The RFC 3161 token over manifest.dsse.json, if any: with --tsa-ca it
+#    must verify, its certificates judged at the token's own time (-attime).
+tsnote=""
+if [ -f "$x/timestamp.tst" ]; then
+    gen=$(openssl ts -reply -in "$x/timestamp.tst" -token_in -text 2> /dev/null |
+        sed -n 's/^Time stamp: //p')
+    [ -n "$gen" ] || die "timestamp.tst is not a time-stamp token"
+    if [ -n "$tsaca" ]; then
+        openssl ts -verify -data "$x/manifest.dsse.json" -in "$x/timestamp.tst" -token_in \
+            -CAfile "$tsaca" -partial_chain -attime "$(date -u -d "$gen" +%s)" > /dev/null 2>&1 ||
+            die "the time-stamp token does not verify against the pinned TSA certificate $tsaca"
+        tsnote="; time-stamp token verified: $gen"
+    else
+        tsnote="; time-stamp token present, NOT verified (--tsa-ca): says $gen"
+    fi
+elif [ -n "$tsaca" ]; then
+    die "no timestamp.tst, but --tsa-ca was given"
+fi
+
+echo "PASS (by hand): signed by $good pinned key(s):$signers; $(wc -l < "$work/sums" | tr -d ' ') evidence files match; canonical bytes rebuilt by GNU tar$tsnote"

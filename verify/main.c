@@ -1,6 +1,7 @@
 /* kiemthu-verify - check a bundle offline against keys the auditor pins. */
 #include "../core/cli.h"
 #include "../core/escape.h"
+#include "../core/tsa.h"
 #include "../core/layout.h"
 #include "../keys/keys.h"
 #include "report.h"
@@ -20,14 +21,26 @@
 #include <unistd.h>
 
 #define MAX_KEYS 16
+#define MAX_TSA_CERTS 8
 
-enum { OPT_HELP = 'h', OPT_VERSION = 256, OPT_MAX_SIZE, OPT_SPOOL_MAX };
+enum {
+    OPT_HELP = 'h',
+    OPT_VERSION = 256,
+    OPT_MAX_SIZE,
+    OPT_SPOOL_MAX,
+    OPT_THRESHOLD,
+    OPT_TSA_CERT,
+    OPT_TRUST,
+};
 
 typedef struct verify_ctx {
     const char *bundle;
     const char *keypaths[MAX_KEYS];
-    kt_pubkey keys[MAX_KEYS];
     size_t nkeys;
+    const char *tsa_certs[MAX_TSA_CERTS];
+    size_t ntsa;
+    const char *trust;
+    unsigned threshold;
     enum kt_format fmt;
     uint64_t max_total;
     uint64_t spool_max;
@@ -36,6 +49,11 @@ typedef struct verify_ctx {
 
 static const kt_option opts[] = {
     {"key", 'k', "PUB", "pinned Ed25519 public key (SPKI PEM); repeatable, at most 16"},
+    {"trust", OPT_TRUST, "FILE",
+     "keyring: keys with validity windows and revocation, threshold, TSA certificates"},
+    {"threshold", OPT_THRESHOLD, "N", "this many distinct trusted keys must have signed (1)"},
+    {"tsa-cert", OPT_TSA_CERT, "CERT",
+     "pinned TSA certificate or CA (PEM); the time-stamp token must verify (repeatable)"},
     {"format", 'f', "FMT", "output: text (default), json, or markdown"},
     {"policy", 'p', "FILE", "adjudicate under this policy instead of the bundle's own"},
     {"max-size", OPT_MAX_SIZE, "BYTES", "refuse bundles whose members add up to more (64 GiB)"},
@@ -47,7 +65,8 @@ static const kt_option opts[] = {
 };
 
 static const char synopsis[] =
-    "kiemthu-verify BUNDLE --key PUB [--key PUB]... [--format text|json]";
+    "kiemthu-verify BUNDLE (--key PUB | --trust KEYRING)... [--threshold N] [--tsa-cert CERT]...\n"
+    "                      [--policy FILE] [--format text|json|markdown]";
 static const char about[] =
     "Verify a kiemthu evidence bundle offline: canonical tar form, DSSE/Ed25519 signature by a\n"
     "pinned key, and every evidence member against the signed manifest. BUNDLE may be - (stdin).\n"
@@ -90,6 +109,22 @@ static int parse_args(verify_ctx *ctx, int argc, char **argv)
             if (ctx->nkeys == MAX_KEYS) return usage_error("too many --key options");
             ctx->keypaths[ctx->nkeys++] = optarg;
             break;
+        case OPT_TRUST:
+            if (ctx->trust) return usage_error("--trust is given once");
+            ctx->trust = optarg;
+            break;
+        case OPT_TSA_CERT:
+            if (ctx->ntsa == MAX_TSA_CERTS) return usage_error("too many --tsa-cert options");
+            ctx->tsa_certs[ctx->ntsa++] = optarg;
+            break;
+        case OPT_THRESHOLD: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 1 || v > 64)
+                return usage_error("--threshold takes a number from 1 to 64");
+            ctx->threshold = (unsigned)v;
+            break;
+        }
         case 'f':
             if (strcmp(optarg, "text") == 0)
                 ctx->fmt = KT_FMT_TEXT;
@@ -125,10 +160,47 @@ static int parse_args(verify_ctx *ctx, int argc, char **argv)
         }
     }
     if (!ctx->bundle) return usage_error("no bundle given");
-    if (ctx->nkeys == 0)
+    if (ctx->nkeys == 0 && !ctx->trust)
         return usage_error("no --key given. kiemthu-verify trusts only keys you pin: pass the "
-                           "signer's public key, e.g. --key ci.pub (a key inside the bundle is "
-                           "never trusted)");
+                           "signer's public key, e.g. --key ci.pub, or a keyring, --trust FILE "
+                           "(a key inside the bundle is never trusted)");
+    return 0;
+}
+
+/* The trusted keys and TSA certificates, all read before the self-sandbox. */
+static int load_trust(const verify_ctx *ctx, kt_trust *t)
+{
+    kt_err err;
+    kt_err_clear(&err);
+    for (size_t i = 0; i < ctx->nkeys; i++) {
+        if (kt_trust_add_keyfile(t, ctx->keypaths[i], &err) < 0) {
+            kt_esc_line(stderr, "kiemthu-verify: cannot use --key %s: %s", ctx->keypaths[i],
+                        err.msg);
+            return -1;
+        }
+    }
+    if (ctx->trust && kt_trust_load(t, ctx->trust, &err) < 0) {
+        kt_esc_line(stderr, "kiemthu-verify: cannot use --trust: %s", err.msg);
+        return -1;
+    }
+    for (size_t i = 0; i < ctx->ntsa; i++) {
+        if (kt_trust_add_tsa_file(t, ctx->tsa_certs[i], &err) < 0) {
+            kt_esc_line(stderr, "kiemthu-verify: cannot use --tsa-cert %s: %s", ctx->tsa_certs[i],
+                        err.msg);
+            return -1;
+        }
+    }
+    /* OpenSSL reads its configuration and providers lazily: now, not under the filter */
+    if (kt_tsa_preload(&err) < 0) {
+        kt_esc_line(stderr, "kiemthu-verify: %s", err.msg);
+        return -1;
+    }
+    unsigned need = ctx->threshold ? ctx->threshold : t->threshold ? t->threshold : 1;
+    if (need > t->nkeys) {
+        fprintf(stderr, "kiemthu-verify: the threshold is %u, but only %zu keys are trusted\n",
+                need, t->nkeys);
+        return -1;
+    }
     return 0;
 }
 
@@ -143,13 +215,8 @@ int main(int argc, char **argv)
         kt_esc_line(stderr, "kiemthu-verify: %s", err.msg);
         return KT_EXIT_USAGE;
     }
-    for (size_t i = 0; i < ctx.nkeys; i++) {
-        if (kt_pubkey_load(ctx.keypaths[i], &ctx.keys[i], &err) < 0) {
-            kt_esc_line(stderr, "kiemthu-verify: cannot use --key %s: %s", ctx.keypaths[i],
-                        err.msg);
-            return KT_EXIT_USAGE;
-        }
-    }
+    static kt_trust trust; /* 64 keys: not on the stack */
+    if (load_trust(&ctx, &trust) < 0) return KT_EXIT_USAGE;
     int fd = strcmp(ctx.bundle, "-") == 0 ? STDIN_FILENO
                                           : open(ctx.bundle, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
@@ -162,8 +229,9 @@ int main(int argc, char **argv)
         if (fd != STDIN_FILENO) close(fd);
         return KT_EXIT_USAGE;
     }
-    kt_verify_opts vo = {.keys = ctx.keys,
-                         .nkeys = ctx.nkeys,
+    kt_verify_opts vo = {.trust = &trust,
+                         .threshold = ctx.threshold,
+                         .now = (int64_t)time(NULL),
                          .max_total = ctx.max_total,
                          .auditor = auditor,
                          .spool_fd = -1,
@@ -194,9 +262,10 @@ int main(int argc, char **argv)
     if (vo.progress) fprintf(stderr, "\r\033[K");
     if (fd != STDIN_FILENO) close(fd);
     if (vo.spool_fd >= 0) close(vo.spool_fd);
-    kt_report_print(stdout, ctx.fmt, ctx.bundle, ctx.keypaths, &res);
+    kt_report_print(stdout, ctx.fmt, ctx.bundle, &trust, &res);
     rc = kt_report_exit(&res);
     kt_verify_result_free(&res);
     kt_policy_free(auditor);
+    kt_trust_free(&trust);
     return rc;
 }

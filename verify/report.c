@@ -8,6 +8,7 @@
 #include "../core/layout.h"
 #include "../core/manifest.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Every string printed here may come from the bundle, the evidence, the
@@ -85,7 +86,43 @@ static void json_checks(kt_jb *b, cJSON *o, const kt_verify_result *res)
     }
 }
 
-static int print_json(FILE *f, const char *bundle, const char *const *keypaths,
+/* How a trusted key is named in the report: its file, or its keyring name. */
+static const char *key_label(const kt_trust *t, int k, char *buf, size_t n)
+{
+    if (k < 0) return NULL;
+    const kt_trusted_key *key = &t->keys[k];
+    if (key->file) return key->file;
+    snprintf(buf, n, "keyring: %s", key->name);
+    return buf;
+}
+
+static void json_trust(kt_jb *b, cJSON *o, const kt_trust *t, const kt_verify_result *res)
+{
+    kt_jb_int(b, o, "threshold", res->threshold);
+    cJSON *arr = kt_jb_arr(b, o, "signatures");
+    for (size_t i = 0; i < res->nsigners; i++) {
+        const kt_signer *sg = &res->signers[i];
+        char buf[128];
+        cJSON *e = kt_jb_obj(b, arr, NULL);
+        jstr(b, e, "keyid", sg->keyid);
+        jstr(b, e, "key", key_label(t, sg->key, buf, sizeof buf));
+        jstr(b, e, "status", kt_sig_status_name(sg->status));
+    }
+    if (!res->timestamp) {
+        kt_jb_null(b, o, "timestamp");
+    } else {
+        cJSON *ts = kt_jb_obj(b, o, "timestamp");
+        kt_jb_bool(b, ts, "verified", res->timestamp == 2);
+        jstr(b, ts, "gen_time", res->tsa.gen_time_str);
+        jstr(b, ts, "tsa", res->timestamp == 2 ? res->tsa.tsa : NULL);
+        jstr(b, ts, "serial", res->tsa.serial);
+    }
+    char when[32];
+    kt_rfc3339((uint64_t)res->ref_time, when);
+    jstr(b, o, "keys_judged_at", when);
+}
+
+static int print_json(FILE *f, const char *bundle, const kt_trust *trust,
                       const kt_verify_result *res)
 {
     kt_jb b;
@@ -98,7 +135,9 @@ static int print_json(FILE *f, const char *bundle, const char *const *keypaths,
     jstr(&b, o, "verdict", verdict_name(res->verdict));
     kt_jb_int(&b, o, "exit_code", kt_report_exit(res));
     jstr(&b, o, "key_id", authentic ? res->keyid : NULL);
-    jstr(&b, o, "key_file", authentic ? keypaths[res->key_index] : NULL);
+    char label[128];
+    jstr(&b, o, "key_file",
+         authentic ? key_label(trust, (int)res->key_index, label, sizeof label) : NULL);
     char created[32];
     kt_rfc3339(res->source_date_epoch, created);
     jstr(&b, o, "created", authentic ? created : NULL);
@@ -112,6 +151,7 @@ static int print_json(FILE *f, const char *bundle, const char *const *keypaths,
     } else {
         kt_jb_null(&b, o, "reason");
     }
+    if (authentic) json_trust(&b, o, trust, res);
     json_checks(&b, o, res);
     cJSON *doc;
     if (kt_jb_done(&b, &doc, "the JSON report", NULL) < 0) return -1;
@@ -138,7 +178,7 @@ static void md_code(FILE *f, const char *s)
     fputs("</code>", f);
 }
 
-static int print_markdown(FILE *f, const char *bundle, const char *const *keypaths,
+static int print_markdown(FILE *f, const char *bundle, const kt_trust *trust,
                           const kt_verify_result *res)
 {
     fprintf(f, "## kiemthu-verify: %s\n\n- bundle: ", verdict_name(res->verdict));
@@ -158,11 +198,34 @@ static int print_markdown(FILE *f, const char *bundle, const char *const *keypat
         }
         return 0;
     }
-    fputs("- signed by key ", f);
-    md_code(f, res->keyid);
-    fputs(" (", f);
-    md_code(f, keypaths[res->key_index]);
-    fprintf(f, ")\n- %zu members, %zu evidence files, each matching its sha256\n", res->members,
+    for (size_t i = 0; i < res->nsigners; i++) {
+        const kt_signer *sg = &res->signers[i];
+        char buf[128];
+        const char *label = key_label(trust, sg->key, buf, sizeof buf);
+        fputs(sg->status == KT_SIG_COUNTED ? "- signed by key " : "- also signed by key ", f);
+        md_code(f, sg->keyid);
+        if (label) {
+            fputs(" (", f);
+            md_code(f, label);
+            fputs(")", f);
+        }
+        if (sg->status != KT_SIG_COUNTED)
+            fprintf(f, ": not counted, %s", kt_sig_status_name(sg->status));
+        fputs("\n", f);
+    }
+    fprintf(f, "- %zu trusted keys signed and count, %u required\n", res->counted, res->threshold);
+    if (res->timestamp) {
+        fputs("- time-stamped ", f);
+        md_code(f, res->tsa.gen_time_str);
+        if (res->timestamp == 2) {
+            fputs(" by ", f);
+            md_code(f, res->tsa.tsa);
+            fputs(" (verified against a pinned TSA certificate)\n", f);
+        } else {
+            fputs(" (not verified: no TSA certificate pinned, --tsa-cert)\n", f);
+        }
+    }
+    fprintf(f, "- %zu members, %zu evidence files, each matching its sha256\n", res->members,
             res->evidence);
     if (!res->adjudicated) {
         fputs("- no policy: authenticity and integrity only\n", f);
@@ -186,7 +249,37 @@ static int print_markdown(FILE *f, const char *bundle, const char *const *keypat
     return 0;
 }
 
-static int print_text(FILE *f, const char *bundle, const char *const *keypaths,
+/* The signatures, the threshold and the time, as text. */
+static void text_trust(FILE *f, const kt_trust *trust, const kt_verify_result *res)
+{
+    for (size_t i = 0; i < res->nsigners; i++) {
+        const kt_signer *sg = &res->signers[i];
+        char buf[128];
+        const char *label = key_label(trust, sg->key, buf, sizeof buf);
+        if (sg->status == KT_SIG_COUNTED)
+            kt_esc_line(f, "  signed by key %s (%s)", sg->keyid, label);
+        else if (label)
+            kt_esc_line(f, "  also signed by key %s (%s): not counted, %s", sg->keyid, label,
+                        kt_sig_status_name(sg->status));
+        else
+            kt_esc_line(f, "  also signed by key %s: not trusted, not checked", sg->keyid);
+    }
+    if (res->nsigners > 1 || res->threshold > 1)
+        kt_esc_line(f, "  keys:    %zu trusted keys signed and count, %u required", res->counted,
+                    res->threshold);
+    char when[32];
+    kt_rfc3339((uint64_t)res->ref_time, when);
+    if (res->timestamp == 2) {
+        kt_esc_line(f, "  time-stamped: %s by %s (verified against a pinned TSA certificate)",
+                    res->tsa.gen_time_str, res->tsa.tsa);
+        kt_esc_line(f, "  keys judged at %s, the token's time", when);
+    } else if (res->timestamp == 1) {
+        kt_esc_line(f, "  time-stamp token: says %s, NOT verified (pin the TSA with --tsa-cert)",
+                    res->tsa.gen_time_str);
+    }
+}
+
+static int print_text(FILE *f, const char *bundle, const kt_trust *trust,
                       const kt_verify_result *res)
 {
     if (res->verdict == KT_VERDICT_REJECT || res->verdict == KT_VERDICT_UNCHECKED) {
@@ -202,7 +295,7 @@ static int print_text(FILE *f, const char *bundle, const char *const *keypaths,
     char created[32];
     kt_rfc3339(res->source_date_epoch, created);
     kt_esc_line(f, "%s %s", verdict_name(res->verdict), bundle);
-    kt_esc_line(f, "  signed by key %s (%s)", res->keyid, keypaths[res->key_index]);
+    text_trust(f, trust, res);
     kt_esc_line(f, "  members: %zu (%zu evidence files, each matching its sha256)", res->members,
                 res->evidence);
     kt_esc_line(f, "  created: %s", created);
@@ -229,10 +322,10 @@ static int print_text(FILE *f, const char *bundle, const char *const *keypaths,
     return 0;
 }
 
-int kt_report_print(FILE *f, enum kt_format fmt, const char *bundle, const char *const *keypaths,
+int kt_report_print(FILE *f, enum kt_format fmt, const char *bundle, const kt_trust *trust,
                     const kt_verify_result *res)
 {
-    if (fmt == KT_FMT_JSON) return print_json(f, bundle, keypaths, res);
-    if (fmt == KT_FMT_MARKDOWN) return print_markdown(f, bundle, keypaths, res);
-    return print_text(f, bundle, keypaths, res);
+    if (fmt == KT_FMT_JSON) return print_json(f, bundle, trust, res);
+    if (fmt == KT_FMT_MARKDOWN) return print_markdown(f, bundle, trust, res);
+    return print_text(f, bundle, trust, res);
 }

@@ -4,15 +4,16 @@
 #include "../core/dsse.h"
 #include "../core/json_canon.h"
 #include "../core/layout.h"
+#include "../core/tarread.h"
+#include "../core/tsa.h"
 #include "spool.h"
-#include "tarreader.h"
 #include "want.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum stage { ST_EVIDENCE, ST_ENVELOPE_DONE, ST_MANIFEST_DONE };
+enum stage { ST_EVIDENCE, ST_ENVELOPE_DONE, ST_MANIFEST_DONE, ST_TIMESTAMP_DONE };
 
 typedef struct vstate {
     kt_tarr r;
@@ -20,7 +21,8 @@ typedef struct vstate {
     kt_spool spool; /* a stream's members that a policy may read */
     kt_want *want;  /* which those are */
     enum stage stage;
-    kt_buf envelope, manifest;
+    kt_buf envelope, manifest, token;
+    int has_token;
     kt_subject *subs;
     size_t nsubs, cap;
     uint64_t total, mtime;
@@ -135,6 +137,12 @@ static int read_members(vstate *v, const kt_verify_opts *o, kt_verify_result *re
                 return kt_fail(err, KT_E_TAMPER, "manifest without a signature envelope");
             v->stage = ST_MANIFEST_DONE;
             rc = read_small(v, &v->manifest, KT_MAX_MANIFEST, name, size, err);
+        } else if (strcmp(name, KT_TIMESTAMP_NAME) == 0) {
+            if (v->stage != ST_MANIFEST_DONE)
+                return kt_fail(err, KT_E_TAMPER, "a time-stamp token without a manifest");
+            v->stage = ST_TIMESTAMP_DONE;
+            v->has_token = 1;
+            rc = read_small(v, &v->token, KT_TSA_MAX, name, size, err);
         } else {
             return kt_fail(err, KT_E_TAMPER, "unexpected member \"%s\"", name);
         }
@@ -143,7 +151,7 @@ static int read_members(vstate *v, const kt_verify_opts *o, kt_verify_result *re
         if (o->progress) o->progress(o->progress_arg, v->r.off, v->r.file_size);
     }
     if (rc < 0) return -1;
-    if (v->stage != ST_MANIFEST_DONE)
+    if (v->stage < ST_MANIFEST_DONE)
         return kt_fail(err, KT_E_TAMPER, "the bundle has no %s",
                        v->stage == ST_EVIDENCE ? KT_ENVELOPE_NAME " (signature)"
                                                : KT_MANIFEST_NAME);
@@ -151,73 +159,91 @@ static int read_members(vstate *v, const kt_verify_opts *o, kt_verify_result *re
     return 0;
 }
 
-/* Envelope in canonical bytes, one signature, right payload type, and a
- * signature that verifies under one of the pinned keys. */
-static int check_envelope(vstate *v, const kt_verify_opts *o, kt_dsse_env *env,
-                          kt_verify_result *res, kt_err *err)
+/* Envelope in canonical bytes: signatures sorted by keyid, each an Ed25519
+ * signature with a keyid, the right payload type. */
+static int canonical_envelope(vstate *v, kt_dsse_env *env, kt_err *err)
 {
     kt_err_member(err, KT_ENVELOPE_NAME);
     if (kt_dsse_parse(v->envelope.data, v->envelope.len, env, err) < 0) {
         err->cls = KT_E_TAMPER;
         return -1;
     }
-    if (env->nsigs != 1)
-        return kt_fail(err, KT_E_TAMPER, "envelope has %zu signatures; exactly one is allowed",
-                       env->nsigs);
     if (strcmp(env->payload_type, KT_DSSE_INTOTO_TYPE) != 0)
         return kt_fail(err, KT_E_TAMPER, "envelope payloadType is \"%.100s\", not %s",
                        env->payload_type, KT_DSSE_INTOTO_TYPE);
-    const kt_dsse_sig *sig = &env->sigs[0];
-    if (sig->sig_len != KT_SIG_LEN)
-        return kt_fail(err, KT_E_AUTH, "signature is %zu bytes, not an Ed25519 signature",
-                       sig->sig_len);
-    if (!sig->keyid) return kt_fail(err, KT_E_TAMPER, "envelope signature has no keyid");
+    kt_dsse_sigref refs[KT_DSSE_MAX_SIGS];
+    for (size_t i = 0; i < env->nsigs; i++) {
+        const kt_dsse_sig *sig = &env->sigs[i];
+        if (sig->sig_len != KT_SIG_LEN)
+            return kt_fail(err, KT_E_AUTH, "signature %zu is %zu bytes, not an Ed25519 signature",
+                           i, sig->sig_len);
+        if (!sig->keyid) return kt_fail(err, KT_E_TAMPER, "envelope signature %zu has no keyid", i);
+        refs[i] = (kt_dsse_sigref){sig->keyid, sig->sig, sig->sig_len};
+    }
     kt_buf canon;
     kt_buf_init(&canon, 0);
-    int rc = kt_dsse_emit(env->payload_type, env->payload, env->payload_len, sig->keyid, sig->sig,
+    int rc = kt_dsse_emit(env->payload_type, env->payload, env->payload_len, refs, env->nsigs,
                           &canon, err);
-    if (rc == 0 &&
-        (canon.len != v->envelope.len || memcmp(canon.data, v->envelope.data, canon.len) != 0))
+    if (rc < 0) {
+        err->cls = KT_E_TAMPER; /* two signatures with one keyid */
+    } else if (canon.len != v->envelope.len || memcmp(canon.data, v->envelope.data, canon.len)) {
         rc = kt_fail(err, KT_E_TAMPER,
-                     "envelope is not in canonical form (standard padded "
-                     "base64, canonical JSON)");
+                     "envelope is not in canonical form (signatures sorted by keyid, standard "
+                     "padded base64, canonical JSON)");
+    }
     kt_buf_free(&canon);
-    if (rc < 0) return -1;
+    return rc;
+}
 
-    kt_buf pae;
-    kt_buf_init(&pae, 0);
-    if (kt_dsse_pae(env->payload_type, env->payload, env->payload_len, &pae, err) < 0) {
-        kt_buf_free(&pae);
+/* The time-stamp token, if any: verified against the pinned TSA certificates
+ * (then its genTime is the reference time for the keys' windows), or, with
+ * none pinned, only read and reported. Pinned certificates and no token:
+ * the auditor's requirement is not met. */
+static int check_timestamp(vstate *v, const kt_verify_opts *o, kt_verify_result *res, kt_err *err)
+{
+    res->ref_time = o->now;
+    const kt_tsa_certs *pinned = o->trust ? o->trust->tsa : NULL;
+    if (!v->has_token) {
+        if (kt_tsa_certs_count(pinned))
+            return kt_fail(err, KT_E_AUTH,
+                           "the bundle has no %s, but TSA certificates are pinned (--tsa-cert)",
+                           KT_TIMESTAMP_NAME);
+        return 0;
+    }
+    kt_err_member(err, KT_TIMESTAMP_NAME);
+    const uint8_t *tok = (const uint8_t *)v->token.data;
+    if (!kt_tsa_certs_count(pinned)) {
+        if (kt_tsa_inspect(tok, v->token.len, &res->tsa, err) < 0) return -1;
+        res->timestamp = 1;
+    } else {
+        if (kt_tsa_verify(tok, v->token.len, (const uint8_t *)v->envelope.data, v->envelope.len,
+                          pinned, &res->tsa, err) < 0)
+            return -1;
+        res->timestamp = 2;
+        res->ref_time = res->tsa.gen_time;
+    }
+    err->member[0] = '\0';
+    return 0;
+}
+
+static int check_envelope(vstate *v, const kt_verify_opts *o, kt_dsse_env *env,
+                          kt_verify_result *res, kt_err *err)
+{
+    if (canonical_envelope(v, env, err) < 0) return -1;
+    if (check_timestamp(v, o, res, err) < 0) return -1;
+    kt_err_member(err, KT_ENVELOPE_NAME);
+    res->threshold = o->threshold ? o->threshold : o->trust->threshold ? o->trust->threshold : 1;
+    res->nsigners = env->nsigs;
+    if (kt_check_signers(env, o->trust->keys, o->trust->nkeys, res->ref_time, res->threshold,
+                         res->signers, &res->counted, err) < 0)
         return -1;
+    for (size_t i = 0; i < env->nsigs; i++) {
+        if (res->signers[i].status != KT_SIG_COUNTED) continue;
+        res->key_index = (size_t)res->signers[i].key;
+        memcpy(res->keyid, res->signers[i].keyid, KT_KEYID_HEX);
+        break;
     }
-    /* The keyid is only a hint: every pinned key is tried. */
-    size_t i = 0;
-    for (; i < o->nkeys; i++)
-        if (kt_verify_sig(&o->keys[i], (const uint8_t *)pae.data, pae.len, sig->sig,
-                          sig->sig_len) == 0)
-            break;
-    kt_buf_free(&pae);
-    if (i == o->nkeys) {
-        for (size_t k = 0; k < o->nkeys; k++)
-            if (strcmp(o->keys[k].keyid, sig->keyid) == 0)
-                return kt_fail(err, KT_E_AUTH,
-                               "signature does not verify with pinned key %s "
-                               "(named by the envelope's keyid)",
-                               sig->keyid);
-        return kt_fail(err, KT_E_AUTH,
-                       "signature does not verify with any pinned key (the "
-                       "envelope names key %.64s)",
-                       sig->keyid);
-    }
-    /* The keyid chose nothing, but it is part of the stored bytes: it must
-     * name the key that signed, or it could be edited without detection. */
-    if (strcmp(sig->keyid, o->keys[i].keyid) != 0)
-        return kt_fail(err, KT_E_TAMPER,
-                       "envelope keyid %.64s does not name the key that signed "
-                       "(%s)",
-                       sig->keyid, o->keys[i].keyid);
-    res->key_index = i;
-    memcpy(res->keyid, o->keys[i].keyid, KT_KEYID_HEX);
+    err->member[0] = '\0';
     return 0;
 }
 
@@ -329,10 +355,11 @@ int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
     kt_ev_init_mem(&v.ev);
     kt_buf_init(&v.envelope, KT_MAX_ENVELOPE);
     kt_buf_init(&v.manifest, KT_MAX_MANIFEST);
+    kt_buf_init(&v.token, KT_TSA_MAX);
     kt_dsse_env env;
     memset(&env, 0, sizeof env);
     int rc = -1;
-    if (o->nkeys == 0) {
+    if (!o->trust || o->trust->nkeys == 0) {
         kt_fail(err, KT_E_USAGE, "no pinned key");
         goto out;
     }
@@ -375,6 +402,7 @@ out:
     kt_tarr_free(&v.r);
     kt_buf_free(&v.envelope);
     kt_buf_free(&v.manifest);
+    kt_buf_free(&v.token);
     kt_subjects_free(v.subs, v.nsubs);
     kt_want_free(v.want);
     if (!v.r.file_size) kt_spool_close(&v.spool);

@@ -1,5 +1,7 @@
-/* verify.h - check a bundle: canonical tar, DSSE signature by a pinned key,
- * canonical envelope and manifest, every evidence member against its subject. */
+/* verify.h - check a bundle: canonical tar, DSSE signatures by enough
+ * trusted keys (verify/signers.h) valid at the reference time, an optional
+ * RFC 3161 token against pinned TSA certificates, canonical envelope and
+ * manifest, every evidence member against its subject, and the policy. */
 #ifndef KT_VERIFY_H
 #define KT_VERIFY_H
 
@@ -7,6 +9,8 @@
 #include "../core/manifest.h"
 #include "../policy/policy.h"
 #include "../keys/keys.h"
+#include "signers.h"
+#include "trust.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -18,8 +22,9 @@
 enum kt_verdict { KT_VERDICT_REJECT = 0, KT_VERDICT_PASS, KT_VERDICT_FAIL, KT_VERDICT_UNCHECKED };
 
 typedef struct kt_verify_opts {
-    const kt_pubkey *keys; /* pinned keys: the only ones trusted */
-    size_t nkeys;
+    const kt_trust *trust;    /* trusted keys and TSA certificates: the only ones */
+    unsigned threshold;       /* keys that must count; 0: the keyring's, else 1 */
+    int64_t now;              /* the time of verification (key windows without a token) */
     uint64_t max_total;       /* cap on the sum of member sizes */
     const kt_policy *auditor; /* --policy: adjudicate under this instead of the bundle's */
     size_t read_buffer;       /* bytes read at a time; 0 = 1 MiB */
@@ -32,12 +37,18 @@ typedef struct kt_verify_opts {
 
 typedef struct kt_verify_result {
     enum kt_verdict verdict;
-    kt_err err;               /* the first reason, when REJECT */
-    char keyid[KT_KEYID_HEX]; /* key that signed (a pinned one), when authentic */
-    size_t key_index;         /* which pinned key */
-    size_t members;           /* all members */
-    size_t evidence;          /* evidence members */
-    uint64_t bytes;           /* bundle bytes read */
+    kt_err err;                          /* the first reason, when REJECT */
+    char keyid[KT_KEYID_HEX];            /* the first counted key, when authentic */
+    size_t key_index;                    /* which trusted key */
+    kt_signer signers[KT_DSSE_MAX_SIGS]; /* every signature of the envelope */
+    size_t nsigners, counted;
+    unsigned threshold;
+    int64_t ref_time; /* when the keys' windows were judged */
+    int timestamp;    /* 0 none, 1 present but not verified (no TSA pinned), 2 verified */
+    kt_tsa_info tsa;  /* what the token says (verified only when timestamp == 2) */
+    size_t members;   /* all members */
+    size_t evidence;  /* evidence members */
+    uint64_t bytes;   /* bundle bytes read */
     uint64_t source_date_epoch;
     kt_subject *subjects; /* evidence members with their digests */
     size_t nsubjects;

@@ -5,10 +5,10 @@
 # result (UNCHECKED, exit 3), never REJECT.
 KEY=$(seckey k.key test-ed25519.key)
 PUB=$FIXKEYS/test-ed25519.pub
-same_from_stdin() { # same_from_stdin DESC BUNDLE [verify options]: outputs equal but the bundle name
+same_from_stdin() { # same_from_stdin DESC BUNDLE [verify options]: outputs equal but the bundle name and the clock
     local desc=$1 b=$2; shift 2
-    "$VERIFY" "$b" --key "$PUB" -f json "$@" | sed 's/"bundle":"[^"]*"//' > "$T/file.json"; local rf=${PIPESTATUS[0]}
-    cat "$b" | "$VERIFY" - --key "$PUB" -f json "$@" | sed 's/"bundle":"[^"]*"//' > "$T/pipe.json"; local rp=${PIPESTATUS[1]}
+    "$VERIFY" "$b" --key "$PUB" -f json "$@" | sed 's/"bundle":"[^"]*"//; s/"keys_judged_at":"[^"]*"//' > "$T/file.json"; local rf=${PIPESTATUS[0]}
+    cat "$b" | "$VERIFY" - --key "$PUB" -f json "$@" | sed 's/"bundle":"[^"]*"//; s/"keys_judged_at":"[^"]*"//' > "$T/pipe.json"; local rp=${PIPESTATUS[1]}
     if [ "$rf" -eq "$rp" ] && cmp -s "$T/file.json" "$T/pipe.json"; then ok "$desc (exit $rf both ways)"
     else not_ok "$desc: file exit $rf, stdin exit $rp: $(diff "$T/file.json" "$T/pipe.json" | head -3)"; fi
 }

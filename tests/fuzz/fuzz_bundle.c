@@ -23,7 +23,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     }
     if (ftruncate(fd, 0) < 0 || pwrite(fd, data, n, 0) != (ssize_t)n || lseek(fd, 0, SEEK_SET) < 0)
         return 0;
-    kt_verify_opts o = {.keys = &key, .nkeys = 1, .max_total = 1 << 24, .read_buffer = 16384};
+    static kt_trust trust;
+    trust.keys[0] = (kt_trusted_key){key, "", "pinned.pub", INT64_MIN, INT64_MAX, INT64_MAX};
+    trust.nkeys = 1;
+    kt_verify_opts o = {.trust = &trust, .max_total = 1 << 24, .read_buffer = 16384};
     kt_verify_result res;
     kt_verify_fd(fd, &o, &res);
     kt_verify_result_free(&res);

@@ -177,7 +177,17 @@ case("08-unknown-algorithms", bundle(manifest=canon(statement(unk))), "only unkn
 # envelopes
 man = canon(statement(subjects_of(EV)))
 case("09-no-signature", bundle(env=canon({"payload": base64.b64encode(man).decode(), "payloadType": TYPE.decode(), "signatures": []})), "no signatures")
-case("09-two-signatures", bundle(env=envelope(man, sigs=2)), "exactly one is allowed")
+case("09-two-signatures", bundle(env=envelope(man, sigs=2)), "two signatures by key")
+def multi(payload, keys, order=sorted, kids=None):
+    """An envelope signed by several keys, signatures in the given order."""
+    pae = b"DSSEv1 %d %s %d %s" % (len(TYPE), TYPE, len(payload), payload)
+    sigs = [{"keyid": (kids or {}).get(i, keyid(k)), "sig": base64.b64encode(k.sign(pae)).decode()} for i, k in enumerate(keys)]
+    sigs = order(sigs, key=lambda x: x["keyid"])
+    return canon({"payload": base64.b64encode(payload).decode(), "payloadType": TYPE.decode(), "signatures": sigs})
+case("09-two-keys-honest", bundle(env=multi(man, [KT, KO])), "^PASS", 0)
+case("09-two-keys-unsorted", bundle(env=multi(man, [KT, KO], order=lambda l, key: sorted(l, key=key, reverse=True))), "sorted by keyid")
+case("09-two-keys-other-keyid-twice", bundle(env=multi(man, [KT, KO], kids={1: keyid(KT)})), "two signatures by key")
+case("09-second-keyid-names-pinned", bundle(env=multi(man, [KO, KO], kids={0: "0" * 64, 1: keyid(KT)})), "does not verify with pinned key")
 case("09-bad-base64", bundle(env=envelope(man).replace(b'"sig":"', b'"sig":"!!')), "base64")
 case("09-wrong-payload-type", bundle(env=envelope(man, ptype=b"application/json")), "payloadType")
 case("09-other-key", bundle(env=envelope(man, key=KO)), "does not verify with any pinned key")

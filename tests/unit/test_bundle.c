@@ -9,6 +9,7 @@
 #include "../../core/json_canon.h"
 #include "../../core/layout.h"
 #include "../../verify/verify.h"
+#include "trustutil.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -70,8 +71,9 @@ static char *path_in(const fx *f, const char *rel)
 
 static int create(const fx *f, const char *ev, const char *out, uint64_t sde, kt_err *err)
 {
+    const kt_seckey *keys[1] = {f->key};
     kt_create_opts o = {
-        .evidence_dir = ev, .out_path = out, .key = f->key, .source_date_epoch = sde};
+        .evidence_dir = ev, .out_path = out, .keys = keys, .nkeys = 1, .source_date_epoch = sde};
     kt_create_result res;
     return kt_bundle_create(&o, &res, err);
 }
@@ -81,7 +83,8 @@ static enum kt_verdict verify_path(const kt_pubkey *keys, size_t n, const char *
 {
     int fd = open(path, O_RDONLY);
     assert_true(fd >= 0);
-    kt_verify_opts o = {.keys = keys, .nkeys = n, .max_total = KT_MAX_TOTAL_DEFAULT};
+    static kt_trust t;
+    kt_verify_opts o = {.trust = tu_trust(&t, keys, n), .max_total = KT_MAX_TOTAL_DEFAULT};
     kt_verify_fd(fd, &o, res);
     close(fd);
     return res->verdict;
@@ -201,7 +204,8 @@ static void every_byte_modification_rejected(void **state)
     int fd = memfd_create("bundle", 0);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, orig, n), (ssize_t)n);
-    kt_verify_opts o = {.keys = &f->pub, .nkeys = 1, .max_total = KT_MAX_TOTAL_DEFAULT};
+    static kt_trust t;
+    kt_verify_opts o = {.trust = tu_trust(&t, &f->pub, 1), .max_total = KT_MAX_TOTAL_DEFAULT};
     kt_verify_result res;
     assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
     assert_int_equal(kt_verify_fd(fd, &o, &res), 0);
@@ -362,8 +366,8 @@ static void write_forged(const fx *f, const char *out, const forged *c)
     assert_int_equal(kt_dsse_pae(type, (const uint8_t *)m, strlen(m), &pae, &err), 0);
     uint8_t sig[64];
     assert_int_equal(kt_sign(f->key, (const uint8_t *)pae.data, pae.len, sig, &err), 0);
-    assert_int_equal(
-        kt_dsse_emit(type, (const uint8_t *)m, strlen(m), f->pub.keyid, sig, &env, &err), 0);
+    kt_dsse_sigref ref = {f->pub.keyid, sig, sizeof sig};
+    assert_int_equal(kt_dsse_emit(type, (const uint8_t *)m, strlen(m), &ref, 1, &env, &err), 0);
     if (c->urlsafe) {
         /* Unpadded base64 for the signature (64 bytes end in "=="), which a
          * DSSE parser accepts but the canonical form does not. */
@@ -436,7 +440,7 @@ static void signed_but_wrong(void **state)
          NULL, 0, 0, "canonical"},
         {good, "application/json", 0, 0, "payloadType"},
         {good, NULL, 1, 0, "canonical"},
-        {good, NULL, 0, 1, "exactly one"},
+        {good, NULL, 0, 1, "two signatures by key"},
     };
     char *out = path_in(f, "forged.tar");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -6,6 +6,7 @@
 #include "../../core/layout.h"
 #include "../../core/name.h"
 #include "../../verify/verify.h"
+#include "trustutil.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -43,7 +44,8 @@ static int teardown(void **state)
 
 static int create(const fx *f, const char *ev, const char *out, kt_err *err)
 {
-    kt_create_opts o = {.evidence_dir = ev, .out_path = out, .key = f->key};
+    const kt_seckey *keys[1] = {f->key};
+    kt_create_opts o = {.evidence_dir = ev, .out_path = out, .keys = keys, .nkeys = 1};
     kt_create_result res;
     int rc = kt_bundle_create(&o, &res, err);
     kt_create_result_free(&res);
@@ -54,7 +56,8 @@ static enum kt_verdict verify(const fx *f, const char *path, kt_verify_result *r
 {
     int fd = open(path, O_RDONLY);
     assert_true(fd >= 0);
-    kt_verify_opts o = {.keys = &f->pub, .nkeys = 1, .max_total = KT_MAX_TOTAL_DEFAULT};
+    static kt_trust t;
+    kt_verify_opts o = {.trust = tu_trust(&t, &f->pub, 1), .max_total = KT_MAX_TOTAL_DEFAULT};
     kt_verify_fd(fd, &o, res);
     close(fd);
     return res->verdict;

@@ -24,8 +24,9 @@ static void emit_parse_roundtrip(void **state)
     kt_buf b;
     kt_buf_init(&b, 0);
     kt_err err;
+    kt_dsse_sigref ref = {"abc", sig, sizeof sig};
     assert_int_equal(
-        kt_dsse_emit(KT_DSSE_INTOTO_TYPE, (const uint8_t *)"{}\n", 3, "abc", sig, &b, &err), 0);
+        kt_dsse_emit(KT_DSSE_INTOTO_TYPE, (const uint8_t *)"{}\n", 3, &ref, 1, &b, &err), 0);
     assert_string_equal(b.data, "{\"payload\":\"e30K\",\"payloadType\":\"application/vnd.in-toto+"
                                 "json\",\"signatures\":[{\"keyid\":\"abc\",\"sig\":\"AAcOFRwjKjE4P0"
                                 "ZNVFtiaXB3foWMk5qhqK+2vcTL0tng5+71/AMKERgfJi00O0JJUFdeZWxzeoGIj5"

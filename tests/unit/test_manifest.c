@@ -115,7 +115,8 @@ static void every_allocation_failure_is_caught(void **state)
         alloc_budget = k;
         alloc_refused = 0;
         kt_err err;
-        int rc = kt_dsse_emit(KT_DSSE_INTOTO_TYPE, (const uint8_t *)"{}\n", 3, "id", sig, &b, &err);
+        kt_dsse_sigref ref = {"id", sig, sizeof sig};
+        int rc = kt_dsse_emit(KT_DSSE_INTOTO_TYPE, (const uint8_t *)"{}\n", 3, &ref, 1, &b, &err);
         int exhausted = alloc_refused > 0;
         alloc_budget = -1;
         cJSON_InitHooks(NULL);

@@ -2,7 +2,7 @@
 
 #include "../../core/ustar.h"
 
-/* Parse a member's header sequence as verify/tarreader.c does. */
+/* Parse a member's header sequence as core/tarread.c does. */
 static int parse(const uint8_t *seq, size_t len, char *name, uint64_t *size, uint64_t *mtime,
                  kt_err *err)
 {

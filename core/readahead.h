@@ -7,7 +7,7 @@
 #ifndef KT_READAHEAD_H
 #define KT_READAHEAD_H
 
-#include "../core/err.h"
+#include "err.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-#include "tarreader.h"
+#include "tarread.h"
 
 #include "readahead.h"
 

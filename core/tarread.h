@@ -1,12 +1,12 @@
-/* tarreader.h - read a kiemthu bundle in one pass and accept only its
+/* tarread.h - read a kiemthu bundle in one pass and accept only its
  * canonical form: every header is rebuilt and compared byte for byte
  * (core/ustar.h), data padding must be zero, and the archive must end with
  * exactly two zero blocks and nothing after them. */
-#ifndef KT_TARREADER_H
-#define KT_TARREADER_H
+#ifndef KT_TARREAD_H
+#define KT_TARREAD_H
 
-#include "../core/err.h"
-#include "../core/ustar.h"
+#include "err.h"
+#include "ustar.h"
 
 #include <stddef.h>
 #include <stdint.h>
