@@ -10,7 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RDEFAULT (512u << 10) /* bytes held at a time: in the cache, between two cores */
+/* Bytes held at a time, in 4 slots. Measured on a 512 MiB bundle (idle 2-core
+ * EPYC, page cache warm): 4 x 1 MiB gives 0.81x `openssl dgst -sha256`, 4 x 256
+ * KiB 0.85x, 4 x 128 KiB 0.90x, one buffer read in turn 0.90x: larger reads mean
+ * fewer hand-offs between the reading and the hashing core. */
+#define RDEFAULT (4u << 20)
 #define NSLOTS 4
 
 int kt_tarr_init(kt_tarr *r, int fd, size_t bufsize, kt_err *err)

@@ -33,7 +33,7 @@ typedef struct kt_tarr {
 
 typedef void (*kt_tarr_sink)(void *arg, const uint8_t *p, size_t n);
 
-/* bufsize: bytes held at a time (0: 512 KiB, in 4 slots from a file). */
+/* bufsize: bytes held at a time (0: 4 MiB, in 4 slots from a file). */
 int kt_tarr_init(kt_tarr *r, int fd, size_t bufsize, kt_err *err);
 void kt_tarr_free(kt_tarr *r);
 /* 1: a member header was read; 0: the canonical end was reached; -1: error. */

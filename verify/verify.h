@@ -27,7 +27,7 @@ typedef struct kt_verify_opts {
     int64_t now;              /* the time of verification (key windows without a token) */
     uint64_t max_total;       /* cap on the sum of member sizes */
     const kt_policy *auditor; /* --policy: adjudicate under this instead of the bundle's */
-    size_t read_buffer;       /* bytes read at a time; 0 = 1 MiB */
+    size_t read_buffer;       /* bytes held by the reader; 0 = 4 MiB (core/tarread.h) */
     int spool_fd;       /* a memfd for a stream's kept members (verify/spool.h); <= 0: open one */
     uint64_t spool_max; /* bytes kept from a stream; 0 = KT_SPOOL_MAX_DEFAULT */
     /* Called as members are read (main() prints it on a terminal). */
