@@ -40,7 +40,8 @@ TSA_PIDS=$T/tsa.pids
 trap 'kill $(cat "$TSA_PIDS") 2> /dev/null' EXIT
 start_tsa() { # start_tsa DIR [MODE]: prints the URL
     rm -f "$1/port"
-    /usr/bin/python3 "$HELP/tsa-server.py" "$1" "$1/port" "${2:-ok}" > /dev/null 2>&1 &
+    # $$: this file's shell (not the $(...) subshell): the server ends with it
+    /usr/bin/python3 "$HELP/tsa-server.py" "$1" "$1/port" "${2:-ok}" $$ > /dev/null 2>&1 &
     echo $! >> "$TSA_PIDS"
     for _ in $(seq 1 200); do [ -s "$1/port" ] && break; sleep 0.05; done
     echo "http://127.0.0.1:$(cat "$1/port")"

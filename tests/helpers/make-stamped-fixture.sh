@@ -9,9 +9,10 @@ bin=$1
 src=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'kill $(cat "$work/pid" 2> /dev/null) 2> /dev/null; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM HUP
 sh "$src/tests/helpers/mktsa.sh" "$work/ca" "kiemthu fixture CA"
 sh "$src/tests/helpers/mktsa.sh" "$work/tsa" "kiemthu fixture TSA" "$work/ca"
-/usr/bin/python3 "$src/tests/helpers/tsa-server.py" "$work/tsa" "$work/port" & echo $! > "$work/pid"
+/usr/bin/python3 "$src/tests/helpers/tsa-server.py" "$work/tsa" "$work/port" ok $$ & echo $! > "$work/pid"
 for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.05; done
 for k in test-ed25519 test-other; do cp "$src/fixtures/keys/$k.key" "$work/$k.key"; chmod 600 "$work/$k.key"; done
 SOURCE_DATE_EPOCH=1718000000 "$bin/kiemthu-bundle" create -q -e "$src/fixtures/sample-evidence" \

@@ -2,12 +2,14 @@
 """A real RFC 3161 Time-Stamp Authority on 127.0.0.1 for the tests: each POST
 is answered by `openssl ts -reply` with the given TSA key and certificate.
 
-Usage: tsa-server.py DIR PORTFILE [MODE]
+Usage: tsa-server.py DIR PORTFILE [MODE [OWNER_PID]]
   DIR holds tsa.cnf, tsa.key, tsa.crt (and chain.pem, the CA, sent with the
   token's certificates). The port chosen is written to PORTFILE once the
   server listens. MODE makes a broken TSA: "http500", "text" (wrong
   Content-Type), "garbage" (random bytes), "huge" (a 1 MiB body).
-The test starts it in the background and kills it by its pid when done."""
+The test starts it in the background and kills it by its pid when done (a
+trap); with OWNER_PID (the test's shell) it also exits by itself within half a
+second of that process going away, e.g. killed by SIGKILL, which runs no trap."""
 import http.server, os, subprocess, sys, tempfile
 
 # Hold nothing the test's parents opened (a lock such as /work/wt/.land.lock
@@ -15,6 +17,7 @@ import http.server, os, subprocess, sys, tempfile
 os.closerange(3, 4096)
 DIR, PORTFILE = sys.argv[1], sys.argv[2]
 MODE = sys.argv[3] if len(sys.argv) > 3 else "ok"
+OWNER = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -53,8 +56,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.answer(200, "text/plain" if MODE == "text" else "application/timestamp-reply", body)
 
 
-srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+class Server(http.server.HTTPServer):
+    def service_actions(self):  # called by serve_forever at least every poll_interval
+        if OWNER:
+            try:
+                os.kill(OWNER, 0)
+            except ProcessLookupError:
+                os._exit(0)
+
+
+srv = Server(("127.0.0.1", 0), Handler)
 with open(PORTFILE + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))
 os.rename(PORTFILE + ".tmp", PORTFILE)
-srv.serve_forever()
+srv.serve_forever(poll_interval=0.5)
