@@ -33,6 +33,11 @@ static const kt_option keygen_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const kt_option keyid_opts[] = {
+    {"help", OPT_HELP, NULL, "show this help"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const kt_option create_opts[] = {
     {"evidence", 'e', "DIR", "evidence folder to bundle (regular files only)"},
     {"key", 'k', "KEY",
@@ -58,6 +63,7 @@ static void usage(FILE *f)
         "                             -o bundle.tar\n"
         "       kiemthu-bundle timestamp BUNDLE --tsa URL -o OUT\n"
         "       kiemthu-bundle check-policy --policy FILE [--evidence DIR]\n"
+        "       kiemthu-bundle keyid KEY\n"
         "       kiemthu-bundle --help | --version\n\n"
         "Run 'kiemthu-bundle COMMAND --help' for the options of a command.\n"
         "Environment: SOURCE_DATE_EPOCH (member mtime and manifest time; default 0),\n"
@@ -115,6 +121,39 @@ static int cmd_keygen(int argc, char **argv)
     return 0;
 }
 
+/* The key id of a public or secret key: for a secret key, the id and
+ * nothing else is printed (errors name the file, never its content). */
+static int cmd_keyid(int argc, char **argv)
+{
+    static const char syn[] = "kiemthu-bundle keyid KEY";
+    kt_cli cli;
+    kt_cli_init(&cli, keyid_opts);
+    int c;
+    while ((c = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1) {
+        if (c != OPT_HELP) return KT_EXIT_USAGE;
+        kt_cli_usage(
+            stdout, syn,
+            "Print the key id of an Ed25519 key, public (SPKI PEM) or secret (PKCS#8 PEM,\n"
+            "mode 0600): the lowercase hex SHA-256 of the public key's SPKI DER, as the\n"
+            "bundle's envelope names it and kiemthu-verify prints it. For a secret key\n"
+            "only the id is printed.",
+            keyid_opts);
+        return 0;
+    }
+    if (optind + 1 != argc) {
+        fprintf(stderr, "kiemthu-bundle keyid: usage: %s\n", syn);
+        return KT_EXIT_USAGE;
+    }
+    kt_err err;
+    kt_err_clear(&err);
+    char id[KT_KEYID_HEX];
+    int secret;
+    if (kt_keys_init(&err) < 0 || kt_key_id_load(argv[optind], id, &secret, &err) < 0)
+        return fail("keyid", &err);
+    printf("%s\n", id);
+    return 0;
+}
+
 static int cmd_create(int argc, char **argv)
 {
     kt_cli cli;
@@ -165,7 +204,8 @@ static int cmd_create(int argc, char **argv)
     kt_err_clear(&err);
     kt_create_opts o = {
         .evidence_dir = ctx.evidence, .out_path = ctx.out, .policy_path = ctx.policy};
-    if (kt_parse_source_date_epoch(getenv("SOURCE_DATE_EPOCH"), &o.source_date_epoch, &err) < 0)
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (kt_parse_source_date_epoch(sde, &o.source_date_epoch, &err) < 0)
         return fail("create", &err);
     kt_seckey *keys[KT_MAX_SIGNERS] = {NULL};
     size_t nkeys = ctx.nkeys ? ctx.nkeys : 1;
@@ -193,6 +233,12 @@ static int cmd_create(int argc, char **argv)
         kt_create_result_free(&res);
         return fail("create", &err);
     }
+    /* Reproducible by default, but an auditor would then read 1970 as the time. */
+    if ((!sde || !*sde) && !ctx.quiet)
+        fprintf(stderr,
+                "kiemthu-bundle create: note: SOURCE_DATE_EPOCH is not set, so the bundle's "
+                "time is 1970-01-01T00:00:00Z; set it, e.g. to the commit's time: "
+                "SOURCE_DATE_EPOCH=$(git log -1 --format=%%ct)\n");
     if (!ctx.quiet) {
         /* names, the policy and check reasons may carry outside bytes */
         kt_esc_line(stdout, "wrote %s: %zu evidence files, %llu bytes, signed by key %s", ctx.out,
@@ -238,6 +284,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "create") == 0) return cmd_create(argc - 1, argv + 1);
     if (strcmp(cmd, "timestamp") == 0) return kt_cmd_timestamp(argc - 1, argv + 1);
     if (strcmp(cmd, "check-policy") == 0) return kt_cmd_check_policy(argc - 1, argv + 1);
+    if (strcmp(cmd, "keyid") == 0) return cmd_keyid(argc - 1, argv + 1);
     kt_esc_line(stderr, "kiemthu-bundle: unknown command \"%s\"", cmd);
     usage(stderr);
     return KT_EXIT_USAGE;

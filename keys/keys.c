@@ -64,6 +64,25 @@ static int has_ed25519_oid(const uint8_t *der, size_t n)
     return 0;
 }
 
+/* What a PEM file holds, from its first BEGIN line: told before anything
+ * else, so that a public key passed where the secret one belongs is named
+ * as such (and not first asked to be chmod 600). */
+enum pem_kind { PEM_OTHER, PEM_PUBLIC, PEM_PRIVATE };
+
+static enum pem_kind pem_kind(const char *pem, size_t n)
+{
+    static const char begin[] = "-----BEGIN ";
+    for (size_t i = 0; i + sizeof begin - 1 <= n; i++) {
+        if (memcmp(pem + i, begin, sizeof begin - 1)) continue;
+        const char *l = pem + i + sizeof begin - 1;
+        size_t left = n - i - (sizeof begin - 1);
+        if (left >= 16 && !memcmp(l, "PUBLIC KEY-----", 15)) return PEM_PUBLIC;
+        if (left >= 17 && !memcmp(l, "PRIVATE KEY-----", 16)) return PEM_PRIVATE;
+        return PEM_OTHER;
+    }
+    return PEM_OTHER;
+}
+
 int kt_seckey_from_pem(const char *pem, size_t n, const char *what, kt_seckey **out, kt_err *err)
 {
     uint8_t *der = sodium_malloc(256);
@@ -71,6 +90,13 @@ int kt_seckey_from_pem(const char *pem, size_t n, const char *what, kt_seckey **
     size_t len = 0;
     int rc = -1;
     kt_seckey *k = NULL;
+    if (pem_kind(pem, n) == PEM_PUBLIC) {
+        kt_fail(err, KT_E_DATA,
+                "%s is a public key (BEGIN PUBLIC KEY); signing needs the secret key "
+                "(BEGIN PRIVATE KEY), e.g. ci.key, not ci.pub",
+                what);
+        goto out;
+    }
     if (kt_pem_decode(pem, n, "PRIVATE KEY", der, 256, &len, what, err) < 0) goto out;
     if (len != KT_PKCS8_LEN || memcmp(der, kt_pkcs8_prefix, sizeof kt_pkcs8_prefix) != 0) {
         if (!has_ed25519_oid(der, len))
@@ -91,14 +117,17 @@ out:
     return rc;
 }
 
-int kt_seckey_load(const char *path, kt_seckey **out, kt_err *err)
+/* Read a key file into secure memory: no symlink, a regular file of at most
+ * SECRET_FILE_MAX bytes. *mode gets its permission bits. */
+static int read_key_file(const char *what, const char *path, char **out, size_t *len, mode_t *mode,
+                         kt_err *err)
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         if (errno == ELOOP)
-            return kt_fail(err, KT_E_DATA, "secret key %s is a symbolic link; refusing", path);
+            return kt_fail(err, KT_E_DATA, "%s %s is a symbolic link; refusing", what, path);
         return kt_fail_errno(err, errno == ENOENT ? KT_E_NOINPUT : KT_E_DATA, errno,
-                             "cannot open secret key %s", path);
+                             "cannot open %s %s", what, path);
     }
     struct stat st;
     char *buf = NULL;
@@ -108,18 +137,11 @@ int kt_seckey_load(const char *path, kt_seckey **out, kt_err *err)
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        kt_fail(err, KT_E_DATA, "secret key %s is not a regular file", path);
-        goto out;
-    }
-    if (st.st_mode & 077) {
-        kt_fail(err, KT_E_DATA,
-                "secret key %s is accessible by group or others (mode %04o); "
-                "run: chmod 600 %s",
-                path, (unsigned)(st.st_mode & 07777), path);
+        kt_fail(err, KT_E_DATA, "%s %s is not a regular file", what, path);
         goto out;
     }
     if (st.st_size > SECRET_FILE_MAX) {
-        kt_fail(err, KT_E_DATA, "secret key %s is larger than %d bytes", path, SECRET_FILE_MAX);
+        kt_fail(err, KT_E_DATA, "%s %s is larger than %d bytes", what, path, SECRET_FILE_MAX);
         goto out;
     }
     if (!(buf = sodium_malloc(SECRET_FILE_MAX + 1))) {
@@ -132,13 +154,63 @@ int kt_seckey_load(const char *path, kt_seckey **out, kt_err *err)
         goto out;
     }
     if (n > SECRET_FILE_MAX) {
-        kt_fail(err, KT_E_DATA, "secret key %s is larger than %d bytes", path, SECRET_FILE_MAX);
+        kt_fail(err, KT_E_DATA, "%s %s is larger than %d bytes", what, path, SECRET_FILE_MAX);
         goto out;
     }
-    rc = kt_seckey_from_pem(buf, (size_t)n, path, out, err);
+    buf[n] = '\0';
+    *out = buf;
+    *len = (size_t)n;
+    *mode = st.st_mode & 07777;
+    buf = NULL;
+    rc = 0;
 out:
     if (buf) sodium_free(buf);
     close(fd);
+    return rc;
+}
+
+static int check_secret_mode(const char *path, mode_t mode, kt_err *err)
+{
+    if (mode & 077)
+        return kt_fail(err, KT_E_DATA,
+                       "secret key %s is accessible by group or others (mode %04o); "
+                       "run: chmod 600 %s",
+                       path, (unsigned)mode, path);
+    return 0;
+}
+
+int kt_seckey_load(const char *path, kt_seckey **out, kt_err *err)
+{
+    char *buf;
+    size_t n;
+    mode_t mode;
+    if (read_key_file("secret key", path, &buf, &n, &mode, err) < 0) return -1;
+    int rc = -1;
+    /* the type first: a public key is named as such, not asked to be chmod 600 */
+    if (pem_kind(buf, n) == PEM_PUBLIC || check_secret_mode(path, mode, err) == 0)
+        rc = kt_seckey_from_pem(buf, n, path, out, err);
+    sodium_free(buf);
+    return rc;
+}
+
+int kt_key_id_load(const char *path, char out[KT_KEYID_HEX], int *secret, kt_err *err)
+{
+    char *buf;
+    size_t n;
+    mode_t mode;
+    if (read_key_file("key", path, &buf, &n, &mode, err) < 0) return -1;
+    kt_pubkey pub;
+    kt_seckey *k = NULL;
+    int rc = -1;
+    *secret = pem_kind(buf, n) == PEM_PRIVATE;
+    if (!*secret)
+        rc = kt_pubkey_from_pem(buf, n, path, &pub, err);
+    else if (check_secret_mode(path, mode, err) == 0 &&
+             (rc = kt_seckey_from_pem(buf, n, path, &k, err)) == 0)
+        kt_seckey_public(k, &pub);
+    kt_seckey_free(k);
+    sodium_free(buf);
+    if (rc == 0) memcpy(out, pub.keyid, KT_KEYID_HEX);
     return rc;
 }
 

@@ -40,6 +40,10 @@ void kt_seckey_free(kt_seckey *k);
 void kt_seckey_public(const kt_seckey *k, kt_pubkey *out);
 int kt_sign(const kt_seckey *k, const uint8_t *msg, size_t n, uint8_t sig[KT_SIG_LEN], kt_err *err);
 
+/* The key id of a key file, public (SPKI PEM) or secret (PKCS#8 PEM, held
+ * to the same rules as kt_seckey_load and wiped); *secret says which. */
+int kt_key_id_load(const char *path, char out[KT_KEYID_HEX], int *secret, kt_err *err);
+
 int kt_pubkey_from_pem(const char *pem, size_t n, const char *what, kt_pubkey *out, kt_err *err);
 int kt_pubkey_load(const char *path, kt_pubkey *out, kt_err *err);
 /* 0 if sig is a valid Ed25519 signature of msg under pk, -1 otherwise. */

@@ -170,6 +170,37 @@ static void public_key_refusals(void **state)
     free(sec);
 }
 
+/* A public key where the secret one belongs is named as such before its
+ * mode is looked at; key ids of either half are the same (issue 15 item 6). */
+static void public_key_as_secret_and_keyid(void **state)
+{
+    char *dir = *state;
+    kt_seckey *sk = NULL;
+    kt_err err;
+    char *pub = tu_key_copy(dir, "test-ed25519.pub", "ci.pub");
+    chmod(pub, 0644);
+    assert_int_equal(kt_seckey_load(pub, &sk, &err), -1);
+    assert_non_null(strstr(err.msg, "is a public key"));
+    assert_null(strstr(err.msg, "chmod"));
+    assert_int_equal(err.cls, KT_E_DATA);
+    char id[KT_KEYID_HEX];
+    int secret = -1;
+    assert_int_equal(kt_key_id_load(pub, id, &secret, &err), 0);
+    assert_string_equal(id, GOLDEN_KEYID);
+    assert_int_equal(secret, 0);
+    char *key = tu_key_copy(dir, "test-ed25519.key", "ci.key");
+    assert_int_equal(kt_key_id_load(key, id, &secret, &err), 0);
+    assert_string_equal(id, GOLDEN_KEYID);
+    assert_int_equal(secret, 1);
+    chmod(key, 0604);
+    memset(id, 0, sizeof id);
+    assert_int_equal(kt_key_id_load(key, id, &secret, &err), -1);
+    assert_non_null(strstr(err.msg, "chmod 600"));
+    assert_string_equal(id, "");
+    free(pub);
+    free(key);
+}
+
 static void env_key_is_wiped(void **state)
 {
     char *key = tu_key_copy(*state, "test-ed25519.key", "e.key");
@@ -198,6 +229,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(keygen_modes_and_excl, setup, teardown),
         cmocka_unit_test_setup_teardown(keygen_only_pub_exists, setup, teardown),
         cmocka_unit_test_setup_teardown(golden_signature_and_keyid, setup, teardown),
+        cmocka_unit_test_setup_teardown(public_key_as_secret_and_keyid, setup, teardown),
         cmocka_unit_test_setup_teardown(secret_key_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(public_key_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(env_key_is_wiped, setup, teardown),
