@@ -11,6 +11,7 @@ enum {
     KT_EXIT_FAIL = 1,       /* verify: authentic but adjudicates FAIL; create: verdict FAIL */
     KT_EXIT_REJECT = 2,     /* verify: not authentic or not intact */
     KT_EXIT_UNCHECKED = 3,  /* verify: could not be checked (I/O, a limit): no finding */
+    KT_EXIT_NO_POLICY = 4,  /* verify: authentic and intact, but no policy adjudicated it */
     KT_EXIT_USAGE = 64,     /* EX_USAGE */
     KT_EXIT_DATAERR = 65,   /* EX_DATAERR: malformed input */
     KT_EXIT_NOINPUT = 66,   /* EX_NOINPUT: input missing */

@@ -1,4 +1,10 @@
-/* kiemthu-verify - check a bundle offline against keys the auditor pins. */
+/* kiemthu-verify - check a bundle offline against keys the auditor pins.
+ *
+ * Every run ends in one of the documented exit codes, and with --format json
+ * in exactly one JSON object on stdout, whatever stopped it: a refused command
+ * line (64), a bundle that cannot be opened or read or is over a limit
+ * (UNCHECKED, 3: no finding), a verdict (0 PASS, 1 FAIL, 2 REJECT,
+ * 4 AUTHENTIC without a policy). */
 #include "../core/cli.h"
 #include "../core/escape.h"
 #include "../core/tsa.h"
@@ -12,6 +18,7 @@
 #include <libxml/parser.h>
 #include <valgrind/valgrind.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -39,12 +46,15 @@ typedef struct verify_ctx {
     size_t nkeys;
     const char *tsa_certs[MAX_TSA_CERTS];
     size_t ntsa;
-    const char *trust;
+    const char *trust; /* --trust KEYRING */
     unsigned threshold;
+    kt_trust *pinned; /* the keys and TSA certificates loaded from the above */
     enum kt_format fmt;
     uint64_t max_total;
     uint64_t spool_max;
     const char *policy;
+    int help, version;
+    char usage[1024]; /* why the command line was refused */
 } verify_ctx;
 
 static const kt_option opts[] = {
@@ -68,11 +78,14 @@ static const char synopsis[] =
     "kiemthu-verify BUNDLE (--key PUB | --trust KEYRING)... [--threshold N] [--tsa-cert CERT]...\n"
     "                      [--policy FILE] [--format text|json|markdown]";
 static const char about[] =
-    "Verify a kiemthu evidence bundle offline: canonical tar form, DSSE/Ed25519 signature by a\n"
-    "pinned key, and every evidence member against the signed manifest. BUNDLE may be - (stdin).\n"
-    "Exit codes: 0 PASS; 1 authentic but the evidence adjudicates to FAIL; 2 not authentic or\n"
-    "not intact (bad signature, untrusted key, tampering, malformed); 3 could not be checked\n"
-    "(I/O error, a limit such as --max-size): no finding; 64 usage error.";
+    "Verify a kiemthu evidence bundle offline: canonical tar form, DSSE/Ed25519 signature by\n"
+    "a pinned key, every evidence member against the signed manifest, and the evidence\n"
+    "re-adjudicated under the policy. BUNDLE may be - (stdin).\n"
+    "Exit codes: 0 PASS; 1 authentic but the evidence adjudicates to FAIL; 2 REJECT: not\n"
+    "authentic or not intact (bad signature, untrusted key, tampering, malformed);\n"
+    "3 UNCHECKED: could not be checked (I/O error, a limit such as --max-size): no finding;\n"
+    "4 AUTHENTIC: authentic and intact, but no policy adjudicated the evidence (not a PASS);\n"
+    "64 usage error. With --format json, every run prints exactly one JSON object.";
 
 static void show_progress(void *arg, uint64_t bytes, uint64_t total)
 {
@@ -85,149 +98,258 @@ static void show_progress(void *arg, uint64_t bytes, uint64_t total)
         fprintf(stderr, "\rkiemthu-verify: %llu MiB checked ", (unsigned long long)(bytes >> 20));
 }
 
-static int usage_error(const char *msg)
+static int refuse(verify_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(verify_ctx *ctx, const char *fmt, ...)
 {
-    kt_esc_line(stderr, "kiemthu-verify: %s", msg);
-    fprintf(stderr, "Usage: %s\nTry 'kiemthu-verify --help'.\n", synopsis);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->usage, sizeof ctx->usage, fmt, ap);
+    va_end(ap);
     return KT_EXIT_USAGE;
+}
+
+static int parse_format(const char *s, enum kt_format *out)
+{
+    if (strcmp(s, "text") == 0)
+        *out = KT_FMT_TEXT;
+    else if (strcmp(s, "json") == 0)
+        *out = KT_FMT_JSON;
+    else if (strcmp(s, "markdown") == 0)
+        *out = KT_FMT_MARKDOWN;
+    else
+        return -1;
+    return 0;
+}
+
+/* Permute (the bundle may come before or after the options, returned as 1),
+ * report a missing argument as ':' and print nothing: errors are ours. */
+static void cli_tables(kt_cli *cli)
+{
+    kt_cli_init(cli, opts);
+    size_t n = strlen(cli->shortopts);
+    memmove(cli->shortopts + 2, cli->shortopts + 1, n);
+    cli->shortopts[0] = '-';
+    cli->shortopts[1] = ':';
+    opterr = 0;
+}
+
+/* The output format, found before anything else is parsed: a command line
+ * refused before its -f json is reached still gets a JSON answer. */
+static enum kt_format scan_format(int argc, char **argv)
+{
+    kt_cli cli;
+    cli_tables(&cli);
+    enum kt_format fmt = KT_FMT_TEXT;
+    int c;
+    while ((c = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1)
+        if (c == 'f') parse_format(optarg, &fmt);
+    optind = 0; /* glibc: a full re-initialisation for the real parse */
+    return fmt;
+}
+
+static int parse_size(verify_ctx *ctx, int c, const char *arg)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || *end || end == arg || arg[0] == '-')
+        return refuse(ctx, "--%s takes a byte count, not \"%s\"",
+                      c == OPT_MAX_SIZE ? "max-size" : "spool-max", arg);
+    *(c == OPT_MAX_SIZE ? &ctx->max_total : &ctx->spool_max) = v;
+    return 0;
+}
+
+/* getopt printed nothing (opterr = 0): say what was wrong, naming the option
+ * from the table (argv[optind - 1] is not always it: "-k" at the end). */
+static int bad_option(verify_ctx *ctx, int c, char **argv)
+{
+    const kt_option *o = opts;
+    while (o->name && o->val != optopt) o++;
+    if (c == ':') return refuse(ctx, "option --%s needs an argument", o->name ? o->name : "?");
+    if (o->name) return refuse(ctx, "option --%s takes no argument", o->name);
+    if (optopt) return refuse(ctx, "unknown option -%c", optopt);
+    return refuse(ctx, "unknown option %s", argv[optind - 1]);
 }
 
 static int parse_args(verify_ctx *ctx, int argc, char **argv)
 {
     kt_cli cli;
-    kt_cli_init(&cli, opts);
-    /* Permute so the bundle may come before or after the options. */
-    cli.shortopts[0] = '-';
+    cli_tables(&cli);
     int c;
     while ((c = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1) {
         switch (c) {
         case 1:
-            if (ctx->bundle) return usage_error("more than one bundle given");
+            if (ctx->bundle) return refuse(ctx, "more than one bundle given (\"%s\")", optarg);
             ctx->bundle = optarg;
             break;
         case 'k':
-            if (ctx->nkeys == MAX_KEYS) return usage_error("too many --key options");
+            if (ctx->nkeys == MAX_KEYS) return refuse(ctx, "more than %d --key options", MAX_KEYS);
             ctx->keypaths[ctx->nkeys++] = optarg;
             break;
         case OPT_TRUST:
-            if (ctx->trust) return usage_error("--trust is given once");
+            if (ctx->trust) return refuse(ctx, "--trust is given once");
             ctx->trust = optarg;
             break;
         case OPT_TSA_CERT:
-            if (ctx->ntsa == MAX_TSA_CERTS) return usage_error("too many --tsa-cert options");
+            if (ctx->ntsa == MAX_TSA_CERTS)
+                return refuse(ctx, "more than %d --tsa-cert options", MAX_TSA_CERTS);
             ctx->tsa_certs[ctx->ntsa++] = optarg;
             break;
         case OPT_THRESHOLD: {
             char *end;
             long v = strtol(optarg, &end, 10);
             if (*end || end == optarg || v < 1 || v > 64)
-                return usage_error("--threshold takes a number from 1 to 64");
+                return refuse(ctx, "--threshold takes a number from 1 to 64, not \"%s\"", optarg);
             ctx->threshold = (unsigned)v;
             break;
         }
         case 'f':
-            if (strcmp(optarg, "text") == 0)
-                ctx->fmt = KT_FMT_TEXT;
-            else if (strcmp(optarg, "json") == 0)
-                ctx->fmt = KT_FMT_JSON;
-            else if (strcmp(optarg, "markdown") == 0)
-                ctx->fmt = KT_FMT_MARKDOWN;
-            else
-                return usage_error("--format takes text, json or markdown");
+            if (parse_format(optarg, &ctx->fmt) < 0)
+                return refuse(ctx, "--format takes text, json or markdown, not \"%s\"", optarg);
             break;
         case 'p':
             ctx->policy = optarg;
             break;
         case OPT_MAX_SIZE:
-        case OPT_SPOOL_MAX: {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (errno || *end || end == optarg || optarg[0] == '-')
-                return usage_error(c == OPT_MAX_SIZE ? "--max-size takes a byte count"
-                                                     : "--spool-max takes a byte count");
-            *(c == OPT_MAX_SIZE ? &ctx->max_total : &ctx->spool_max) = v;
+        case OPT_SPOOL_MAX:
+            if (parse_size(ctx, c, optarg)) return KT_EXIT_USAGE;
             break;
-        }
         case OPT_HELP:
-            kt_cli_usage(stdout, synopsis, about, opts);
-            exit(0);
+            ctx->help = 1;
+            return 0;
         case OPT_VERSION:
-            printf("kiemthu-verify %s\n", KT_VERSION);
-            exit(0);
+            ctx->version = 1;
+            return 0;
         default:
-            return KT_EXIT_USAGE;
+            return bad_option(ctx, c, argv);
         }
     }
-    if (!ctx->bundle) return usage_error("no bundle given");
+    if (!ctx->bundle) return refuse(ctx, "no bundle given");
     if (ctx->nkeys == 0 && !ctx->trust)
-        return usage_error("no --key given. kiemthu-verify trusts only keys you pin: pass the "
+        return refuse(ctx, "no --key given. kiemthu-verify trusts only keys you pin: pass the "
                            "signer's public key, e.g. --key ci.pub, or a keyring, --trust FILE "
                            "(a key inside the bundle is never trusted)");
     return 0;
 }
 
-/* The trusted keys and TSA certificates, all read before the self-sandbox. */
-static int load_trust(const verify_ctx *ctx, kt_trust *t)
+/* The report went to stdout, or the run says it could not report. */
+static int flushed(int rc)
 {
-    kt_err err;
-    kt_err_clear(&err);
-    for (size_t i = 0; i < ctx->nkeys; i++) {
-        if (kt_trust_add_keyfile(t, ctx->keypaths[i], &err) < 0) {
-            kt_esc_line(stderr, "kiemthu-verify: cannot use --key %s: %s", ctx->keypaths[i],
-                        err.msg);
-            return -1;
-        }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "kiemthu-verify: cannot write the report to standard output: %s\n",
+                strerror(errno));
+        return KT_EXIT_UNCHECKED;
     }
-    if (ctx->trust && kt_trust_load(t, ctx->trust, &err) < 0) {
-        kt_esc_line(stderr, "kiemthu-verify: cannot use --trust: %s", err.msg);
-        return -1;
+    return rc;
+}
+
+static int finish_usage(const verify_ctx *ctx)
+{
+    if (ctx->fmt == KT_FMT_JSON) {
+        kt_report_no_verdict_json(stdout, ctx->bundle, KT_EXIT_USAGE, "usage", ctx->usage, NULL);
+    } else {
+        kt_esc_line(stderr, "kiemthu-verify: %s", ctx->usage);
+        fprintf(stderr, "Usage: %s\nTry 'kiemthu-verify --help'.\n", synopsis);
     }
-    for (size_t i = 0; i < ctx->ntsa; i++) {
-        if (kt_trust_add_tsa_file(t, ctx->tsa_certs[i], &err) < 0) {
-            kt_esc_line(stderr, "kiemthu-verify: cannot use --tsa-cert %s: %s", ctx->tsa_certs[i],
-                        err.msg);
-            return -1;
-        }
+    return flushed(KT_EXIT_USAGE);
+}
+
+static int finish_info(const verify_ctx *ctx)
+{
+    if (ctx->fmt != KT_FMT_JSON) {
+        if (ctx->help)
+            kt_cli_usage(stdout, synopsis, about, opts);
+        else
+            printf("kiemthu-verify %s\n", KT_VERSION);
+        return flushed(0);
     }
-    /* OpenSSL reads its configuration and providers lazily: now, not under the filter */
-    if (kt_tsa_preload(&err) < 0) {
-        kt_esc_line(stderr, "kiemthu-verify: %s", err.msg);
-        return -1;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = ctx->help ? open_memstream(&text, &len) : NULL;
+    if (m) {
+        kt_cli_usage(m, synopsis, about, opts);
+        fclose(m);
     }
+    int rc = kt_report_no_verdict_json(stdout, NULL, 0, NULL, NULL, text);
+    free(text);
+    return flushed(rc < 0 ? KT_EXIT_UNCHECKED : 0);
+}
+
+static int finish(const verify_ctx *ctx, const kt_verify_result *res)
+{
+    int rc = kt_report_print(stdout, ctx->fmt, ctx->bundle, ctx->pinned, res);
+    return flushed(rc < 0 ? KT_EXIT_UNCHECKED : kt_report_exit(res));
+}
+
+/* A run stopped before the bundle was read: no finding about it. */
+static int unchecked(const verify_ctx *ctx, kt_verify_result *res)
+{
+    res->verdict = KT_VERDICT_UNCHECKED;
+    return finish(ctx, res);
+}
+
+/* The trusted keys, TSA certificates and the auditor's policy, all read
+ * before the self-sandbox. */
+static int load_inputs(verify_ctx *ctx, kt_policy **auditor, kt_err *err)
+{
+    kt_trust *t = ctx->pinned;
+    for (size_t i = 0; i < ctx->nkeys; i++)
+        if (kt_trust_add_keyfile(t, ctx->keypaths[i], err) < 0)
+            return refuse(ctx, "cannot use --key %s: %s", ctx->keypaths[i], err->msg);
+    if (ctx->trust && kt_trust_load(t, ctx->trust, err) < 0)
+        return refuse(ctx, "cannot use --trust: %s", err->msg);
+    for (size_t i = 0; i < ctx->ntsa; i++)
+        if (kt_trust_add_tsa_file(t, ctx->tsa_certs[i], err) < 0)
+            return refuse(ctx, "cannot use --tsa-cert %s: %s", ctx->tsa_certs[i], err->msg);
     unsigned need = ctx->threshold ? ctx->threshold : t->threshold ? t->threshold : 1;
-    if (need > t->nkeys) {
-        fprintf(stderr, "kiemthu-verify: the threshold is %u, but only %zu keys are trusted\n",
-                need, t->nkeys);
+    if (need > t->nkeys)
+        return refuse(ctx, "the threshold is %u, but only %zu keys are trusted", need, t->nkeys);
+    if (ctx->policy && kt_policy_load(ctx->policy, auditor, err) < 0)
+        return refuse(ctx, "cannot use --policy: %s", err->msg);
+    return 0;
+}
+
+/* Everything is open: from here on, read, write, memory and exit only.
+ * Not in ASan builds, whose LeakSanitizer needs ptrace, clone and /proc at
+ * exit; the unit test selfsandbox_refuses_open covers the filter. */
+static int confine(kt_err *err)
+{
+#if !defined(__SANITIZE_ADDRESS__)
+    xmlInitParser();
+    fflush(stdout);
+    /* valgrind (3.19) cannot run a process under a seccomp filter */
+    if (RUNNING_ON_VALGRIND)
+        fprintf(stderr,
+                "kiemthu-verify: note: under valgrind, the self-sandbox is not installed\n");
+    else if (kt_self_sandbox(err) < 0)
         return -1;
-    }
+#else
+    (void)err;
+#endif
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    verify_ctx ctx = {.fmt = KT_FMT_TEXT, .max_total = KT_MAX_TOTAL_DEFAULT};
-    int rc = parse_args(&ctx, argc, argv);
-    if (rc) return rc;
-    kt_err err;
-    kt_err_clear(&err);
-    if (kt_keys_init(&err) < 0) {
-        kt_esc_line(stderr, "kiemthu-verify: %s", err.msg);
-        return KT_EXIT_USAGE;
-    }
     static kt_trust trust; /* 64 keys: not on the stack */
-    if (load_trust(&ctx, &trust) < 0) return KT_EXIT_USAGE;
+    verify_ctx ctx = {.max_total = KT_MAX_TOTAL_DEFAULT, .pinned = &trust};
+    ctx.fmt = scan_format(argc, argv);
+    kt_verify_result res;
+    memset(&res, 0, sizeof res);
+    kt_err *err = &res.err;
+    if (parse_args(&ctx, argc, argv)) return finish_usage(&ctx);
+    if (ctx.help || ctx.version) return finish_info(&ctx);
+    if (kt_keys_init(err) < 0) return unchecked(&ctx, &res);
+    kt_policy *auditor = NULL;
+    if (load_inputs(&ctx, &auditor, err)) return finish_usage(&ctx);
+    /* OpenSSL reads its configuration and providers lazily: now, not under the filter */
+    if (kt_tsa_preload(err) < 0) return unchecked(&ctx, &res);
     int fd = strcmp(ctx.bundle, "-") == 0 ? STDIN_FILENO
                                           : open(ctx.bundle, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        kt_esc_line(stderr, "kiemthu-verify: cannot open %s: %s", ctx.bundle, strerror(errno));
-        return KT_EXIT_REJECT;
-    }
-    kt_policy *auditor = NULL;
-    if (ctx.policy && kt_policy_load(ctx.policy, &auditor, &err) < 0) {
-        kt_esc_line(stderr, "kiemthu-verify: cannot use --policy: %s", err.msg);
-        if (fd != STDIN_FILENO) close(fd);
-        return KT_EXIT_USAGE;
+        kt_fail_errno(err, KT_E_IO, errno, "cannot open %s", ctx.bundle);
+        kt_policy_free(auditor);
+        return unchecked(&ctx, &res);
     }
     kt_verify_opts vo = {.trust = &trust,
                          .threshold = ctx.threshold,
@@ -242,28 +364,16 @@ int main(int argc, char **argv)
     if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
         vo.spool_fd = memfd_create("kiemthu-verify-spool", MFD_CLOEXEC);
     if (isatty(STDERR_FILENO)) vo.progress = show_progress;
-        /* Everything is open: from here on, read, write, memory and exit only.
-         * Not in ASan builds, whose LeakSanitizer needs ptrace, clone and /proc
-         * at exit; the unit test selfsandbox_refuses_open covers the filter. */
-#if !defined(__SANITIZE_ADDRESS__)
-    xmlInitParser();
-    fflush(stdout);
-    /* valgrind (3.19) cannot run a process under a seccomp filter */
-    if (RUNNING_ON_VALGRIND)
-        fprintf(stderr,
-                "kiemthu-verify: note: under valgrind, the self-sandbox is not installed\n");
-    else if (kt_self_sandbox(&err) < 0) {
-        kt_esc_line(stderr, "kiemthu-verify: %s", err.msg);
-        return KT_EXIT_REJECT;
+    int rc;
+    if (confine(err) < 0) {
+        rc = unchecked(&ctx, &res);
+    } else {
+        kt_verify_fd(fd, &vo, &res);
+        if (vo.progress) fprintf(stderr, "\r\033[K");
+        rc = finish(&ctx, &res);
     }
-#endif
-    kt_verify_result res;
-    kt_verify_fd(fd, &vo, &res);
-    if (vo.progress) fprintf(stderr, "\r\033[K");
     if (fd != STDIN_FILENO) close(fd);
     if (vo.spool_fd >= 0) close(vo.spool_fd);
-    kt_report_print(stdout, ctx.fmt, ctx.bundle, &trust, &res);
-    rc = kt_report_exit(&res);
     kt_verify_result_free(&res);
     kt_policy_free(auditor);
     kt_trust_free(&trust);

@@ -23,10 +23,18 @@ static const char *verdict_name(enum kt_verdict v)
         return "FAIL";
     case KT_VERDICT_UNCHECKED:
         return "UNCHECKED";
+    case KT_VERDICT_AUTHENTIC:
+        return "AUTHENTIC";
     case KT_VERDICT_REJECT:
         return "REJECT";
     }
     return "REJECT";
+}
+
+static int authentic(const kt_verify_result *res)
+{
+    return res->verdict == KT_VERDICT_PASS || res->verdict == KT_VERDICT_FAIL ||
+           res->verdict == KT_VERDICT_AUTHENTIC;
 }
 
 int kt_report_exit(const kt_verify_result *res)
@@ -38,6 +46,8 @@ int kt_report_exit(const kt_verify_result *res)
         return KT_EXIT_FAIL;
     case KT_VERDICT_UNCHECKED:
         return KT_EXIT_UNCHECKED;
+    case KT_VERDICT_AUTHENTIC:
+        return KT_EXIT_NO_POLICY;
     case KT_VERDICT_REJECT:
         return KT_EXIT_REJECT;
     }
@@ -122,25 +132,88 @@ static void json_trust(kt_jb *b, cJSON *o, const kt_trust *t, const kt_verify_re
     jstr(b, o, "keys_judged_at", when);
 }
 
+/* What any JSON report has, verdict or not (schema 2: verdict may be
+ * AUTHENTIC, or null when none was reached). */
+static cJSON *json_head(kt_jb *b, const char *bundle, const char *verdict, int exit_code)
+{
+    cJSON *o = b->root;
+    kt_jb_int(b, o, "schema", 2);
+    jstr(b, o, "tool", "kiemthu-verify " KT_VERSION);
+    jstr(b, o, "bundle", bundle);
+    jstr(b, o, "verdict", verdict);
+    kt_jb_int(b, o, "exit_code", exit_code);
+    return o;
+}
+
+/* The JSON object when even building one failed (out of memory): fixed
+ * bytes, the same keys, so that a reader still gets exactly one object. */
+static const char json_fallback[] =
+    "{\"adjudicated\":false,\"bundle\":null,\"checks\":[],\"created\":null,"
+    "\"evidence_members\":0,\"exit_code\":3,\"key_file\":null,\"key_id\":null,"
+    "\"members\":0,\"policy\":null,\"reason\":{\"class\":\"nomem\",\"member\":null,"
+    "\"message\":\"out of memory while building the JSON report\"},\"schema\":2,"
+    "\"tool\":\"kiemthu-verify " KT_VERSION "\",\"verdict\":\"UNCHECKED\"}\n";
+
+static int emit_json(FILE *f, kt_jb *b)
+{
+    cJSON *doc;
+    if (kt_jb_done(b, &doc, "the JSON report", NULL) < 0) {
+        fputs(json_fallback, f);
+        return -1;
+    }
+    kt_buf out;
+    kt_buf_init(&out, 0);
+    int rc = kt_json_emit_doc(doc, &out, NULL);
+    if (rc == 0)
+        fputs(out.data, f);
+    else
+        fputs(json_fallback, f);
+    kt_buf_free(&out);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+int kt_report_no_verdict_json(FILE *f, const char *bundle, int exit_code, const char *cls,
+                              const char *why, const char *usage)
+{
+    kt_jb b;
+    kt_jb_init(&b);
+    cJSON *o = json_head(&b, bundle, NULL, exit_code);
+    /* the keys of every report, so that a reader needs no second shape */
+    kt_jb_bool(&b, o, "adjudicated", 0);
+    kt_jb_null(&b, o, "key_id");
+    kt_jb_null(&b, o, "key_file");
+    kt_jb_null(&b, o, "created");
+    kt_jb_int(&b, o, "members", 0);
+    kt_jb_int(&b, o, "evidence_members", 0);
+    kt_jb_null(&b, o, "policy");
+    kt_jb_arr(&b, o, "checks");
+    if (why) {
+        cJSON *r = kt_jb_obj(&b, o, "reason");
+        jstr(&b, r, "class", cls);
+        jstr(&b, r, "message", why);
+        kt_jb_null(&b, r, "member");
+    } else {
+        kt_jb_null(&b, o, "reason");
+    }
+    if (usage) jstr(&b, o, "usage", usage);
+    return emit_json(f, &b);
+}
+
 static int print_json(FILE *f, const char *bundle, const kt_trust *trust,
                       const kt_verify_result *res)
 {
     kt_jb b;
     kt_jb_init(&b);
-    cJSON *o = b.root;
-    int authentic = res->verdict == KT_VERDICT_PASS || res->verdict == KT_VERDICT_FAIL;
-    kt_jb_int(&b, o, "schema", 1);
-    jstr(&b, o, "tool", "kiemthu-verify " KT_VERSION);
-    jstr(&b, o, "bundle", bundle);
-    jstr(&b, o, "verdict", verdict_name(res->verdict));
-    kt_jb_int(&b, o, "exit_code", kt_report_exit(res));
-    jstr(&b, o, "key_id", authentic ? res->keyid : NULL);
+    int auth = authentic(res);
+    cJSON *o = json_head(&b, bundle, verdict_name(res->verdict), kt_report_exit(res));
+    kt_jb_bool(&b, o, "adjudicated", auth && res->adjudicated);
+    jstr(&b, o, "key_id", auth ? res->keyid : NULL);
     char label[128];
-    jstr(&b, o, "key_file",
-         authentic ? key_label(trust, (int)res->key_index, label, sizeof label) : NULL);
+    jstr(&b, o, "key_file", auth ? key_label(trust, (int)res->key_index, label, sizeof label) : NULL);
     char created[32];
     kt_rfc3339(res->source_date_epoch, created);
-    jstr(&b, o, "created", authentic ? created : NULL);
+    jstr(&b, o, "created", auth ? created : NULL);
     kt_jb_int(&b, o, "members", (int64_t)res->members);
     kt_jb_int(&b, o, "evidence_members", (int64_t)res->evidence);
     if (res->verdict == KT_VERDICT_REJECT || res->verdict == KT_VERDICT_UNCHECKED) {
@@ -151,17 +224,9 @@ static int print_json(FILE *f, const char *bundle, const kt_trust *trust,
     } else {
         kt_jb_null(&b, o, "reason");
     }
-    if (authentic) json_trust(&b, o, trust, res);
+    if (auth) json_trust(&b, o, trust, res);
     json_checks(&b, o, res);
-    cJSON *doc;
-    if (kt_jb_done(&b, &doc, "the JSON report", NULL) < 0) return -1;
-    kt_buf out;
-    kt_buf_init(&out, 0);
-    int rc = kt_json_emit_doc(doc, &out, NULL);
-    if (rc == 0) fputs(out.data, f);
-    kt_buf_free(&out);
-    cJSON_Delete(doc);
-    return rc;
+    return emit_json(f, &b);
 }
 
 /* Markdown for a CI summary page: the structure is ours; every outside
@@ -181,7 +246,9 @@ static void md_code(FILE *f, const char *s)
 static int print_markdown(FILE *f, const char *bundle, const kt_trust *trust,
                           const kt_verify_result *res)
 {
-    fprintf(f, "## kiemthu-verify: %s\n\n- bundle: ", verdict_name(res->verdict));
+    fprintf(f, "## kiemthu-verify: %s\n\n- bundle: ",
+            res->verdict == KT_VERDICT_AUTHENTIC ? "AUTHENTIC, no policy"
+                                                 : verdict_name(res->verdict));
     md_code(f, bundle);
     fputs("\n", f);
     if (res->verdict == KT_VERDICT_REJECT || res->verdict == KT_VERDICT_UNCHECKED) {
@@ -228,7 +295,9 @@ static int print_markdown(FILE *f, const char *bundle, const kt_trust *trust,
     fprintf(f, "- %zu members, %zu evidence files, each matching its sha256\n", res->members,
             res->evidence);
     if (!res->adjudicated) {
-        fputs("- no policy: authenticity and integrity only\n", f);
+        fputs("- **no policy**: authentic and intact, but nothing adjudicated the evidence "
+              "(exit 4; adjudicate with <code>--policy FILE</code>)\n",
+              f);
         return 0;
     }
     fputs("- policy ", f);
@@ -294,13 +363,18 @@ static int print_text(FILE *f, const char *bundle, const kt_trust *trust,
     }
     char created[32];
     kt_rfc3339(res->source_date_epoch, created);
-    kt_esc_line(f, "%s %s", verdict_name(res->verdict), bundle);
+    if (res->verdict == KT_VERDICT_AUTHENTIC)
+        kt_esc_line(f, "AUTHENTIC %s: authentic and intact, but NO POLICY adjudicated the evidence",
+                    bundle);
+    else
+        kt_esc_line(f, "%s %s", verdict_name(res->verdict), bundle);
     text_trust(f, trust, res);
     kt_esc_line(f, "  members: %zu (%zu evidence files, each matching its sha256)", res->members,
                 res->evidence);
     kt_esc_line(f, "  created: %s", created);
     if (!res->adjudicated) {
-        kt_esc_line(f, "  policy:  none (authenticity and integrity only)");
+        kt_esc_line(f, "  policy:  none: the bundle has none and --policy was not given; this is "
+                       "not a PASS (exit 4)");
         return 0;
     }
     kt_esc_line(f, "  policy:  %s, sha256 %s (%s)", res->policy_name, res->policy_sha256,

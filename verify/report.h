@@ -9,9 +9,17 @@
 
 enum kt_format { KT_FMT_TEXT, KT_FMT_JSON, KT_FMT_MARKDOWN };
 
-/* Exit code for a result: 0 PASS, 1 FAIL, 2 REJECT. */
+/* Exit code for a result: 0 PASS, 1 FAIL, 2 REJECT, 3 UNCHECKED, 4 AUTHENTIC
+ * (no policy). */
 int kt_report_exit(const kt_verify_result *res);
+/* 0, or -1 if the report could not be built (JSON: a fixed object is
+ * printed instead, so the output is still exactly one object). */
 int kt_report_print(FILE *f, enum kt_format fmt, const char *bundle, const kt_trust *trust,
                     const kt_verify_result *res);
+/* One JSON object for a run that reached no verdict: a refused command line
+ * (cls "usage", why), or --help / --version (why NULL; usage: the help text,
+ * or NULL). bundle may be NULL. */
+int kt_report_no_verdict_json(FILE *f, const char *bundle, int exit_code, const char *cls,
+                              const char *why, const char *usage);
 
 #endif

@@ -387,7 +387,9 @@ int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
     res->subjects = v.subs;
     res->nsubjects = v.nsubs;
     v.subs = NULL;
-    res->verdict = !res->adjudicated || res->adj.pass ? KT_VERDICT_PASS : KT_VERDICT_FAIL;
+    res->verdict = !res->adjudicated ? KT_VERDICT_AUTHENTIC
+                   : res->adj.pass   ? KT_VERDICT_PASS
+                                     : KT_VERDICT_FAIL;
     kt_err_clear(err);
     rc = 0;
 out:

@@ -18,8 +18,16 @@
 
 /* UNCHECKED: the bundle could not be checked (an I/O error, a resource limit
  * such as --max-size, or a member a check needs that a stream did not keep):
- * no finding about the bundle either way. */
-enum kt_verdict { KT_VERDICT_REJECT = 0, KT_VERDICT_PASS, KT_VERDICT_FAIL, KT_VERDICT_UNCHECKED };
+ * no finding about the bundle either way. AUTHENTIC: authentic and intact,
+ * but no policy adjudicated the evidence (the bundle has none and the auditor
+ * gave none) -- never to be read as PASS. */
+enum kt_verdict {
+    KT_VERDICT_REJECT = 0,
+    KT_VERDICT_PASS,
+    KT_VERDICT_FAIL,
+    KT_VERDICT_UNCHECKED,
+    KT_VERDICT_AUTHENTIC
+};
 
 typedef struct kt_verify_opts {
     const kt_trust *trust;    /* trusted keys and TSA certificates: the only ones */

@@ -32,15 +32,15 @@ E=$(newdir); make_evidence "$E"
 KEY=$(seckey k.key test-ed25519.key)
 PUB=$FIXKEYS/test-ed25519.pub
 expect_msg 0 'wrote .*: 6 evidence files' "create a bundle" "$BUNDLE" create -e "$E" -k "$KEY" -o "$T/b.tar"
-expect_msg 0 '^PASS ' "verify PASS with the pinned key" "$VERIFY" "$T/b.tar" --key "$PUB"
-expect_msg 0 'members: 8 \(6 evidence' "verify reports the member count" "$VERIFY" "$T/b.tar" --key "$PUB"
-expect_msg 0 '"verdict":"PASS"' "verify --format json" "$VERIFY" --format json "$T/b.tar" --key "$PUB"
+expect_msg 4 '^AUTHENTIC ' "verify: authentic with the pinned key, no policy: AUTHENTIC (exit 4)" "$VERIFY" "$T/b.tar" --key "$PUB"
+expect_msg 4 'members: 8 \(6 evidence' "verify reports the member count" "$VERIFY" "$T/b.tar" --key "$PUB"
+expect_msg 4 '"verdict":"AUTHENTIC"' "verify --format json" "$VERIFY" --format json "$T/b.tar" --key "$PUB"
 expect_msg 2 'does not verify with any pinned key' "verify with another key is REJECT (exit 2)" "$VERIFY" "$T/b.tar" --key "$FIXKEYS/test-other.pub"
-expect 0 "one of two pinned keys suffices" "$VERIFY" "$T/b.tar" --key "$FIXKEYS/test-other.pub" --key "$PUB"
-expect 0 "verify reads the bundle from stdin" sh -c "'$VERIFY' - --key '$PUB' < '$T/b.tar'"
+expect 4 "one of two pinned keys suffices" "$VERIFY" "$T/b.tar" --key "$FIXKEYS/test-other.pub" --key "$PUB"
+expect 4 "verify reads the bundle from stdin" sh -c "'$VERIFY' - --key '$PUB' < '$T/b.tar'"
 expect_msg 64 'secret key' "verify refuses a secret key as --key" "$VERIFY" "$T/b.tar" --key "$KEY"
 expect_msg 64 'wrong key type' "verify refuses an RSA key" "$VERIFY" "$T/b.tar" --key "$FIXKEYS/test-rsa.pub"
-expect_msg 2 'cannot open' "verify of a missing bundle is exit 2" "$VERIFY" "$T/none.tar" --key "$PUB"
+expect_msg 3 'cannot open' "verify of a missing bundle: could not be checked (exit 3)" "$VERIFY" "$T/none.tar" --key "$PUB"
 
 expect_msg 66 'does not exist' "create: missing evidence dir (66)" "$BUNDLE" create -e "$T/none" -k "$KEY" -o "$T/x.tar"
 EMPTY=$(newdir)

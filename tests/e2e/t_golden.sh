@@ -9,9 +9,11 @@ while IFS= read -r line; do
     "#"*) echo "$line" ;;
     esac
 done < <(bash "$KT_SRC/tests/golden.sh" 2>&1)
-for g in sample names; do
-    expect_msg 0 '^PASS ' "the committed golden $g.tar verifies" "$VERIFY" "$KT_SRC/fixtures/golden/$g.tar" --key "$PUB"
-    expect_msg 0 '^PASS \(by hand\)' "the committed golden $g.tar verifies by hand" \
+# sample.tar has a policy (PASS, 0); names.tar has none (AUTHENTIC, 4)
+for g in sample:PASS:0 names:AUTHENTIC:4; do
+    v=${g#*:} g=${g%%:*} rc=${v#*:} v=${v%:*}
+    expect_msg "$rc" "^$v " "the committed golden $g.tar verifies ($v)" "$VERIFY" "$KT_SRC/fixtures/golden/$g.tar" --key "$PUB"
+    expect_msg "$rc" "^$v \\(" "the committed golden $g.tar verifies by hand ($v)" \
         sh "$KT_SRC/verify/kiemthu-verify-by-hand.sh" "$KT_SRC/fixtures/golden/$g.tar" "$PUB"
 done
 expect_msg 0 'checks:  8/8 pass' "the golden sample bundle records and re-derives 8 passing checks" \

@@ -81,7 +81,7 @@ line" && echo d > "ünïcødé" && echo e > "$(printf "%0250d" 0)" && echo f > "
     EV=$(newdir); mkdir -p "$EV/runs"; cp -a "$R" "$EV/runs/weird"
     KEY=$(seckey weird.key test-ed25519.key)
     expect 0 "weird /out: kiemthu-bundle create succeeds on the record" "$KT_BIN/kiemthu-bundle" create --evidence "$EV" --key "$KEY" -o "$T/weird.tar"
-    expect 0 "weird /out: the bundle verifies" "$KT_BIN/kiemthu-verify" "$T/weird.tar" --key "$FIXKEYS/test-ed25519.pub"
+    expect 4 "weird /out: the bundle verifies (authentic, no policy)" "$KT_BIN/kiemthu-verify" "$T/weird.tar" --key "$FIXKEYS/test-ed25519.pub"
     names=$(/usr/bin/python3 -c 'import json,sys; print("\n".join("evidence/runs/weird/seccomp-startup-safe/out/"+f["name"] for f in json.load(open(sys.argv[1]))["out"]["files"]))' "$RJ")
     missing=$(tar -tf "$T/weird.tar" | grep -vxFf - <(echo "$names") | head -3)
     [ -z "$missing" ] && ok "weird /out: every file run.json lists is a member of that name" || not_ok "weird /out: members missing: $missing"

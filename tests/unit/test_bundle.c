@@ -98,7 +98,7 @@ static void roundtrip_and_libarchive(void **state)
     kt_err err;
     assert_int_equal(create(f, ev, out, 1700000000, &err), 0);
     kt_verify_result res;
-    assert_int_equal(verify_path(&f->pub, 1, out, &res), KT_VERDICT_PASS);
+    assert_int_equal(verify_path(&f->pub, 1, out, &res), KT_VERDICT_AUTHENTIC);
     assert_int_equal(res.evidence, 5);
     assert_int_equal(res.members, 7);
     assert_string_equal(res.keyid, f->pub.keyid);
@@ -261,7 +261,7 @@ static void pinned_keys_only(void **state)
     assert_non_null(strstr(res.err.msg, "any pinned key"));
     kt_verify_result_free(&res);
     kt_pubkey both[2] = {f->other, f->pub};
-    assert_int_equal(verify_path(both, 2, out, &res), KT_VERDICT_PASS);
+    assert_int_equal(verify_path(both, 2, out, &res), KT_VERDICT_AUTHENTIC);
     assert_int_equal(res.key_index, 1);
     kt_verify_result_free(&res);
     /* The keyid naming the pinned key does not make another key's signature good. */
@@ -448,7 +448,7 @@ static void signed_but_wrong(void **state)
         kt_verify_result res;
         enum kt_verdict v = verify_path(&f->pub, 1, out, &res);
         if (!cases[i].expect) {
-            if (v != KT_VERDICT_PASS)
+            if (v != KT_VERDICT_AUTHENTIC)
                 fail_msg("case %zu: honest bundle rejected: %s", i, res.err.msg);
         } else if (v != KT_VERDICT_REJECT || !strstr(res.err.msg, cases[i].expect)) {
             fail_msg("case %zu: want \"%s\", got verdict %d: %s", i, cases[i].expect, v,
