@@ -146,7 +146,7 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(call obj,$(BUNDLE_SRC)
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS) $(SECCOMP_LIBS) $(CURL_LIBS) $(shell pkg-config --libs libelf)
 
 HELPERS := $(BUILD)/tests/try-syscall $(BUILD)/tests/no-userns $(BUILD)/tests/with-session-key \
-           $(BUILD)/tests/kt-mkimage
+           $(BUILD)/tests/kt-mkimage $(BUILD)/tests/no-landlock
 # Hostile payloads in C (fixtures/hostile/*.c): run in the sandbox, so never
 # built with sanitizers.
 HOSTILE_BIN := $(patsubst fixtures/hostile/%.c,$(BUILD)/hostile/%,$(wildcard fixtures/hostile/*.c))
@@ -164,6 +164,10 @@ $(BUILD)/tests/kt-mkimage: $(BUILD)/obj/tests/helpers/mkimage.o \
 	@mkdir -p $(dir $@)
 	@echo '  LD      $@'
 	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcjson nettle)
+$(BUILD)/tests/no-landlock: tests/helpers/no-landlock.c
+	@mkdir -p $(dir $@)
+	@echo '  CC      $<'
+	@$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -o $@ $< $(SECCOMP_LIBS)
 $(BUILD)/tests/no-userns: tests/helpers/no-userns.c
 	@mkdir -p $(dir $@)
 	@echo '  CC      $<'

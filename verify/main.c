@@ -10,6 +10,7 @@
 #include "../core/tsa.h"
 #include "../core/layout.h"
 #include "../keys/keys.h"
+#include "extract.h"
 #include "report.h"
 #include "selfsandbox.h"
 #include "verify.h"
@@ -38,6 +39,8 @@ enum {
     OPT_THRESHOLD,
     OPT_TSA_CERT,
     OPT_TRUST,
+    OPT_LIST,
+    OPT_EXTRACT,
 };
 
 typedef struct verify_ctx {
@@ -53,6 +56,8 @@ typedef struct verify_ctx {
     uint64_t max_total;
     uint64_t spool_max;
     const char *policy;
+    int list;            /* --list */
+    const char *extract; /* --extract DIR */
     int help, version;
     char usage[1024]; /* why the command line was refused */
 } verify_ctx;
@@ -69,6 +74,9 @@ static const kt_option opts[] = {
     {"max-size", OPT_MAX_SIZE, "BYTES", "refuse bundles whose members add up to more (64 GiB)"},
     {"spool-max", OPT_SPOOL_MAX, "BYTES",
      "from stdin, keep at most this many bytes of the members a policy reads (1 GiB)"},
+    {"list", OPT_LIST, NULL, "also list every member: sha256, size, name (as verified)"},
+    {"extract", OPT_EXTRACT, "DIR",
+     "write the members into DIR (new or empty), only once the whole bundle verified"},
     {"help", OPT_HELP, NULL, "show this help"},
     {"version", OPT_VERSION, NULL, "show the version"},
     {NULL, 0, NULL, NULL},
@@ -76,7 +84,7 @@ static const kt_option opts[] = {
 
 static const char synopsis[] =
     "kiemthu-verify BUNDLE (--key PUB | --trust KEYRING)... [--threshold N] [--tsa-cert CERT]...\n"
-    "                      [--policy FILE] [--format text|json|markdown]";
+    "                      [--policy FILE] [--list] [--extract DIR] [--format text|json|markdown]";
 static const char about[] =
     "Verify a kiemthu evidence bundle offline: canonical tar form, DSSE/Ed25519 signature by\n"
     "a pinned key, every evidence member against the signed manifest, and the evidence\n"
@@ -85,7 +93,9 @@ static const char about[] =
     "authentic or not intact (bad signature, untrusted key, tampering, malformed);\n"
     "3 UNCHECKED: could not be checked (I/O error, a limit such as --max-size): no finding;\n"
     "4 AUTHENTIC: authentic and intact, but no policy adjudicated the evidence (not a PASS);\n"
-    "64 usage error. With --format json, every run prints exactly one JSON object.";
+    "64 usage error; with --extract, a bundle that verified but could not be written: 73 (DIR\n"
+    "not empty, a name that cannot be a file here, no Landlock), 74 (a write failed).\n"
+    "With --format json, every run prints exactly one JSON object.";
 
 static void show_progress(void *arg, uint64_t bytes, uint64_t total)
 {
@@ -214,6 +224,13 @@ static int parse_args(verify_ctx *ctx, int argc, char **argv)
         case OPT_SPOOL_MAX:
             if (parse_size(ctx, c, optarg)) return KT_EXIT_USAGE;
             break;
+        case OPT_LIST:
+            ctx->list = 1;
+            break;
+        case OPT_EXTRACT:
+            if (ctx->extract) return refuse(ctx, "more than one --extract given");
+            ctx->extract = optarg;
+            break;
         case OPT_HELP:
             ctx->help = 1;
             return 0;
@@ -275,10 +292,28 @@ static int finish_info(const verify_ctx *ctx)
     return flushed(rc < 0 ? KT_EXIT_UNCHECKED : 0);
 }
 
+static int finish_in(const verify_ctx *ctx, const kt_report_in *in)
+{
+    int rc = kt_report_print(stdout, ctx->fmt, in);
+    return flushed(rc < 0 ? KT_EXIT_UNCHECKED : kt_report_exit(in));
+}
+
 static int finish(const verify_ctx *ctx, const kt_verify_result *res)
 {
-    int rc = kt_report_print(stdout, ctx->fmt, ctx->bundle, ctx->pinned, res);
-    return flushed(rc < 0 ? KT_EXIT_UNCHECKED : kt_report_exit(res));
+    kt_report_in in = {.bundle = ctx->bundle, .trust = ctx->pinned, .res = res};
+    return finish_in(ctx, &in);
+}
+
+/* --extract DIR refused before the bundle was read (DIR not empty, no
+ * Landlock): no verdict, exit 73. */
+static int finish_cantcreat(const verify_ctx *ctx, const kt_err *err)
+{
+    if (ctx->fmt == KT_FMT_JSON)
+        kt_report_no_verdict_json(stdout, ctx->bundle, KT_EXIT_CANTCREAT,
+                                  kt_errclass_name(err->cls), err->msg, NULL);
+    else
+        kt_esc_line(stderr, "kiemthu-verify: %s", err->msg);
+    return flushed(KT_EXIT_CANTCREAT);
 }
 
 /* A run stopped before the bundle was read: no finding about it. */
@@ -309,24 +344,59 @@ static int load_inputs(verify_ctx *ctx, kt_policy **auditor, kt_err *err)
     return 0;
 }
 
-/* Everything is open: from here on, read, write, memory and exit only.
- * Not in ASan builds, whose LeakSanitizer needs ptrace, clone and /proc at
- * exit; the unit test selfsandbox_refuses_open covers the filter. */
-static int confine(kt_err *err)
+/* Everything is open: from here on, read, write, memory and exit only
+ * (and, with --extract, making files beneath DIR). Not in ASan builds, whose
+ * LeakSanitizer needs ptrace, clone and /proc at exit (the unit test
+ * selfsandbox_refuses_open covers the filter), nor under valgrind (3.19),
+ * which cannot run a process under a seccomp filter. */
+static int confining(void)
 {
-#if !defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__)
+    return 0;
+#else
+    return !RUNNING_ON_VALGRIND;
+#endif
+}
+
+static int confine(int dirfd, kt_err *err)
+{
     xmlInitParser();
     fflush(stdout);
-    /* valgrind (3.19) cannot run a process under a seccomp filter */
-    if (RUNNING_ON_VALGRIND)
+    if (!confining()) {
+#if !defined(__SANITIZE_ADDRESS__)
         fprintf(stderr,
                 "kiemthu-verify: note: under valgrind, the self-sandbox is not installed\n");
-    else if (kt_self_sandbox(err) < 0)
-        return -1;
-#else
-    (void)err;
 #endif
-    return 0;
+        return 0;
+    }
+    return dirfd >= 0 ? kt_self_sandbox_beneath(dirfd, err) : kt_self_sandbox(err);
+}
+
+/* --extract: DIR is opened before the self-sandbox; a kernel without
+ * Landlock is refused first, so that not even DIR is made. */
+static int open_extract(const verify_ctx *ctx, kt_extract **x, kt_err *err)
+{
+    if (confining() && kt_landlock_abi() < 1)
+        return kt_fail(err, KT_E_CANTCREAT,
+                       "--extract confines its writes to DIR with Landlock (Linux 5.13 or later, "
+                       "with landlock among the enabled LSMs), and this kernel has none; nothing "
+                       "was written. Verify without --extract, or see the members with --list");
+    return kt_extract_open(ctx->extract, x, err);
+}
+
+/* After the verdict: the staged members go into place only for a bundle
+ * that verified (authentic and intact), else they are removed. */
+static void settle_extract(kt_extract *x, kt_report_in *in)
+{
+    const kt_verify_result *res = in->res;
+    int auth = res->verdict == KT_VERDICT_PASS || res->verdict == KT_VERDICT_FAIL ||
+               res->verdict == KT_VERDICT_AUTHENTIC;
+    if (auth && kt_extract_commit(x, &in->extract_err) == 0) {
+        in->extracted = 1;
+        in->extracted_files = kt_extract_files(x);
+        return;
+    }
+    kt_extract_discard(x);
 }
 
 int main(int argc, char **argv)
@@ -344,11 +414,17 @@ int main(int argc, char **argv)
     if (load_inputs(&ctx, &auditor, err)) return finish_usage(&ctx);
     /* OpenSSL reads its configuration and providers lazily: now, not under the filter */
     if (kt_tsa_preload(err) < 0) return unchecked(&ctx, &res);
+    kt_extract *x = NULL;
+    if (ctx.extract && open_extract(&ctx, &x, err) < 0) {
+        kt_policy_free(auditor);
+        return finish_cantcreat(&ctx, err);
+    }
     int fd = strcmp(ctx.bundle, "-") == 0 ? STDIN_FILENO
                                           : open(ctx.bundle, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         kt_fail_errno(err, KT_E_IO, errno, "cannot open %s", ctx.bundle);
         kt_policy_free(auditor);
+        kt_extract_close(x);
         return unchecked(&ctx, &res);
     }
     kt_verify_opts vo = {.trust = &trust,
@@ -364,14 +440,23 @@ int main(int argc, char **argv)
     if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
         vo.spool_fd = memfd_create("kiemthu-verify-spool", MFD_CLOEXEC);
     if (isatty(STDERR_FILENO)) vo.progress = show_progress;
+    kt_member_observer watch = {kt_extract_begin, kt_extract_data, kt_extract_end, x};
+    if (x) vo.observe = &watch;
     int rc;
-    if (confine(err) < 0) {
-        rc = unchecked(&ctx, &res);
+    if (confine(x ? kt_extract_dirfd(x) : -1, err) < 0) {
+        rc = err->cls == KT_E_CANTCREAT ? finish_cantcreat(&ctx, err) : unchecked(&ctx, &res);
     } else {
         kt_verify_fd(fd, &vo, &res);
         if (vo.progress) fprintf(stderr, "\r\033[K");
-        rc = finish(&ctx, &res);
+        kt_report_in in = {.bundle = ctx.bundle,
+                           .trust = &trust,
+                           .res = &res,
+                           .list = ctx.list,
+                           .extract = ctx.extract};
+        if (x) settle_extract(x, &in);
+        rc = finish_in(&ctx, &in);
     }
+    kt_extract_close(x);
     if (fd != STDIN_FILENO) close(fd);
     if (vo.spool_fd >= 0) close(vo.spool_fd);
     kt_verify_result_free(&res);

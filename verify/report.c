@@ -7,9 +7,11 @@
 #include "../core/jsonb.h"
 #include "../core/layout.h"
 #include "../core/manifest.h"
+#include "extract.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Every string printed here may come from the bundle, the evidence, the
  * policy or the command line: each goes through core/escape.h. */
@@ -37,7 +39,7 @@ static int authentic(const kt_verify_result *res)
            res->verdict == KT_VERDICT_AUTHENTIC;
 }
 
-int kt_report_exit(const kt_verify_result *res)
+static int verdict_exit(const kt_verify_result *res)
 {
     switch (res->verdict) {
     case KT_VERDICT_PASS:
@@ -52,6 +54,13 @@ int kt_report_exit(const kt_verify_result *res)
         return KT_EXIT_REJECT;
     }
     return KT_EXIT_REJECT;
+}
+
+int kt_report_exit(const kt_report_in *in)
+{
+    /* a bundle that did not verify: its verdict, nothing was extracted */
+    if (!authentic(in->res) || !in->extract || in->extracted) return verdict_exit(in->res);
+    return in->extract_err.cls == KT_E_IO ? KT_EXIT_IOERR : KT_EXIT_CANTCREAT;
 }
 
 static size_t passed(const kt_verify_result *res)
@@ -132,6 +141,56 @@ static void json_trust(kt_jb *b, cJSON *o, const kt_trust *t, const kt_verify_re
     jstr(b, o, "keys_judged_at", when);
 }
 
+static void json_member(kt_jb *b, cJSON *arr, const char *name, uint64_t size,
+                        const uint8_t sha[KT_SHA256_LEN])
+{
+    char hex[KT_SHA256_HEX], file[KT_TAR_NAME_MAX + 1];
+    kt_hex(sha, KT_SHA256_LEN, hex);
+    cJSON *e = kt_jb_obj(b, arr, NULL);
+    jstr(b, e, "name", name);
+    kt_jb_int(b, e, "size", (int64_t)size);
+    jstr(b, e, "sha256", hex);
+    jstr(b, e, "file", kt_extract_path(name, file, sizeof file, NULL) == 0 ? file : NULL);
+}
+
+/* --list: every member in archive order, from the verified stream; "file"
+ * is where --extract writes it (null: it cannot be a file here). */
+static void json_members(kt_jb *b, cJSON *o, const kt_report_in *in)
+{
+    const kt_verify_result *res = in->res;
+    if (!in->list || !authentic(res)) {
+        kt_jb_null(b, o, "member_list");
+        return;
+    }
+    cJSON *arr = kt_jb_arr(b, o, "member_list");
+    for (size_t i = 0; i < res->nsubjects; i++)
+        json_member(b, arr, res->subjects[i].name, res->subjects[i].size, res->subjects[i].sha256);
+    for (size_t i = 0; i < res->nmeta; i++)
+        json_member(b, arr, res->meta[i].name, res->meta[i].size, res->meta[i].sha256);
+}
+
+static void json_extract(kt_jb *b, cJSON *o, const kt_report_in *in)
+{
+    if (!in->extract) {
+        kt_jb_null(b, o, "extract");
+        return;
+    }
+    cJSON *x = kt_jb_obj(b, o, "extract");
+    jstr(b, x, "dir", in->extract);
+    kt_jb_bool(b, x, "extracted", in->extracted);
+    kt_jb_int(b, x, "files", in->extracted ? (int64_t)in->extracted_files : 0);
+    if (in->extracted) {
+        kt_jb_null(b, x, "reason");
+        return;
+    }
+    cJSON *r = kt_jb_obj(b, x, "reason");
+    int auth = authentic(in->res);
+    jstr(b, r, "class", kt_errclass_name(auth ? in->extract_err.cls : in->res->err.cls));
+    jstr(b, r, "message",
+         auth ? in->extract_err.msg : "nothing was written: the bundle did not verify");
+    jstr(b, r, "member", NULL);
+}
+
 /* What any JSON report has, verdict or not (schema 2: verdict may be
  * AUTHENTIC, or null when none was reached). */
 static cJSON *json_head(kt_jb *b, const char *bundle, const char *verdict, int exit_code)
@@ -150,6 +209,7 @@ static cJSON *json_head(kt_jb *b, const char *bundle, const char *verdict, int e
 static const char json_fallback[] =
     "{\"adjudicated\":false,\"bundle\":null,\"checks\":[],\"created\":null,"
     "\"evidence_members\":0,\"exit_code\":3,\"key_file\":null,\"key_id\":null,"
+    "\"extract\":null,\"member_list\":null,"
     "\"members\":0,\"policy\":null,\"reason\":{\"class\":\"nomem\",\"member\":null,"
     "\"message\":\"out of memory while building the JSON report\"},\"schema\":2,"
     "\"tool\":\"kiemthu-verify " KT_VERSION "\",\"verdict\":\"UNCHECKED\"}\n";
@@ -188,6 +248,8 @@ int kt_report_no_verdict_json(FILE *f, const char *bundle, int exit_code, const 
     kt_jb_int(&b, o, "evidence_members", 0);
     kt_jb_null(&b, o, "policy");
     kt_jb_arr(&b, o, "checks");
+    kt_jb_null(&b, o, "member_list");
+    kt_jb_null(&b, o, "extract");
     if (why) {
         cJSON *r = kt_jb_obj(&b, o, "reason");
         jstr(&b, r, "class", cls);
@@ -200,13 +262,14 @@ int kt_report_no_verdict_json(FILE *f, const char *bundle, int exit_code, const 
     return emit_json(f, &b);
 }
 
-static int print_json(FILE *f, const char *bundle, const kt_trust *trust,
-                      const kt_verify_result *res)
+static int print_json(FILE *f, const kt_report_in *in)
 {
+    const kt_verify_result *res = in->res;
+    const kt_trust *trust = in->trust;
     kt_jb b;
     kt_jb_init(&b);
     int auth = authentic(res);
-    cJSON *o = json_head(&b, bundle, verdict_name(res->verdict), kt_report_exit(res));
+    cJSON *o = json_head(&b, in->bundle, verdict_name(res->verdict), kt_report_exit(in));
     kt_jb_bool(&b, o, "adjudicated", auth && res->adjudicated);
     jstr(&b, o, "key_id", auth ? res->keyid : NULL);
     char label[128];
@@ -226,6 +289,8 @@ static int print_json(FILE *f, const char *bundle, const kt_trust *trust,
     }
     if (auth) json_trust(&b, o, trust, res);
     json_checks(&b, o, res);
+    json_members(&b, o, in);
+    json_extract(&b, o, in);
     return emit_json(f, &b);
 }
 
@@ -243,9 +308,41 @@ static void md_code(FILE *f, const char *s)
     fputs("</code>", f);
 }
 
-static int print_markdown(FILE *f, const char *bundle, const kt_trust *trust,
-                          const kt_verify_result *res)
+static void md_list(FILE *f, const kt_report_in *in)
 {
+    const kt_verify_result *res = in->res;
+    char hex[KT_SHA256_HEX];
+    if (in->list && authentic(res)) {
+        fputs("\n| member | bytes | sha256 |\n|---|---|---|\n", f);
+        for (size_t i = 0; i < res->nsubjects + res->nmeta; i++) {
+            int sub = i < res->nsubjects;
+            kt_hex(sub ? res->subjects[i].sha256 : res->meta[i - res->nsubjects].sha256,
+                   KT_SHA256_LEN, hex);
+            fputs("| ", f);
+            md_code(f, sub ? res->subjects[i].name : res->meta[i - res->nsubjects].name);
+            fprintf(f, " | %llu | <code>%s</code> |\n",
+                    (unsigned long long)(sub ? res->subjects[i].size
+                                             : res->meta[i - res->nsubjects].size),
+                    hex);
+        }
+    }
+    if (!in->extract) return;
+    fputs("\n- extract into ", f);
+    md_code(f, in->extract);
+    if (in->extracted) {
+        fprintf(f, ": %zu files written\n", in->extracted_files);
+    } else {
+        fputs(": **nothing written**: ", f);
+        md(f, authentic(res) ? in->extract_err.msg : "the bundle did not verify");
+        fputs("\n", f);
+    }
+}
+
+static int print_markdown(FILE *f, const kt_report_in *in)
+{
+    const kt_verify_result *res = in->res;
+    const char *bundle = in->bundle;
+    const kt_trust *trust = in->trust;
     fprintf(f, "## kiemthu-verify: %s\n\n- bundle: ",
             res->verdict == KT_VERDICT_AUTHENTIC ? "AUTHENTIC, no policy"
                                                  : verdict_name(res->verdict));
@@ -263,6 +360,7 @@ static int print_markdown(FILE *f, const char *bundle, const kt_trust *trust,
             md_code(f, res->err.member);
             fputs("\n", f);
         }
+        md_list(f, in);
         return 0;
     }
     for (size_t i = 0; i < res->nsigners; i++) {
@@ -298,6 +396,7 @@ static int print_markdown(FILE *f, const char *bundle, const kt_trust *trust,
         fputs("- **no policy**: authentic and intact, but nothing adjudicated the evidence "
               "(exit 4; adjudicate with <code>--policy FILE</code>)\n",
               f);
+        md_list(f, in);
         return 0;
     }
     fputs("- policy ", f);
@@ -315,6 +414,7 @@ static int print_markdown(FILE *f, const char *bundle, const kt_trust *trust,
         md(f, c->reason);
         fputs(" |\n", f);
     }
+    md_list(f, in);
     return 0;
 }
 
@@ -348,9 +448,44 @@ static void text_trust(FILE *f, const kt_trust *trust, const kt_verify_result *r
     }
 }
 
-static int print_text(FILE *f, const char *bundle, const kt_trust *trust,
-                      const kt_verify_result *res)
+/* --list and --extract, after the verdict: sha256, bytes, member name, and
+ * where --extract writes it when that differs (decoded, escaped here). */
+static void text_list(FILE *f, const kt_report_in *in)
 {
+    const kt_verify_result *res = in->res;
+    char hex[KT_SHA256_HEX], file[KT_TAR_NAME_MAX + 1];
+    if (in->list && authentic(res)) {
+        kt_esc_line(f, "  members (sha256, bytes, name; --extract's file name where it differs):");
+        for (size_t i = 0; i < res->nsubjects + res->nmeta; i++) {
+            int sub = i < res->nsubjects;
+            const char *name = sub ? res->subjects[i].name : res->meta[i - res->nsubjects].name;
+            kt_hex(sub ? res->subjects[i].sha256 : res->meta[i - res->nsubjects].sha256,
+                   KT_SHA256_LEN, hex);
+            unsigned long long size =
+                sub ? res->subjects[i].size : res->meta[i - res->nsubjects].size;
+            kt_err e;
+            if (kt_extract_path(name, file, sizeof file, &e) < 0)
+                kt_esc_line(f, "    %s %12llu  %s  (not a file here: %s)", hex, size, name, e.msg);
+            else if (strcmp(file, name))
+                kt_esc_line(f, "    %s %12llu  %s  -> %s", hex, size, name, file);
+            else
+                kt_esc_line(f, "    %s %12llu  %s", hex, size, name);
+        }
+    }
+    if (!in->extract) return;
+    if (in->extracted)
+        kt_esc_line(f, "  extracted: %zu files into %s", in->extracted_files, in->extract);
+    else if (authentic(res))
+        kt_esc_line(f, "  NOT extracted into %s: %s", in->extract, in->extract_err.msg);
+    else
+        kt_esc_line(f, "  nothing extracted into %s: the bundle did not verify", in->extract);
+}
+
+static int print_text(FILE *f, const kt_report_in *in)
+{
+    const kt_verify_result *res = in->res;
+    const char *bundle = in->bundle;
+    const kt_trust *trust = in->trust;
     if (res->verdict == KT_VERDICT_REJECT || res->verdict == KT_VERDICT_UNCHECKED) {
         kt_esc_line(f, "%s %s: %s", verdict_name(res->verdict), bundle,
                     res->verdict == KT_VERDICT_REJECT
@@ -359,6 +494,7 @@ static int print_text(FILE *f, const char *bundle, const kt_trust *trust,
         kt_esc_line(f, "  reason:  %s", res->err.msg);
         if (res->err.member[0]) kt_esc_line(f, "  member:  %s", res->err.member);
         kt_esc_line(f, "  class:   %s", kt_errclass_name(res->err.cls));
+        text_list(f, in);
         return 0;
     }
     char created[32];
@@ -375,6 +511,7 @@ static int print_text(FILE *f, const char *bundle, const kt_trust *trust,
     if (!res->adjudicated) {
         kt_esc_line(f, "  policy:  none: the bundle has none and --policy was not given; this is "
                        "not a PASS (exit 4)");
+        text_list(f, in);
         return 0;
     }
     kt_esc_line(f, "  policy:  %s, sha256 %s (%s)", res->policy_name, res->policy_sha256,
@@ -393,13 +530,13 @@ static int print_text(FILE *f, const char *bundle, const kt_trust *trust,
         kt_esc_line(f, "  failing:%s", ids.data ? ids.data : "");
         kt_buf_free(&ids);
     }
+    text_list(f, in);
     return 0;
 }
 
-int kt_report_print(FILE *f, enum kt_format fmt, const char *bundle, const kt_trust *trust,
-                    const kt_verify_result *res)
+int kt_report_print(FILE *f, enum kt_format fmt, const kt_report_in *in)
 {
-    if (fmt == KT_FMT_JSON) return print_json(f, bundle, trust, res);
-    if (fmt == KT_FMT_MARKDOWN) return print_markdown(f, bundle, trust, res);
-    return print_text(f, bundle, trust, res);
+    if (fmt == KT_FMT_JSON) return print_json(f, in);
+    if (fmt == KT_FMT_MARKDOWN) return print_markdown(f, in);
+    return print_text(f, in);
 }

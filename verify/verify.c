@@ -31,7 +31,8 @@ typedef struct vstate {
 
 struct keep {
     kt_sha256_ctx h;
-    kt_spool *spool; /* NULL: hash only */
+    kt_spool *spool;                 /* NULL: hash only */
+    const kt_member_observer *watch; /* NULL: none */
 };
 
 static void sink_keep(void *arg, const uint8_t *p, size_t n)
@@ -39,6 +40,7 @@ static void sink_keep(void *arg, const uint8_t *p, size_t n)
     struct keep *k = arg;
     kt_sha256_update(&k->h, p, n);
     if (k->spool) kt_spool_write(k->spool, p, n);
+    if (k->watch) k->watch->data(k->watch->arg, p, n);
 }
 
 static void sink_buf(void *arg, const uint8_t *p, size_t n)
@@ -47,7 +49,8 @@ static void sink_buf(void *arg, const uint8_t *p, size_t n)
     kt_buf_append(arg, p, n, NULL);
 }
 
-static int read_evidence(vstate *v, const char *name, uint64_t size, kt_err *err)
+static int read_evidence(vstate *v, const kt_member_observer *watch, const char *name,
+                         uint64_t size, kt_err *err)
 {
     if (v->stage != ST_EVIDENCE)
         return kt_fail(err, KT_E_TAMPER, "evidence member \"%s\" after the manifest", name);
@@ -71,11 +74,13 @@ static int read_evidence(vstate *v, const char *name, uint64_t size, kt_err *err
     int keep = !v->r.file_size && size <= KT_EV_FILE_MAX &&
                (strcmp(rel, KT_POLICY_MEMBER) <= 0 || kt_want_member(v->want, rel)) &&
                kt_spool_room(&v->spool, size);
-    struct keep k = {.spool = keep ? &v->spool : NULL};
+    struct keep k = {.spool = keep ? &v->spool : NULL, .watch = watch};
     kt_sha256_init(&k.h);
     int64_t offset = (int64_t)(v->r.file_size ? v->r.off : v->spool.used);
     v->nsubs++; /* owns s->name from here on */
+    if (watch) watch->begin(watch->arg, name, size);
     if (kt_tarr_data(&v->r, size, sink_keep, &k, err) < 0) return -1;
+    if (watch) watch->end(watch->arg);
     kt_sha256_final(&k.h, s->sha256);
     if (v->r.file_size || (keep && !v->spool.failed))
         return kt_ev_add_ref(&v->ev, rel, offset, size, s->sha256, err);
@@ -94,14 +99,20 @@ static int learn_policy(vstate *v, kt_err *err)
     return 0;
 }
 
-static int read_small(vstate *v, kt_buf *b, size_t cap, const char *name, uint64_t size,
-                      kt_err *err)
+static int read_small(vstate *v, const kt_member_observer *watch, kt_buf *b, size_t cap,
+                      const char *name, uint64_t size, kt_err *err)
 {
     if (size > cap)
         return kt_fail(err, KT_E_LIMIT, "%s is %llu bytes; the limit is %zu", name,
                        (unsigned long long)size, cap);
     kt_buf_init(b, cap);
-    return kt_tarr_data(&v->r, size, sink_buf, b, err);
+    if (kt_tarr_data(&v->r, size, sink_buf, b, err) < 0) return -1;
+    if (watch) {
+        watch->begin(watch->arg, name, size);
+        if (b->len) watch->data(watch->arg, (const uint8_t *)b->data, b->len);
+        watch->end(watch->arg);
+    }
+    return 0;
 }
 
 static int read_members(vstate *v, const kt_verify_opts *o, kt_verify_result *res, kt_err *err)
@@ -126,23 +137,23 @@ static int read_members(vstate *v, const kt_verify_opts *o, kt_verify_result *re
                            (unsigned long long)o->max_total);
         v->total += size;
         if (strncmp(name, KT_EVIDENCE_PREFIX, strlen(KT_EVIDENCE_PREFIX)) == 0) {
-            rc = read_evidence(v, name, size, err);
+            rc = read_evidence(v, o->observe, name, size, err);
             if (rc == 0 && !strcmp(name, KT_EVIDENCE_PREFIX KT_POLICY_MEMBER))
                 rc = learn_policy(v, err);
         } else if (strcmp(name, KT_ENVELOPE_NAME) == 0) {
             v->stage = ST_ENVELOPE_DONE;
-            rc = read_small(v, &v->envelope, KT_MAX_ENVELOPE, name, size, err);
+            rc = read_small(v, o->observe, &v->envelope, KT_MAX_ENVELOPE, name, size, err);
         } else if (strcmp(name, KT_MANIFEST_NAME) == 0) {
             if (v->stage != ST_ENVELOPE_DONE)
                 return kt_fail(err, KT_E_TAMPER, "manifest without a signature envelope");
             v->stage = ST_MANIFEST_DONE;
-            rc = read_small(v, &v->manifest, KT_MAX_MANIFEST, name, size, err);
+            rc = read_small(v, o->observe, &v->manifest, KT_MAX_MANIFEST, name, size, err);
         } else if (strcmp(name, KT_TIMESTAMP_NAME) == 0) {
             if (v->stage != ST_MANIFEST_DONE)
                 return kt_fail(err, KT_E_TAMPER, "a time-stamp token without a manifest");
             v->stage = ST_TIMESTAMP_DONE;
             v->has_token = 1;
-            rc = read_small(v, &v->token, KT_TSA_MAX, name, size, err);
+            rc = read_small(v, o->observe, &v->token, KT_TSA_MAX, name, size, err);
         } else {
             return kt_fail(err, KT_E_TAMPER, "unexpected member \"%s\"", name);
         }
@@ -387,6 +398,16 @@ int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
     res->subjects = v.subs;
     res->nsubjects = v.nsubs;
     v.subs = NULL;
+    /* for --list: the members that are not subjects, from the bytes read */
+    const kt_buf *meta[3] = {&v.envelope, &v.manifest, &v.token};
+    static const char *const meta_names[3] = {KT_ENVELOPE_NAME, KT_MANIFEST_NAME,
+                                              KT_TIMESTAMP_NAME};
+    res->nmeta = v.has_token ? 3 : 2;
+    for (size_t i = 0; i < res->nmeta; i++) {
+        res->meta[i].name = meta_names[i];
+        res->meta[i].size = meta[i]->len;
+        kt_sha256(meta[i]->data, meta[i]->len, res->meta[i].sha256);
+    }
     res->verdict = !res->adjudicated ? KT_VERDICT_AUTHENTIC
                    : res->adj.pass   ? KT_VERDICT_PASS
                                      : KT_VERDICT_FAIL;

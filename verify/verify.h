@@ -29,6 +29,16 @@ enum kt_verdict {
     KT_VERDICT_AUTHENTIC
 };
 
+/* Sees every member as the verifier reads it (kiemthu-verify --extract):
+ * begin, the member's bytes in order -- the very buffers that are hashed --
+ * and end (not called when reading the member failed). */
+typedef struct kt_member_observer {
+    void (*begin)(void *arg, const char *name, uint64_t size);
+    void (*data)(void *arg, const uint8_t *p, size_t n);
+    void (*end)(void *arg);
+    void *arg;
+} kt_member_observer;
+
 typedef struct kt_verify_opts {
     const kt_trust *trust;    /* trusted keys and TSA certificates: the only ones */
     unsigned threshold;       /* keys that must count; 0: the keyring's, else 1 */
@@ -41,6 +51,7 @@ typedef struct kt_verify_opts {
     /* Called as members are read (main() prints it on a terminal). */
     void (*progress)(void *arg, uint64_t bytes, uint64_t total);
     void *progress_arg;
+    const kt_member_observer *observe; /* NULL: none */
 } kt_verify_opts;
 
 typedef struct kt_verify_result {
@@ -60,6 +71,12 @@ typedef struct kt_verify_result {
     uint64_t source_date_epoch;
     kt_subject *subjects; /* evidence members with their digests */
     size_t nsubjects;
+    struct {
+        const char *name; /* manifest.dsse.json, manifest.json, timestamp.tst */
+        uint64_t size;
+        uint8_t sha256[KT_SHA256_LEN];
+    } meta[3];           /* the members that are not subjects, in bundle order */
+    size_t nmeta;        /* 2, or 3 with a time-stamp token */
     cJSON *manifest;     /* the verified Statement */
     int adjudicated;     /* a policy was evaluated on the evidence */
     kt_adjudication adj; /* under the policy in use */
