@@ -11,6 +11,7 @@
 #include "../core/layout.h"
 #include "../keys/keys.h"
 #include "extract.h"
+#include "htmldata.h"
 #include "report.h"
 #include "selfsandbox.h"
 #include "verify.h"
@@ -69,7 +70,7 @@ static const kt_option opts[] = {
     {"threshold", OPT_THRESHOLD, "N", "this many distinct trusted keys must have signed (1)"},
     {"tsa-cert", OPT_TSA_CERT, "CERT",
      "pinned TSA certificate or CA (PEM); the time-stamp token must verify (repeatable)"},
-    {"format", 'f', "FMT", "output: text (default), json, or markdown"},
+    {"format", 'f', "FMT", "output: text (default), json, markdown, or html (one page)"},
     {"policy", 'p', "FILE", "adjudicate under this policy instead of the bundle's own"},
     {"max-size", OPT_MAX_SIZE, "BYTES", "refuse bundles whose members add up to more (64 GiB)"},
     {"spool-max", OPT_SPOOL_MAX, "BYTES",
@@ -84,7 +85,7 @@ static const kt_option opts[] = {
 
 static const char synopsis[] =
     "kiemthu-verify BUNDLE (--key PUB | --trust KEYRING)... [--threshold N] [--tsa-cert CERT]...\n"
-    "                      [--policy FILE] [--list] [--extract DIR] [--format text|json|markdown]";
+    "                      [--policy FILE] [--list] [--extract DIR] [--format text|json|markdown|html]";
 static const char about[] =
     "Verify a kiemthu evidence bundle offline: canonical tar form, DSSE/Ed25519 signature by\n"
     "a pinned key, every evidence member against the signed manifest, and the evidence\n"
@@ -126,6 +127,8 @@ static int parse_format(const char *s, enum kt_format *out)
         *out = KT_FMT_JSON;
     else if (strcmp(s, "markdown") == 0)
         *out = KT_FMT_MARKDOWN;
+    else if (strcmp(s, "html") == 0)
+        *out = KT_FMT_HTML;
     else
         return -1;
     return 0;
@@ -215,7 +218,8 @@ static int parse_args(verify_ctx *ctx, int argc, char **argv)
         }
         case 'f':
             if (parse_format(optarg, &ctx->fmt) < 0)
-                return refuse(ctx, "--format takes text, json or markdown, not \"%s\"", optarg);
+                return refuse(ctx, "--format takes text, json, markdown or html, not \"%s\"",
+                              optarg);
             break;
         case 'p':
             ctx->policy = optarg;
@@ -384,6 +388,22 @@ static int open_extract(const verify_ctx *ctx, kt_extract **x, kt_err *err)
     return kt_extract_open(ctx->extract, x, err);
 }
 
+/* --format html: read the run records, probe reports, venue and policy
+ * while the verified evidence is still open. */
+typedef struct html_ctx {
+    kt_html_data data;
+    const kt_policy *auditor;
+    int ok;
+} html_ctx;
+
+static void html_inspect(void *arg, kt_evidence *ev, const kt_verify_result *res)
+{
+    html_ctx *h = arg;
+    size_t n = 0;
+    const char *p = h->auditor ? kt_policy_bytes(h->auditor, &n) : NULL;
+    h->ok = kt_html_gather(&h->data, ev, res, p, n) == 0;
+}
+
 /* After the verdict: the staged members go into place only for a bundle
  * that verified (authentic and intact), else they are removed. */
 static void settle_extract(kt_extract *x, kt_report_in *in)
@@ -442,6 +462,12 @@ int main(int argc, char **argv)
     if (isatty(STDERR_FILENO)) vo.progress = show_progress;
     kt_member_observer watch = {kt_extract_begin, kt_extract_data, kt_extract_end, x};
     if (x) vo.observe = &watch;
+    html_ctx html = {.auditor = auditor};
+    if (ctx.fmt == KT_FMT_HTML) {
+        vo.keep = kt_html_wants;
+        vo.inspect = html_inspect;
+        vo.inspect_arg = &html;
+    }
     int rc;
     if (confine(x ? kt_extract_dirfd(x) : -1, err) < 0) {
         rc = err->cls == KT_E_CANTCREAT ? finish_cantcreat(&ctx, err) : unchecked(&ctx, &res);
@@ -452,11 +478,13 @@ int main(int argc, char **argv)
                            .trust = &trust,
                            .res = &res,
                            .list = ctx.list,
-                           .extract = ctx.extract};
+                           .extract = ctx.extract,
+                           .html = html.ok ? &html.data : NULL};
         if (x) settle_extract(x, &in);
         rc = finish_in(&ctx, &in);
     }
     kt_extract_close(x);
+    kt_html_data_free(&html.data);
     if (fd != STDIN_FILENO) close(fd);
     if (vo.spool_fd >= 0) close(vo.spool_fd);
     kt_verify_result_free(&res);

@@ -8,6 +8,7 @@
 #include "../core/layout.h"
 #include "../core/manifest.h"
 #include "extract.h"
+#include "html.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,8 +106,7 @@ static void json_checks(kt_jb *b, cJSON *o, const kt_verify_result *res)
     }
 }
 
-/* How a trusted key is named in the report: its file, or its keyring name. */
-static const char *key_label(const kt_trust *t, int k, char *buf, size_t n)
+const char *kt_report_key_label(const kt_trust *t, int k, char *buf, size_t n)
 {
     if (k < 0) return NULL;
     const kt_trusted_key *key = &t->keys[k];
@@ -124,7 +124,7 @@ static void json_trust(kt_jb *b, cJSON *o, const kt_trust *t, const kt_verify_re
         char buf[128];
         cJSON *e = kt_jb_obj(b, arr, NULL);
         jstr(b, e, "keyid", sg->keyid);
-        jstr(b, e, "key", key_label(t, sg->key, buf, sizeof buf));
+        jstr(b, e, "key", kt_report_key_label(t, sg->key, buf, sizeof buf));
         jstr(b, e, "status", kt_sig_status_name(sg->status));
     }
     if (!res->timestamp) {
@@ -273,7 +273,7 @@ static int print_json(FILE *f, const kt_report_in *in)
     kt_jb_bool(&b, o, "adjudicated", auth && res->adjudicated);
     jstr(&b, o, "key_id", auth ? res->keyid : NULL);
     char label[128];
-    jstr(&b, o, "key_file", auth ? key_label(trust, (int)res->key_index, label, sizeof label) : NULL);
+    jstr(&b, o, "key_file", auth ? kt_report_key_label(trust, (int)res->key_index, label, sizeof label) : NULL);
     char created[32];
     kt_rfc3339(res->source_date_epoch, created);
     jstr(&b, o, "created", auth ? created : NULL);
@@ -366,7 +366,7 @@ static int print_markdown(FILE *f, const kt_report_in *in)
     for (size_t i = 0; i < res->nsigners; i++) {
         const kt_signer *sg = &res->signers[i];
         char buf[128];
-        const char *label = key_label(trust, sg->key, buf, sizeof buf);
+        const char *label = kt_report_key_label(trust, sg->key, buf, sizeof buf);
         fputs(sg->status == KT_SIG_COUNTED ? "- signed by key " : "- also signed by key ", f);
         md_code(f, sg->keyid);
         if (label) {
@@ -424,7 +424,7 @@ static void text_trust(FILE *f, const kt_trust *trust, const kt_verify_result *r
     for (size_t i = 0; i < res->nsigners; i++) {
         const kt_signer *sg = &res->signers[i];
         char buf[128];
-        const char *label = key_label(trust, sg->key, buf, sizeof buf);
+        const char *label = kt_report_key_label(trust, sg->key, buf, sizeof buf);
         if (sg->status == KT_SIG_COUNTED)
             kt_esc_line(f, "  signed by key %s (%s)", sg->keyid, label);
         else if (label)
@@ -538,5 +538,6 @@ int kt_report_print(FILE *f, enum kt_format fmt, const kt_report_in *in)
 {
     if (fmt == KT_FMT_JSON) return print_json(f, in);
     if (fmt == KT_FMT_MARKDOWN) return print_markdown(f, in);
+    if (fmt == KT_FMT_HTML) return kt_report_html(f, in, in->html);
     return print_text(f, in);
 }

@@ -49,9 +49,10 @@ static void sink_buf(void *arg, const uint8_t *p, size_t n)
     kt_buf_append(arg, p, n, NULL);
 }
 
-static int read_evidence(vstate *v, const kt_member_observer *watch, const char *name,
-                         uint64_t size, kt_err *err)
+static int read_evidence(vstate *v, const kt_verify_opts *o, const char *name, uint64_t size,
+                         kt_err *err)
 {
+    const kt_member_observer *watch = o->observe;
     if (v->stage != ST_EVIDENCE)
         return kt_fail(err, KT_E_TAMPER, "evidence member \"%s\" after the manifest", name);
     if (v->nsubs == v->cap) {
@@ -72,7 +73,8 @@ static int read_evidence(vstate *v, const kt_member_observer *watch, const char 
      * checks are not known yet), then those its checks or the auditor's may
      * read (verify/want.h). */
     int keep = !v->r.file_size && size <= KT_EV_FILE_MAX &&
-               (strcmp(rel, KT_POLICY_MEMBER) <= 0 || kt_want_member(v->want, rel)) &&
+               (strcmp(rel, KT_POLICY_MEMBER) <= 0 || kt_want_member(v->want, rel) ||
+                (o->keep && o->keep(rel))) &&
                kt_spool_room(&v->spool, size);
     struct keep k = {.spool = keep ? &v->spool : NULL, .watch = watch};
     kt_sha256_init(&k.h);
@@ -137,7 +139,7 @@ static int read_members(vstate *v, const kt_verify_opts *o, kt_verify_result *re
                            (unsigned long long)o->max_total);
         v->total += size;
         if (strncmp(name, KT_EVIDENCE_PREFIX, strlen(KT_EVIDENCE_PREFIX)) == 0) {
-            rc = read_evidence(v, o->observe, name, size, err);
+            rc = read_evidence(v, o, name, size, err);
             if (rc == 0 && !strcmp(name, KT_EVIDENCE_PREFIX KT_POLICY_MEMBER))
                 rc = learn_policy(v, err);
         } else if (strcmp(name, KT_ENVELOPE_NAME) == 0) {
@@ -412,6 +414,7 @@ int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
                    : res->adj.pass   ? KT_VERDICT_PASS
                                      : KT_VERDICT_FAIL;
     kt_err_clear(err);
+    if (o->inspect) o->inspect(o->inspect_arg, &v.ev, res);
     rc = 0;
 out:
     if (rc < 0) {

@@ -39,6 +39,8 @@ typedef struct kt_member_observer {
     void *arg;
 } kt_member_observer;
 
+struct kt_verify_result;
+
 typedef struct kt_verify_opts {
     const kt_trust *trust;    /* trusted keys and TSA certificates: the only ones */
     unsigned threshold;       /* keys that must count; 0: the keyring's, else 1 */
@@ -52,6 +54,13 @@ typedef struct kt_verify_opts {
     void (*progress)(void *arg, uint64_t bytes, uint64_t total);
     void *progress_arg;
     const kt_member_observer *observe; /* NULL: none */
+    /* From a stream, also keep the members this says yes to (relative to
+     * evidence/), within --spool-max: what inspect will read. */
+    int (*keep)(const char *rel);
+    /* Called once the bundle verified, the evidence still readable (re-read
+     * and re-hashed from a bundle file; from a stream, what was kept). */
+    void (*inspect)(void *arg, kt_evidence *ev, const struct kt_verify_result *res);
+    void *inspect_arg;
 } kt_verify_opts;
 
 typedef struct kt_verify_result {
