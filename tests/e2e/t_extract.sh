@@ -164,6 +164,20 @@ run bash -c "trap '' XFSZ; ulimit -f 1024; exec '$VERIFY' '$T/b.tar' --key '$PUB
 [ "$RC" -eq 74 ] && grep -q 'NOT extracted into .*cannot write' "$T/out" && nothing_in "$D" &&
     ok "a failing write (EFBIG at 1 MiB): 74, the verdict printed, nothing left in DIR" || not_ok "write failure (exit $RC): $(tail -2 "$T/out")"
 
+# -f json on extraction's own exit paths: one object, its exit_code the status
+json_one() { # json_one WANT: $T/out is one JSON object whose exit_code is WANT, stderr empty
+    [ "$RC" -eq "$1" ] && [ ! -s "$T/err" ] && [ "$(/usr/bin/python3 -c 'import json, sys
+s = open(sys.argv[1]).read(); d = json.loads(s); print(d["exit_code"] if s.count("\n") == 1 else "lines")' "$T/out" 2>&1)" = "$1" ]
+}
+D=$(newdir)
+run bash -c "trap '' XFSZ; ulimit -f 1024; exec '$VERIFY' '$T/b.tar' --key '$PUB' --extract '$D' -f json"
+json_one 74 && [ "$(jget "$T/out" '[d["verdict"], d["extract"]["extracted"], d["extract"]["reason"]["class"]]')" = '["PASS", false, "io"]' ] &&
+    ok "-f json, a failing write: one object, exit_code 74, verdict PASS, extract.reason io" || not_ok "JSON 74: $(head -c 300 "$T/out")"
+run "$VERIFY" "$T/b.tar" --key "$PUB" --extract "$T/full" -f json
+json_one 73 && ok "-f json, DIR not empty: one object, exit_code 73" || not_ok "JSON 73: $(head -c 300 "$T/out")"
+run "$VERIFY" "$T/long.tar" --key "$PUB" --extract "$(newdir)" -f json
+json_one 73 && ok "-f json, a name that cannot be a file: one object, exit_code 73" || not_ok "JSON 73 long name"
+
 # The bundle file changes while kiemthu-verify runs (stopped by strace at
 # the first rename into place, i.e. after the whole bundle verified): what
 # lands in DIR is what was verified, not the new bytes.
