@@ -208,9 +208,9 @@ static cJSON *json_head(kt_jb *b, const char *bundle, const char *verdict, int e
  * bytes, the same keys, so that a reader still gets exactly one object. */
 static const char json_fallback[] =
     "{\"adjudicated\":false,\"bundle\":null,\"checks\":[],\"created\":null,"
-    "\"evidence_members\":0,\"exit_code\":3,\"key_file\":null,\"key_id\":null,"
-    "\"extract\":null,\"member_list\":null,"
-    "\"members\":0,\"policy\":null,\"reason\":{\"class\":\"nomem\",\"member\":null,"
+    "\"evidence_members\":0,\"exit_code\":3,\"extract\":null,\"key_file\":null,"
+    "\"key_id\":null,\"member_list\":null,\"members\":0,\"policy\":null,\"reason\":{\"class\":"
+    "\"nomem\",\"member\":null,"
     "\"message\":\"out of memory while building the JSON report\"},\"schema\":2,"
     "\"tool\":\"kiemthu-verify " KT_VERSION "\",\"verdict\":\"UNCHECKED\"}\n";
 
