@@ -11,6 +11,29 @@
 
 #define RUNS "runs/"
 
+/* What the report may still read: files of at most KT_HTML_FILE_MAX, and
+ * KT_HTML_TOTAL_MAX in all (a bundle file's members are re-read into memory
+ * and kept there until the end). */
+typedef struct gather {
+    kt_evidence *ev;
+    const kt_verify_result *res;
+    uint64_t left;
+} gather;
+
+static int by_name(const void *key, const void *elem)
+{
+    return strcmp(key, ((const kt_subject *)elem)->name);
+}
+
+/* The verified member evidence/rel (subjects are in byte order), or NULL. */
+static const kt_subject *member(const gather *g, const char *rel)
+{
+    char name[KT_NAME_ENC_MAX + 16];
+    if ((size_t)snprintf(name, sizeof name, KT_EVIDENCE_PREFIX "%s", rel) >= sizeof name)
+        return NULL;
+    return bsearch(name, g->res->subjects, g->res->nsubjects, sizeof *g->res->subjects, by_name);
+}
+
 /* runs/R/ladder.json, runs/R/P/run.json, runs/R/P/stdout, runs/R/P/out/probe.json */
 int kt_html_wants(const char *rel)
 {
@@ -25,17 +48,22 @@ int kt_html_wants(const char *rel)
 }
 
 /* Parse a member as JSON; on failure why says so and NULL comes back. */
-static cJSON *read_json(kt_evidence *ev, const char *rel, char *why, size_t cap)
+static cJSON *read_json(gather *g, const char *rel, char *why, size_t cap)
 {
+    const kt_subject *m = member(g, rel);
     const char *data;
     size_t len;
     kt_err err;
     cJSON *doc = NULL;
-    if (kt_ev_get(ev, rel, &data, &len, &err) < 0)
+    if (!m)
+        snprintf(why, cap, "%.200s is not in the bundle", rel);
+    else if (m->size > KT_HTML_FILE_MAX || m->size > g->left)
+        snprintf(why, cap,
+                 "%.150s is %llu bytes; the report reads files of at most %u bytes, "
+                 "%u in all",
+                 rel, (unsigned long long)m->size, KT_HTML_FILE_MAX, KT_HTML_TOTAL_MAX);
+    else if (g->left -= m->size, kt_ev_get(g->ev, rel, &data, &len, &err) < 0)
         snprintf(why, cap, "%.250s", err.msg);
-    else if (len > KT_HTML_FILE_MAX)
-        snprintf(why, cap, "%.150s is %zu bytes; the report shows files of at most %u", rel, len,
-                 KT_HTML_FILE_MAX);
     else if (kt_json_parse(data, len, rel, &doc, &err) < 0)
         snprintf(why, cap, "%.250s", err.msg);
     return doc;
@@ -48,7 +76,7 @@ static int is_probe_report(const cJSON *d)
     return cJSON_IsArray(p) && cJSON_IsObject(p->child);
 }
 
-static void attempt(kt_evidence *ev, const char *run, kt_html_attempt *a)
+static void attempt(gather *g, const char *run, kt_html_attempt *a)
 {
     const cJSON *prof = cJSON_GetObjectItemCaseSensitive(a->entry, "profile");
     const cJSON *tried = cJSON_GetObjectItemCaseSensitive(a->entry, "attempted");
@@ -64,13 +92,13 @@ static void attempt(kt_evidence *ev, const char *run, kt_html_attempt *a)
         return;
     }
     snprintf(rel, sizeof rel, RUNS "%s/%s/run.json", run, enc);
-    a->run = read_json(ev, rel, a->why, sizeof a->why);
+    a->run = read_json(g, rel, a->why, sizeof a->why);
     static const char *const reports[] = {"stdout", "out/probe.json"};
     for (size_t i = 0; i < 2 && !a->probes; i++) {
         char why[256];
         snprintf(rel, sizeof rel, RUNS "%s/%s/%s", run, enc, reports[i]);
-        if (!kt_ev_exists(ev, rel)) continue;
-        cJSON *d = read_json(ev, rel, why, sizeof why);
+        if (!member(g, rel)) continue;
+        cJSON *d = read_json(g, rel, why, sizeof why);
         if (d && is_probe_report(d)) {
             a->probes = d;
             snprintf(a->probes_file, sizeof a->probes_file, "%s", reports[i]);
@@ -80,11 +108,11 @@ static void attempt(kt_evidence *ev, const char *run, kt_html_attempt *a)
     }
 }
 
-static void one_run(kt_evidence *ev, kt_html_run *r)
+static void one_run(gather *g, kt_html_run *r)
 {
     char rel[600];
     snprintf(rel, sizeof rel, RUNS "%s/ladder.json", r->name);
-    r->ladder = read_json(ev, rel, r->why, sizeof r->why);
+    r->ladder = read_json(g, rel, r->why, sizeof r->why);
     const cJSON *atts = cJSON_GetObjectItemCaseSensitive(r->ladder, "attempts");
     if (r->ladder && !cJSON_IsArray(atts)) {
         snprintf(r->why, sizeof r->why, "%.200s has no \"attempts\" array", rel);
@@ -97,7 +125,7 @@ static void one_run(kt_evidence *ev, kt_html_run *r)
         }
         if (!cJSON_IsObject(e)) continue;
         r->att[r->n].entry = e;
-        attempt(ev, r->name, &r->att[r->n++]);
+        attempt(g, r->name, &r->att[r->n++]);
     }
 }
 
@@ -129,13 +157,14 @@ int kt_html_gather(kt_html_data *d, kt_evidence *ev, const kt_verify_result *res
 {
     memset(d, 0, sizeof *d);
     char why[256];
+    gather g = {ev, res, KT_HTML_TOTAL_MAX};
     if (find_runs(d, res) < 0) return -1;
-    for (size_t i = 0; i < d->n; i++) one_run(ev, &d->runs[i]);
-    if (kt_ev_exists(ev, "venue.json")) d->venue = read_json(ev, "venue.json", why, sizeof why);
     if (policy)
         kt_json_parse(policy, n, "--policy", &d->policy, NULL);
     else if (res->policy_is_bundles)
-        d->policy = read_json(ev, KT_POLICY_MEMBER, why, sizeof why);
+        d->policy = read_json(&g, KT_POLICY_MEMBER, why, sizeof why);
+    if (member(&g, "venue.json")) d->venue = read_json(&g, "venue.json", why, sizeof why);
+    for (size_t i = 0; i < d->n; i++) one_run(&g, &d->runs[i]);
     return 0;
 }
 

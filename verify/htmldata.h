@@ -11,7 +11,8 @@
  * file; from a stream, only what was kept), parsed as JSON, and shown only
  * through core/escape.h. What cannot be read or parsed is shown as missing,
  * with the reason; nothing here changes the verdict. Caps: 64 runs, 32
- * attempts a run, 1 MiB per file. */
+ * attempts a run, 1 MiB per file, 64 MiB in all (sizes known from the
+ * verified members before anything is read). */
 #ifndef KT_HTMLDATA_H
 #define KT_HTMLDATA_H
 
@@ -23,7 +24,8 @@
 
 #define KT_HTML_MAX_RUNS 64
 #define KT_HTML_MAX_ATTEMPTS 32
-#define KT_HTML_FILE_MAX (1u << 20)
+#define KT_HTML_FILE_MAX (1u << 20)   /* one file the report reads */
+#define KT_HTML_TOTAL_MAX (64u << 20) /* all of them */
 
 typedef struct kt_html_attempt {
     cJSON *entry;  /* the ladder's attempt object (not owned) */

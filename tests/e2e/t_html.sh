@@ -51,6 +51,24 @@ run "$VERIFY" "$T/none.tar" --key "$PUB" -f html
 [ "$RC" -eq 3 ] && grep -q 'UNCHECKED</h1>' "$T/out" && grep -q 'could not be checked' "$T/out" &&
     ok "a missing bundle: an UNCHECKED page, exit 3" || not_ok "UNCHECKED page (exit $RC)"
 
+# Caps: a 2 MiB run.json is named, not read; 1,500 probes show the first 1,000.
+C=$(newdir)
+mkdir -p "$C/runs/big/s" "$C/runs/many/s"
+echo '{"attempts":[{"attempted":true,"profile":"s","started":true}],"canonical":"s"}' > "$C/runs/big/ladder.json"
+cp "$C/runs/big/ladder.json" "$C/runs/many/ladder.json"
+/usr/bin/python3 -c 'import json, sys
+json.dump({"exit_code": 0, "pad": "x" * (2 << 20)}, open(sys.argv[1] + "/runs/big/s/run.json", "w"))
+json.dump({"exit_code": 0}, open(sys.argv[1] + "/runs/many/s/run.json", "w"))
+json.dump({"probes": [{"id": "p%d" % i, "expect": 1, "observed": 1, "pass": True} for i in range(1500)]},
+          open(sys.argv[1] + "/runs/many/s/stdout", "w"))' "$C"
+"$BUNDLE" create -q -e "$C" -k "$KEY" -o "$T/c.tar" > /dev/null 2>&1
+run "$VERIFY" "$T/c.tar" --key "$PUB" -f html
+[ "$RC" -eq 4 ] && grep -q 'run&#46;json is 209[0-9]* bytes&#59; the report reads files of at most 1048576 bytes' "$T/out" &&
+    grep -q 'Probes of <code>many</code> under s: 1500/1500 pass' "$T/out" && grep -q 'Only the first 1000 probes are shown' "$T/out" &&
+    [ "$(grep -c '<tr><td>p[0-9]' "$T/out")" -eq 1000 ] &&
+    ok "caps: a 2 MiB run.json is named and not read; of 1,500 probes the first 1,000 are shown (exit 4: no policy)" ||
+    not_ok "caps (exit $RC): $(grep -o 'run&#46;json is[^<]*' "$T/out" | head -2)"
+
 # A hostile bundle: every string the page shows tries to become markup.
 H=$(newdir)
 mkdir -p "$H/runs/probe/p/out" "$H/runs/x<img src=x onerror=alert(9)>"
