@@ -220,7 +220,7 @@ b4-exec-once: all $(BUILD)/tests/kt-mkimage
 FUZZ_DIR := build-fuzz
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := bundle envelope policy profile junit probe_json oci layer guard_elf
+FUZZ_TARGETS := bundle envelope policy profile junit probe_json oci layer guard_elf extract_name
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
                -fno-sanitize-recover=undefined $(PKG_CFLAGS)
 FUZZ_LIB_SRC := $(CORE_SRC) $(POLICY_SRC) $(GUARD_SRC) $(KEYS_SRC) $(VERIFY_SRC) sandbox/profile.c sandbox/filter.c sandbox/rulesel.c sandbox/probe/json.c \
