@@ -79,8 +79,10 @@ static int reread(kt_evidence *ev, kt_ev_entry *e, kt_err *err)
         ssize_t r = pread(ev->srcfd, buf + got, (size_t)e->size - got, e->offset + (off_t)got);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) {
+            int en = r < 0 ? errno : EIO;
             free(buf);
-            return kt_fail_errno(err, KT_E_IO, r < 0 ? errno : EIO, "cannot re-read %s", e->path);
+            if (!ev->io_failed) ev->io_failed = e->path, ev->io_errno = en;
+            return kt_fail_errno(err, KT_E_IO, en, "cannot re-read %s", e->path);
         }
         got += (size_t)r;
     }

@@ -33,6 +33,10 @@ typedef struct kt_evidence {
     /* The first member a check asked for whose bytes a stream did not keep
      * (verify/want.h): the result is "could not be checked", not a verdict. */
     const char *unavailable;
+    /* The first member whose re-read failed with an I/O error: also "could
+     * not be checked", never a finding about the bundle. */
+    const char *io_failed;
+    int io_errno;
 } kt_evidence;
 
 void kt_ev_init_dir(kt_evidence *ev, int rootfd, const char *root);

@@ -291,6 +291,16 @@ static int not_kept(const vstate *v, kt_err *err)
                    v->ev.unavailable, (unsigned long long)v->spool.max);
 }
 
+/* A member could not be re-read (an I/O error, also inside a check, which
+ * would otherwise be an "error" result and a disagreement with the record):
+ * could not be checked, never REJECT. */
+static int io_failed(const vstate *v, kt_err *err)
+{
+    kt_err_member(err, "");
+    return kt_fail_errno(err, KT_E_IO, v->ev.io_errno,
+                         "evidence/%s could not be re-read from the bundle", v->ev.io_failed);
+}
+
 /* Re-derive every check from the raw evidence, never from recorded results:
  * the bundle's own policy must give exactly what its manifest records, and
  * the policy in use (the auditor's, else the bundle's) gives the verdict. */
@@ -306,8 +316,8 @@ static int adjudicate(vstate *v, const kt_verify_opts *o, kt_verify_result *res,
         size_t len;
         kt_err_member(err, KT_EVIDENCE_PREFIX KT_POLICY_MEMBER);
         int got = kt_ev_get(&v->ev, KT_POLICY_MEMBER, &data, &len, err);
-        if (got < 0 && v->ev.unavailable) {
-            not_kept(v, err);
+        if (got < 0 && (v->ev.unavailable || v->ev.io_failed)) {
+            v->ev.io_failed ? io_failed(v, err) : not_kept(v, err);
             goto out;
         }
         if (got < 0 ||
@@ -322,8 +332,8 @@ static int adjudicate(vstate *v, const kt_verify_opts *o, kt_verify_result *res,
         }
         err->member[0] = '\0';
         if (kt_policy_eval(bundled, &v->ev, &own, err) < 0) goto out;
-        if (v->ev.unavailable) {
-            not_kept(v, err);
+        if (v->ev.unavailable || v->ev.io_failed) {
+            v->ev.io_failed ? io_failed(v, err) : not_kept(v, err);
             goto out;
         }
         kt_err why;
@@ -346,8 +356,8 @@ static int adjudicate(vstate *v, const kt_verify_opts *o, kt_verify_result *res,
             own.checks = NULL;
         } else if (kt_policy_eval(use, &v->ev, &res->adj, err) < 0) {
             goto out;
-        } else if (v->ev.unavailable) {
-            not_kept(v, err);
+        } else if (v->ev.unavailable || v->ev.io_failed) {
+            v->ev.io_failed ? io_failed(v, err) : not_kept(v, err);
             goto out;
         }
     }

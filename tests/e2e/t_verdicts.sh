@@ -150,3 +150,36 @@ words "--spool-max from stdin" sh -c "cat '$T/pass.tar' | '$VERIFY' - --key '$PU
 run "$VERIFY" "$T/none-such.tar" --key "$PUB" -f markdown
 [ "$RC" -eq 3 ] && grep -q 'could not be checked' "$T/out" && ! grep -q 'not authentic' "$T/out" &&
     ok "Markdown, missing bundle: could not be checked" || not_ok "Markdown missing bundle (exit $RC)"
+
+# An I/O error while the policy or a check re-reads a member (EIO injected by
+# strace into the verifier's pread64 of the bundle): could not be checked,
+# never REJECT (before, a check that could not read was an "error" result
+# that disagreed with the record: "not authentic").
+if command -v strace > /dev/null && strace -o /dev/null true 2> /dev/null; then
+    export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 # LeakSanitizer cannot run under ptrace
+    # the ordinals, among all pread64 calls (ld.so makes some), of the first
+    # and last re-read of the bundle's descriptor (or the stream's spool)
+    nth() { # nth LOG NAME: "first last" pread64 ordinals on the fd that openat/memfd_create gave NAME
+        awk -v name="$2" '/^(openat|memfd_create)\(/ && index($0, name) { n = split($0, a, "= "); fd = a[n] + 0 }
+            /^pread64\(/ { i++; split(substr($0, 9), b, ","); if (fd != "" && b[1] + 0 == fd) { if (!f) f = i; l = i } }
+            END { print f, l }' "$1"
+    }
+    strace -o "$T/pr.log" -e trace=openat,memfd_create,pread64 "$VERIFY" "$T/pass.tar" --key "$PUB" > /dev/null 2>&1
+    read -r first last < <(nth "$T/pr.log" pass.tar)
+    if [ -n "$first" ] && [ -n "$last" ] && [ "$last" -gt "$first" ]; then
+        for w in "$first policy.json" "$last a check's file"; do
+            run strace -o /dev/null -e trace=pread64 -e inject=pread64:error=EIO:when="${w%% *}" "$VERIFY" "$T/pass.tar" --key "$PUB"
+            [ "$RC" -eq 3 ] && grep -q 'could not be re-read from the bundle: Input/output error' "$T/out" && ! grep -q 'not authentic' "$T/out" &&
+                ok "EIO re-reading ${w#* }: UNCHECKED (3), 'could not be checked', not REJECT" || not_ok "EIO on ${w#* } (exit $RC): $(head -2 "$T/out")"
+        done
+    else
+        not_ok "could not find the bundle's pread64 calls in the trace"
+    fi
+    sh -c "cat '$T/pass.tar' | strace -o '$T/ps.log' -e trace=openat,memfd_create,pread64 '$VERIFY' - --key '$PUB'" > /dev/null 2>&1
+    read -r sfirst _ < <(nth "$T/ps.log" kiemthu-verify-spool)
+    run sh -c "cat '$T/pass.tar' | strace -o /dev/null -e trace=pread64 -e inject=pread64:error=EIO:when=${sfirst:-1} '$VERIFY' - --key '$PUB' -f json"
+    [ "$RC" -eq 3 ] && [ "$(jget "$T/out" 'd["verdict"]')" = UNCHECKED ] && ok "EIO re-reading the spool of a stream: UNCHECKED (3)" ||
+        not_ok "EIO on the spool (exit $RC): $(head -c 300 "$T/out")"
+else
+    skip "I/O errors on re-reads (needs strace with ptrace allowed)"
+fi
