@@ -20,8 +20,7 @@ static int safe_written(const char *w)
     for (const char *c = w; c;) {
         const char *s = strchr(c, '/');
         size_t n = s ? (size_t)(s - c) : strlen(c);
-        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-            return 0;
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) return 0;
         c = s ? s + 1 : NULL;
     }
     return 1;
