@@ -21,7 +21,7 @@ printf 4 > "$E/runs/r/s/out/$(printf 'esc\033[2J\r')"
 printf 5 > "$E/runs/r/s/out/a%1B%5B2J%0D"
 printf 6 > "$E/runs/r/s/out/sub dir/r$(printf '\303\251')sum$(printf '\303\251')"
 printf 7 > "$E/runs/r/s/out/$(printf 'bidi\342\200\256gnp.exe')"
-head -c 3000000 /dev/urandom > "$E/big.bin"
+head -c 8000000 /dev/urandom > "$E/big.bin"
 cat > "$T/policy.json" << 'P'
 {"kiemthuPolicy": 1, "name": "t", "verdict": "all", "checks": [
  {"id": "started", "type": "run_started", "run": "r", "profile": "s", "expect": true, "description": "d"}]}
@@ -207,15 +207,15 @@ b[i] ^= 0x20; f = open(sys.argv[1], "r+b"); f.seek(i); f.write(b[i:i + 1])' "$@"
         not_ok "changed after verify (exit $RC): $(cat "$D/evidence/runs/r/s/run.json" 2> /dev/null)"
     expect_msg 2 'does not match its sha256' "... and the changed file, verified again, is REJECT" "$VERIFY" "$T/c.tar" --key "$PUB"
     # changed while being read: stopped when the first member's staging
-    # directory is made (the first 1 MiB has been read), a byte of big.bin
-    # beyond that flipped
+    # directory is made (the reader thread is at most its 4 MiB ring ahead,
+    # core/tarread.c), a byte of big.bin beyond that flipped
     cp "$T/b.tar" "$T/c2.tar"
     D=$(newdir)
     stop_at mkdirat "$T/c2.tar" "$D"
     grep -qE 'mkdirat\([0-9]+, "\.kiemthu-partial\.evidence"' "$T/st.log" && ok "... stopped at the first staged directory" ||
         not_ok "stop at mkdirat: $(head -2 "$T/st.log")"
     off=$(/usr/bin/python3 -c 'import sys, tarfile
-t = tarfile.open(sys.argv[1]); m = t.getmember("evidence/big.bin"); print(m.offset_data + 2500000)' "$T/c2.tar")
+t = tarfile.open(sys.argv[1]); m = t.getmember("evidence/big.bin"); print(m.offset_data + 7000000)' "$T/c2.tar")
     flip "$T/c2.tar" "$off"
     kill -CONT "$VP"; wait "$SP"; RC=$?
     [ "$RC" -eq 2 ] && grep -q 'evidence/big.bin' "$T/out" && nothing_in "$D" &&
