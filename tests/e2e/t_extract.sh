@@ -119,6 +119,17 @@ for c in "2 another key|--key $FIXKEYS/test-other.pub" "3 over --max-size|--key 
         ok "$desc: exit $want, DIR left empty (the staged members removed)" || not_ok "$desc (exit $RC): $(ls -A "$D")"
 done
 
+# A time-stamped bundle signed by two keys (issue 14): timestamp.tst is a
+# member like the others, listed and extracted from the bytes verified.
+ST=$KT_SRC/fixtures/golden/stamped.tar
+run "$VERIFY" "$ST" --key "$PUB" --list --extract "$T/xs" -f json
+[ "$RC" -eq 4 ] && [ "$(jget "$T/out" 'd["member_list"][-1]["name"]')" = timestamp.tst ] &&
+    [ "$(jget "$T/out" 'd["extract"]["extracted"]')" = true ] && no_partial "$T/xs" &&
+    cmp -s "$T/xs/timestamp.tst" <(tar -xOf "$ST" timestamp.tst) &&
+    cmp -s "$T/xs/manifest.dsse.json" <(tar -xOf "$ST" manifest.dsse.json) &&
+    ok "a time-stamped bundle: timestamp.tst listed and extracted with the token's bytes (AUTHENTIC, 4)" ||
+    not_ok "stamped --list/--extract (exit $RC): $(jget "$T/out" 'd["extract"]')"
+
 # Crafted bundles: each exit code as without --extract; a bundle that does
 # not verify leaves DIR empty; names that decode to ../, absolute names,
 # duplicates after decoding are rejected before anything lands.

@@ -51,6 +51,21 @@ run "$VERIFY" "$T/none.tar" --key "$PUB" -f html
 [ "$RC" -eq 3 ] && grep -q 'UNCHECKED</h1>' "$T/out" && grep -q 'could not be checked' "$T/out" &&
     ok "a missing bundle: an UNCHECKED page, exit 3" || not_ok "UNCHECKED page (exit $RC)"
 
+# Issue 14 on the page: every signature, the threshold and the time-stamp.
+ST=$KT_SRC/fixtures/golden/stamped.tar
+run "$VERIFY" "$ST" --key "$PUB" --key "$FIXKEYS/test-other.pub" --threshold 2 \
+    --tsa-cert "$KT_SRC/fixtures/golden/stamped-tsa-ca.crt" -f html
+[ "$RC" -eq 4 ] && [ "$(grep -c '<tr><th>signed by key</th><td><code>[0-9a-f]\{64\}</code> (<code>' "$T/out")" -eq 2 ] &&
+    grep -q '<tr><th>keys</th><td>2 trusted keys signed and count&#44; 2 required</td>' "$T/out" &&
+    grep -q '<tr><th>time-stamped</th><td><code>20[0-9&#;A-Z]*</code> by <code>[^<]*kiemthu fixture TSA</code> (verified' "$T/out" &&
+    ok "a stamped bundle signed twice: both signers, 2 of 2 required, the verified time-stamp" ||
+    not_ok "signatures/time-stamp on the page (exit $RC): $(grep -E 'signed by|time-stamp' "$T/out" | head -3)"
+run "$VERIFY" "$ST" --key "$PUB" -f html
+[ "$RC" -eq 4 ] && grep -q '<tr><th>also signed by key</th><td><code>[0-9a-f]*</code>: not trusted, not checked' "$T/out" &&
+    grep -q '<tr><th>time-stamp token</th><td>says <code>[^<]*</code>, <b>NOT verified</b>' "$T/out" &&
+    ok "... one key pinned, no TSA: the other signature not checked, the token NOT verified" ||
+    not_ok "unpinned signer/token on the page (exit $RC)"
+
 # Caps: a 2 MiB run.json is named, not read; 1,500 probes show the first 1,000.
 C=$(newdir)
 mkdir -p "$C/runs/big/s" "$C/runs/many/s"
