@@ -85,7 +85,8 @@ static const kt_option opts[] = {
 
 static const char synopsis[] =
     "kiemthu-verify BUNDLE (--key PUB | --trust KEYRING)... [--threshold N] [--tsa-cert CERT]...\n"
-    "                      [--policy FILE] [--list] [--extract DIR] [--format text|json|markdown|html]";
+    "                      [--policy FILE] [--list] [--extract DIR]\n"
+    "                      [--format text|json|markdown|html]";
 static const char about[] =
     "Verify a kiemthu evidence bundle offline: canonical tar form, DSSE/Ed25519 signature by\n"
     "a pinned key, every evidence member against the signed manifest, and the evidence\n"
