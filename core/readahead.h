@@ -1,8 +1,8 @@
 /* readahead.h - a thread that reads a regular file ahead of its consumer,
  * into a ring of slots, each full (slot bytes) but the last: the copy out of
  * the page cache runs on one core while the consumer hashes on the other
- * (core/tarread.c: 4 slots of 1 MiB, measured best). Only for regular files: a read from a pipe may block for ever,
- * and the thread must always be able to stop. */
+ * (core/tarread.c: 4 slots of 1 MiB, measured best). Only for regular files: a read from a pipe may
+ * block for ever, and the thread must always be able to stop. */
 #ifndef KT_READAHEAD_H
 #define KT_READAHEAD_H
 

@@ -257,12 +257,14 @@ int kt_tar_header_check(const uint8_t *seq, size_t len, const char *name, uint64
         if (want[i] == seq[i]) continue;
         size_t last = len - KT_TAR_BLOCK;
         if (i >= last)
-            return kt_fail(err, KT_E_TAMPER,
-                           "header byte %zu (%s) differs from the canonical form (member \"%.200s\")",
-                           i - last, field_at((int)(i - last)), name);
-        return kt_fail(err, KT_E_TAMPER,
-                       "pax header byte %zu (%s) differs from the canonical form (member \"%.200s\")",
-                       i, i < KT_TAR_BLOCK ? field_at((int)i) : "path record", name);
+            return kt_fail(
+                err, KT_E_TAMPER,
+                "header byte %zu (%s) differs from the canonical form (member \"%.200s\")",
+                i - last, field_at((int)(i - last)), name);
+        return kt_fail(
+            err, KT_E_TAMPER,
+            "pax header byte %zu (%s) differs from the canonical form (member \"%.200s\")", i,
+            i < KT_TAR_BLOCK ? field_at((int)i) : "path record", name);
     }
     return 0;
 }

@@ -23,12 +23,13 @@
 #include <stdint.h>
 
 #define KT_TAR_BLOCK 512
-#define KT_TAR_NAME_FIELD 100 /* longer names get a pax path record */
+#define KT_TAR_NAME_FIELD 100                 /* longer names get a pax path record */
 #define KT_TAR_NAME_MAX (9 + KT_NAME_ENC_MAX) /* "evidence/" + an encoded path */
 #define KT_TAR_PAX_NAME "././@PaxHeader"
 #define KT_TAR_PAX_MAX (KT_TAR_NAME_MAX + 16) /* largest pax data: one path record */
 /* Largest header sequence of one member: pax header, its data, file header. */
-#define KT_TAR_HDR_MAX (2 * KT_TAR_BLOCK + ((KT_TAR_PAX_MAX + KT_TAR_BLOCK - 1) / KT_TAR_BLOCK) * KT_TAR_BLOCK)
+#define KT_TAR_HDR_MAX                                                                             \
+    (2 * KT_TAR_BLOCK + ((KT_TAR_PAX_MAX + KT_TAR_BLOCK - 1) / KT_TAR_BLOCK) * KT_TAR_BLOCK)
 #define KT_TAR_SIZE_MAX 077777777777ULL /* 11 octal digits: 8 GiB - 1 */
 #define KT_TAR_MTIME_MAX 077777777777ULL
 

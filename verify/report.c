@@ -273,7 +273,8 @@ static int print_json(FILE *f, const kt_report_in *in)
     kt_jb_bool(&b, o, "adjudicated", auth && res->adjudicated);
     jstr(&b, o, "key_id", auth ? res->keyid : NULL);
     char label[128];
-    jstr(&b, o, "key_file", auth ? kt_report_key_label(trust, (int)res->key_index, label, sizeof label) : NULL);
+    jstr(&b, o, "key_file",
+         auth ? kt_report_key_label(trust, (int)res->key_index, label, sizeof label) : NULL);
     char created[32];
     kt_rfc3339(res->source_date_epoch, created);
     jstr(&b, o, "created", auth ? created : NULL);

@@ -13,7 +13,7 @@ struct kt_html_data;
 
 /* What a report shows. */
 typedef struct kt_report_in {
-    const char *bundle; /* as given on the command line */
+    const char *bundle;    /* as given on the command line */
     const kt_trust *trust; /* the pinned keys, to name the signers */
     const kt_verify_result *res;
     int list;            /* --list: every member, its size and sha256 */

@@ -59,8 +59,8 @@ static void every_byte(void **state)
 static void refused(void **state)
 {
     (void)state;
-    static const char *bad[] = {"a%2Fb", "%00", "a%", "a%4", "a%G1", "a%2e", "a%41", "",
-                                "/x",    "a//b", "a/./b", "../x", "x/..", "x/"};
+    static const char *bad[] = {"a%2Fb", "%00", "a%",   "a%4",   "a%G1", "a%2e", "a%41",
+                                "",      "/x",  "a//b", "a/./b", "../x", "x/..", "x/"};
     char out[64];
     kt_err err;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

@@ -89,10 +89,10 @@ static void long_names_pax(void **state)
 static void name_rules(void **state)
 {
     (void)state;
-    static const char *bad[] = {"",         "/abs",   "a//b",  "a/./b",    "../x",  "a/..",
-                                "x/",       "tab\tx", "\x7f",  "\xc3\xa9", "a b",   "q\"x",
-                                "a*b",      "$x",     "a%2Fb", "a%41",     "a%e9",  "a%",
-                                "a%4",      "%00",    "a%2E",  "%2E%2E/x", "a%g0",  "back\\sl"};
+    static const char *bad[] = {"",    "/abs",   "a//b",  "a/./b",    "../x", "a/..",
+                                "x/",  "tab\tx", "\x7f",  "\xc3\xa9", "a b",  "q\"x",
+                                "a*b", "$x",     "a%2Fb", "a%41",     "a%e9", "a%",
+                                "a%4", "%00",    "a%2E",  "%2E%2E/x", "a%g0", "back\\sl"};
     kt_err err;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (kt_tar_name_check(bad[i], &err) != -1) fail_msg("accepted bad name \"%s\"", bad[i]);
@@ -228,10 +228,10 @@ static void gnu_magic_rejected(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(roundtrip),          cmocka_unit_test(long_names_pax),
-        cmocka_unit_test(name_rules),         cmocka_unit_test(limits),
-        cmocka_unit_test(every_header_byte),  cmocka_unit_test(pax_forms_refused),
-        cmocka_unit_test(typeflags_named),    cmocka_unit_test(gnu_magic_rejected),
+        cmocka_unit_test(roundtrip),         cmocka_unit_test(long_names_pax),
+        cmocka_unit_test(name_rules),        cmocka_unit_test(limits),
+        cmocka_unit_test(every_header_byte), cmocka_unit_test(pax_forms_refused),
+        cmocka_unit_test(typeflags_named),   cmocka_unit_test(gnu_magic_rejected),
     };
     return cmocka_run_group_tests_name("ustar", tests, NULL, NULL);
 }
