@@ -51,11 +51,18 @@ static void refuses_open(void **state)
         long c = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
         if (c == 0) _exit(0);
         if (c >= 0 || errno != EPERM) _exit(16);
-        /* a thread (the read-ahead) may start; clone3 says ENOSYS */
+#if !defined(__SANITIZE_ADDRESS__)
+        /* a thread (the read-ahead) may start */
         pthread_t t;
         if (pthread_create(&t, NULL, thread_main, NULL) != 0) _exit(17);
         void *ret = NULL;
         if (pthread_join(t, &ret) != 0 || ret != (void *)42) _exit(18);
+#else
+        /* not under ASan, whose thread start reads /proc/self/maps (refused
+         * here; kiemthu-verify installs no self-sandbox in ASan builds) */
+        (void)thread_main;
+#endif
+        /* clone3 says ENOSYS (glibc then falls back to clone) */
         if (syscall(SYS_clone3, NULL, 0) >= 0 || errno != ENOSYS) _exit(19);
         _exit(0);
     }
