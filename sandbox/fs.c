@@ -31,82 +31,167 @@ static unsigned long locked_flags(const char *path)
     return f;
 }
 
-/* Bind src (host path) onto dst (path under the stage), then remount it with
- * flags. A file or directory is created at dst to mount on. */
-static int bind(const char *src, const char *dst, unsigned long flags, kt_err *st)
+/* The mount point for `inside` (an absolute path in the sandbox) beneath the
+ * stage, resolved one component at a time without following any symbolic
+ * link: a --rootfs tree or an image is not ours, and a link in it (or an
+ * absolute link under host /usr) would otherwise make the runner create or
+ * mount on a host path. Missing parts are made (kind 'd': a directory, 'f':
+ * an empty file; 0: look up only, anything but a link) only in host mode,
+ * where the stage is our own tmpfs; a tree is never changed. Returns an O_PATH descriptor, and in
+ * fdpath the /proc/self/fd path to mount on; -1 with err. */
+static int target(const kt_sandbox *sb, const char *inside, int kind, char *fdpath, size_t n,
+                  kt_err *st)
+{
+    int create = !sb->rootfs;
+    int cur = open(STAGE, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cur < 0) return kt_fail_errno(st, KT_E_INTERNAL, errno, "open the stage");
+    const char *p = inside;
+    while (*p == '/') p++;
+    while (*p) {
+        size_t len = strcspn(p, "/");
+        char comp[NAME_MAX + 1];
+        if (len > NAME_MAX) {
+            close(cur);
+            return kt_fail(st, KT_E_INTERNAL, "mount point %s: a name is too long", inside);
+        }
+        memcpy(comp, p, len);
+        comp[len] = '\0';
+        const char *rest = p + len;
+        while (*rest == '/') rest++;
+        int last = !*rest, dir = !last || kind == 'd', file = last && kind == 'f';
+        if (!strcmp(comp, ".") || !strcmp(comp, "..")) {
+            close(cur);
+            return kt_fail(st, KT_E_INTERNAL, "mount point %s: \".\" or \"..\" in it", inside);
+        }
+        int next = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
+        if (next < 0 && errno == ENOENT && create) {
+            int made =
+                dir ? mkdirat(cur, comp, 0755)
+                    : openat(cur, comp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+            if (!dir && made >= 0) close(made);
+            next = made < 0 ? -1
+                            : openat(cur, comp,
+                                     O_PATH | O_NOFOLLOW | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
+        }
+        struct stat s;
+        int e = errno;
+        /* O_PATH | O_NOFOLLOW opens a link itself: refuse it; a file target
+         * must be a regular file. */
+        if (next >= 0 && !dir &&
+            (fstat(next, &s) < 0 || S_ISLNK(s.st_mode) || (file && !S_ISREG(s.st_mode)))) {
+            close(next);
+            next = -1;
+            e = S_ISLNK(s.st_mode) ? ELOOP : EINVAL;
+        }
+        close(cur);
+        if (next < 0)
+            return kt_fail_errno(
+                st, KT_E_INTERNAL, e == ENOTDIR ? ELOOP : e, "mount point %s (%s)", inside,
+                e == ENOENT && sb->rootfs ? "with --rootfs or --image it must be in the tree"
+                                          : "no part of it may be a symbolic link");
+        cur = next;
+        p = rest;
+    }
+    snprintf(fdpath, n, "/proc/self/fd/%d", cur);
+    return cur;
+}
+
+/* Bind src (a host path or /proc/self/fd/N) onto `inside`, then remount it
+ * with flags. The remount goes through the mount's own root, looked up again
+ * beneath the stage after the bind. */
+static int bind(const kt_sandbox *sb, const char *src, const char *inside, unsigned long flags,
+                kt_err *st)
 {
     struct stat s;
     if (stat(src, &s) < 0) return kt_fail_errno(st, KT_E_INTERNAL, errno, "bind source %s", src);
-    if (S_ISDIR(s.st_mode)) {
-        if (mkdir(dst, 0755) < 0 && errno != EEXIST)
-            return kt_fail_errno(st, KT_E_INTERNAL, errno, "mkdir %s", dst);
-    } else {
-        int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0 && errno != EEXIST && errno != EROFS && errno != EACCES)
-            return kt_fail_errno(st, KT_E_INTERNAL, errno, "create %s", dst);
-        if (fd >= 0) close(fd);
-    }
-    if (mount(src, dst, "none", MS_BIND | MS_REC, NULL) < 0)
-        return kt_fail_errno(st, KT_E_INTERNAL, errno, "bind %s on %s", src, dst);
+    char at[64];
+    int fd = target(sb, inside, S_ISDIR(s.st_mode) ? 'd' : 'f', at, sizeof at, st);
+    if (fd < 0) return -1;
+    int rc = mount(src, at, "none", MS_BIND | MS_REC, NULL);
+    int e = errno;
+    close(fd);
+    if (rc < 0) return kt_fail_errno(st, KT_E_INTERNAL, e, "bind %s on %s", src, inside);
+    if ((fd = target(sb, inside, 0, at, sizeof at, st)) < 0) return -1;
     unsigned long f = MS_REMOUNT | MS_BIND | flags | locked_flags(src);
-    if (mount("none", dst, "none", f, NULL) < 0)
-        return kt_fail_errno(st, KT_E_INTERNAL, errno, "remount %s", dst);
+    rc = mount("none", at, "none", f, NULL);
+    e = errno;
+    close(fd);
+    if (rc < 0) return kt_fail_errno(st, KT_E_INTERNAL, e, "remount %s", inside);
     return 0;
 }
 
 #define RO_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV)
 
-static int mkdirs(const char *path, kt_err *st)
+/* Mount a filesystem of fstype on the directory `inside`. */
+static int mount_fs(const kt_sandbox *sb, const char *inside, const char *fstype,
+                    unsigned long flags, const char *opts, kt_err *st)
 {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-            return kt_fail_errno(st, KT_E_INTERNAL, errno, "mkdir %s", tmp);
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-        return kt_fail_errno(st, KT_E_INTERNAL, errno, "mkdir %s", tmp);
-    return 0;
+    char at[64];
+    int fd = target(sb, inside, 'd', at, sizeof at, st);
+    if (fd < 0) return -1;
+    int rc = mount(fstype, at, fstype, flags, opts);
+    int e = errno;
+    close(fd);
+    return rc < 0 ? kt_fail_errno(st, KT_E_INTERNAL, e, "mount %s on %s", fstype, inside) : 0;
+}
+
+/* Remount the mount at `inside` with flags (through its root, looked up anew). */
+static int remount(const kt_sandbox *sb, const char *inside, unsigned long flags, const char *opts,
+                   kt_err *st)
+{
+    char at[64];
+    int fd = target(sb, inside, 0, at, sizeof at, st);
+    if (fd < 0) return -1;
+    int rc = mount("none", at, "none", MS_REMOUNT | flags, opts);
+    int e = errno;
+    close(fd);
+    return rc < 0 ? kt_fail_errno(st, KT_E_INTERNAL, e, "remount %s", inside) : 0;
+}
+
+/* A symbolic link in the stage's own tmpfs (host mode), or in a tmpfs we
+ * mounted: dir is resolved without links, the link is made inside it. */
+static int make_link(const kt_sandbox *sb, const char *dir, const char *name, const char *to,
+                     kt_err *st)
+{
+    char at[64];
+    int fd = target(sb, dir, 0, at, sizeof at, st);
+    if (fd < 0) return -1;
+    int rc = symlinkat(to, fd, name);
+    int e = errno;
+    close(fd);
+    return rc < 0 ? kt_fail_errno(st, KT_E_INTERNAL, e, "symlink %s/%s", dir, name) : 0;
 }
 
 /* /usr, and /bin /sbin /lib* as the host has them: symlinks into usr/
  * (merged /usr) are recreated, real directories are bound read-only. */
-static int host_system_dirs(kt_err *st)
+static int host_system_dirs(const kt_sandbox *sb, kt_err *st)
 {
     static const char *const tops[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32"};
-    if (bind("/usr", STAGE "/usr", RO_FLAGS, st) < 0) return -1;
+    if (bind(sb, "/usr", "/usr", RO_FLAGS, st) < 0) return -1;
     /* Debian's program names are often /etc/alternatives symlinks (awk,
      * editor, ...) and the loader reads ld.so.cache: both are needed to run
      * programs, and hold only links and library paths. */
     static const char *const etc[] = {"/etc/alternatives", "/etc/ld.so.cache"};
-    for (size_t i = 0; i < sizeof etc / sizeof etc[0]; i++) {
-        char dst[64];
-        snprintf(dst, sizeof dst, STAGE "%s", etc[i]);
-        if (access(etc[i], F_OK) == 0 && bind(etc[i], dst, RO_FLAGS, st) < 0) return -1;
-    }
+    for (size_t i = 0; i < sizeof etc / sizeof etc[0]; i++)
+        if (access(etc[i], F_OK) == 0 && bind(sb, etc[i], etc[i], RO_FLAGS, st) < 0) return -1;
     for (size_t i = 0; i < sizeof tops / sizeof tops[0]; i++) {
-        char host[64], dst[64], target[PATH_MAX];
+        char host[64], to[PATH_MAX];
         snprintf(host, sizeof host, "/%s", tops[i]);
-        snprintf(dst, sizeof dst, STAGE "/%s", tops[i]);
         struct stat s;
         if (lstat(host, &s) < 0) continue;
         if (S_ISLNK(s.st_mode)) {
-            ssize_t n = readlink(host, target, sizeof target - 1);
+            ssize_t n = readlink(host, to, sizeof to - 1);
             if (n < 0) return kt_fail_errno(st, KT_E_INTERNAL, errno, "readlink %s", host);
-            target[n] = '\0';
-            if (symlink(target, dst) < 0)
-                return kt_fail_errno(st, KT_E_INTERNAL, errno, "symlink %s", dst);
+            to[n] = '\0';
+            if (make_link(sb, "/", tops[i], to, st) < 0) return -1;
         } else if (S_ISDIR(s.st_mode)) {
-            if (bind(host, dst, RO_FLAGS, st) < 0) return -1;
+            if (bind(sb, host, host, RO_FLAGS, st) < 0) return -1;
         }
     }
     return 0;
 }
 
-static int dev_setup(const char *root, kt_err *st)
+static int dev_setup(const kt_sandbox *sb, kt_err *st)
 {
     static const char *const nodes[] = {"null", "zero", "full", "random", "urandom"};
     static const char *const links[][2] = {
@@ -115,71 +200,51 @@ static int dev_setup(const char *root, kt_err *st)
         {"/proc/self/fd/1", "stdout"},
         {"/proc/self/fd/2", "stderr"},
     };
-    char dev[PATH_MAX], p[PATH_MAX + 64];
-    snprintf(dev, sizeof dev, "%s/dev", root);
-    if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0)
-        return kt_fail_errno(st, KT_E_INTERNAL, errno, "mount tmpfs on /dev");
+    if (mount_fs(sb, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k", st) < 0)
+        return -1;
+    /* From here on /dev is our own tmpfs: what is made in it stays in it. */
+    kt_sandbox host = *sb;
+    host.rootfs = NULL;
     for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
-        char src[64];
-        snprintf(src, sizeof src, "/dev/%s", nodes[i]);
-        snprintf(p, sizeof p, "%s/%s", dev, nodes[i]);
-        if (bind(src, p, MS_NOSUID | MS_NOEXEC, st) < 0) return -1;
+        char node[64];
+        snprintf(node, sizeof node, "/dev/%s", nodes[i]);
+        if (bind(&host, node, node, MS_NOSUID | MS_NOEXEC, st) < 0) return -1;
     }
-    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
-        snprintf(p, sizeof p, "%s/%s", dev, links[i][1]);
-        if (symlink(links[i][0], p) < 0)
-            return kt_fail_errno(st, KT_E_INTERNAL, errno, "symlink /dev/%s", links[i][1]);
-    }
-    if (mount("none", dev, "none", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
-        return kt_fail_errno(st, KT_E_INTERNAL, errno, "remount /dev read-only");
-    return 0;
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+        if (make_link(sb, "/dev", links[i][1], links[i][0], st) < 0) return -1;
+    return remount(sb, "/dev", MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755", st);
 }
 
-static int proc_setup(const char *root, kt_err *st)
+static int proc_setup(const kt_sandbox *sb, kt_err *st)
 {
-    char p[PATH_MAX], sys[PATH_MAX + 64];
-    snprintf(p, sizeof p, "%s/proc", root);
-    if (mkdir(p, 0555) < 0 && errno != EEXIST)
-        return kt_fail_errno(st, KT_E_INTERNAL, errno, "mkdir /proc");
-    if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-        return kt_fail_errno(st, KT_E_INTERNAL, errno, "mount /proc");
+    if (mount_fs(sb, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, st) < 0) return -1;
     /* As Docker does: kernel tunables stay read-only even for a root payload. */
-    static const char *const ro[] = {"sys", "sysrq-trigger", "irq", "bus"};
+    static const char *const ro[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"};
     for (size_t i = 0; i < sizeof ro / sizeof ro[0]; i++) {
-        snprintf(sys, sizeof sys, "%s/%s", p, ro[i]);
-        if (access(sys, F_OK) < 0) continue;
-        if (mount(sys, sys, "none", MS_BIND | MS_REC, NULL) < 0 ||
-            mount("none", sys, "none",
-                  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-            return kt_fail_errno(st, KT_E_INTERNAL, errno, "make /proc/%s read-only", ro[i]);
+        char at[64];
+        kt_err absent;
+        int fd = target(sb, ro[i], 0, at, sizeof at, &absent);
+        if (fd < 0) continue;
+        int rc = mount(at, at, "none", MS_BIND | MS_REC, NULL);
+        int e = errno;
+        close(fd);
+        if (rc < 0) return kt_fail_errno(st, KT_E_INTERNAL, e, "make %s read-only", ro[i]);
+        if (remount(sb, ro[i], MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, st) <
+            0)
+            return -1;
     }
     return 0;
 }
 
-/* A directory to mount on: made in the root tmpfs, but never in a --rootfs
- * tree (which must not change; its digest is recorded). */
-static int mount_point(const kt_sandbox *sb, const char *root, const char *dir, kt_err *st)
+/* Write one view file into the views tmpfs (directory fd dfd). */
+static int write_view(int dfd, const char *name, const char *bytes, size_t n, kt_err *st)
 {
-    char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s%s", root, dir);
-    struct stat s;
-    if (stat(p, &s) == 0 && S_ISDIR(s.st_mode)) return 0;
-    errno = ENOENT;
-    if (!sb->rootfs && mkdir(p, 0755) == 0) return 0;
-    return kt_fail_errno(st, KT_E_INTERNAL, errno,
-                         "mount point %s missing (with --rootfs, create it in the tree)", dir);
-}
-
-/* Write one view file into the views tmpfs. */
-static int write_view(const char *path, const char *bytes, size_t n, kt_err *st)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
-    if (fd < 0) return kt_fail_errno(st, KT_E_INTERNAL, errno, "create %s", path);
+    int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+    if (fd < 0) return kt_fail_errno(st, KT_E_INTERNAL, errno, "create %s", name);
     int rc = kt_write_all(fd, bytes, n);
     int e = errno;
     close(fd);
-    errno = e;
-    return rc < 0 ? kt_fail_errno(st, KT_E_INTERNAL, errno, "write %s", path) : 0;
+    return rc < 0 ? kt_fail_errno(st, KT_E_INTERNAL, e, "write %s", name) : 0;
 }
 
 /* The filters in force, for kiemthu-probe: a small read-only tmpfs at
@@ -188,25 +253,29 @@ static int write_view(const char *path, const char *bytes, size_t n, kt_err *st)
 static int views_setup(const kt_sandbox *sb, kt_err *st)
 {
     if (!sb->profile_view && !sb->baseline_view) return 0;
-    const char *dir = STAGE KT_SB_VIEW_DIR;
-    struct stat s;
-    if (sb->rootfs && (stat(dir, &s) < 0 || !S_ISDIR(s.st_mode))) return 0;
-    if (!sb->rootfs && mkdirs(dir, st) < 0) return -1;
-    if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=8m") < 0)
-        return kt_fail_errno(st, KT_E_INTERNAL, errno, "mount tmpfs on %s", KT_SB_VIEW_DIR);
-    if (sb->profile_view &&
-        write_view(STAGE KT_SB_PROFILE_VIEW, sb->profile_view, sb->profile_view_len, st) < 0)
-        return -1;
-    if (sb->baseline_view &&
-        write_view(STAGE KT_SB_BASELINE_VIEW, sb->baseline_view, sb->baseline_view_len, st) < 0)
-        return -1;
-    if (mount("none", dir, "none", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-              "mode=0755") < 0)
-        return kt_fail_errno(st, KT_E_INTERNAL, errno, "remount %s read-only", KT_SB_VIEW_DIR);
-    return 0;
+    char at[64];
+    kt_err absent;
+    int fd = target(sb, KT_SB_VIEW_DIR, 'd', at, sizeof at, sb->rootfs ? &absent : st);
+    if (fd < 0) return sb->rootfs ? 0 : -1;
+    int rc = mount("tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=8m");
+    int e = errno;
+    close(fd);
+    if (rc < 0) return kt_fail_errno(st, KT_E_INTERNAL, e, "mount tmpfs on %s", KT_SB_VIEW_DIR);
+    if ((fd = target(sb, KT_SB_VIEW_DIR, 0, at, sizeof at, st)) < 0) return -1;
+    const char *pv = strrchr(KT_SB_PROFILE_VIEW, '/') + 1,
+               *bv = strrchr(KT_SB_BASELINE_VIEW, '/') + 1;
+    rc = (sb->profile_view && write_view(fd, pv, sb->profile_view, sb->profile_view_len, st) < 0) ||
+                 (sb->baseline_view &&
+                  write_view(fd, bv, sb->baseline_view, sb->baseline_view_len, st) < 0)
+             ? -1
+             : 0;
+    close(fd);
+    if (rc < 0) return -1;
+    return remount(sb, KT_SB_VIEW_DIR, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755",
+                   st);
 }
 
-/* /out: the runner's detached size-capped tmpfs (created noexec unless
+/* /out: the detached size-capped tmpfs the first process made (noexec unless
  * --out-exec), or a bind of the directory the runner made for this attempt.
  * noexec because /out is the payload's scratch space like /tmp, and
  * --tmpfs /tmp:noexec says what users expect of that. */
@@ -214,17 +283,50 @@ static int out_setup(const kt_sandbox *sb, int bindfd, kt_err *st)
 {
     unsigned long noexec = sb->out_exec ? 0 : MS_NOEXEC;
     if (sb->out_mfd >= 0) {
-        if (mount_point(sb, STAGE, "/out", st) < 0) return -1;
-        if (move_mount(sb->out_mfd, "", AT_FDCWD, STAGE "/out", MOVE_MOUNT_F_EMPTY_PATH) < 0)
-            return kt_fail_errno(st, KT_E_INTERNAL, errno, "attach the /out tmpfs");
-        return 0;
+        char at[64];
+        int fd = target(sb, "/out", 'd', at, sizeof at, st);
+        if (fd < 0) return -1;
+        int rc =
+            move_mount(sb->out_mfd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        int e = errno;
+        close(fd);
+        return rc < 0 ? kt_fail_errno(st, KT_E_INTERNAL, e, "attach the /out tmpfs") : 0;
     }
     if (bindfd < 0) return 0;
     char fdpath[64];
     snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", bindfd);
-    if (mount_point(sb, STAGE, "/out", st) < 0 ||
-        bind(fdpath, STAGE "/out", MS_NOSUID | MS_NODEV | noexec, st) < 0)
-        return -1;
+    return bind(sb, fdpath, "/out", MS_NOSUID | MS_NODEV | noexec, st);
+}
+
+/* What the sandbox's root holds besides the tree or the host's /usr. */
+static int populate(const kt_sandbox *sb, int infd, int outfd, const int *bindfds, kt_err *st)
+{
+    if (proc_setup(sb, st) < 0 || dev_setup(sb, st) < 0) return -1;
+    char opts[64], fdpath[64];
+    snprintf(opts, sizeof opts, "mode=1777,size=%llu", (unsigned long long)sb->tmp_size);
+    if (mount_fs(sb, "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts, st) < 0) return -1;
+    if (infd >= 0) {
+        snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", infd);
+        if (bind(sb, fdpath, "/in", RO_FLAGS, st) < 0) return -1;
+    }
+    if (out_setup(sb, outfd, st) < 0) return -1;
+    for (size_t i = 0; i < sb->nbinds; i++) {
+        snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", bindfds[i]);
+        if (bind(sb, fdpath, sb->binds[i].dst, RO_FLAGS, st) < 0) return -1;
+    }
+    if (views_setup(sb, st) < 0) return -1;
+    /* The payload's cgroups, read-only, where a container would see them.
+     * A --rootfs tree without /sys/fs/cgroup simply does not get them. */
+    for (size_t i = 0; i < sb->ncgroup_views; i++) {
+        char at[64];
+        kt_err absent;
+        int fd = sb->rootfs ? target(sb, sb->cgroup_views[i].dst, 0, at, sizeof at, &absent) : 0;
+        if (fd < 0) continue;
+        if (sb->rootfs) close(fd);
+        if (bind(sb, sb->cgroup_views[i].src, sb->cgroup_views[i].dst, RO_FLAGS | MS_NOEXEC, st) <
+            0)
+            return -1;
+    }
     return 0;
 }
 
@@ -245,56 +347,17 @@ int kt_fs_setup(const kt_sandbox *sb, kt_err *st)
             return kt_fail_errno(st, KT_E_INTERNAL, errno, "open --ro-bind %s", sb->binds[i].src);
     if (sb->rootfs && (rootfd = open(sb->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
         return kt_fail_errno(st, KT_E_INTERNAL, errno, "open --rootfs %s", sb->rootfs);
-    char fdpath[64];
-
     if (sb->rootfs) {
+        char fdpath[64];
         snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", rootfd);
         if (mount(fdpath, STAGE, "none", MS_BIND | MS_REC, NULL) < 0)
             return kt_fail_errno(st, KT_E_INTERNAL, errno, "bind --rootfs %s", sb->rootfs);
-        static const char *const need[] = {"/proc", "/dev", "/tmp"};
-        for (size_t i = 0; i < 3; i++)
-            if (mount_point(sb, STAGE, need[i], st) < 0) return -1;
     } else {
         if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
             return kt_fail_errno(st, KT_E_INTERNAL, errno, "mount the root tmpfs");
-        static const char *const dirs[] = {"/dev", "/tmp", "/etc"};
-        for (size_t i = 0; i < 3; i++)
-            if (mount_point(sb, STAGE, dirs[i], st) < 0) return -1;
-        if (host_system_dirs(st) < 0) return -1;
+        if (host_system_dirs(sb, st) < 0) return -1;
     }
-    if (proc_setup(STAGE, st) < 0 || dev_setup(STAGE, st) < 0) return -1;
-    char opts[64];
-    snprintf(opts, sizeof opts, "mode=1777,size=%llu", (unsigned long long)sb->tmp_size);
-    if (mount("tmpfs", STAGE "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
-        return kt_fail_errno(st, KT_E_INTERNAL, errno, "mount /tmp");
-    char dst[PATH_MAX];
-    if (infd >= 0) {
-        snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", infd);
-        if (mount_point(sb, STAGE, "/in", st) < 0 || bind(fdpath, STAGE "/in", RO_FLAGS, st) < 0)
-            return -1;
-    }
-    if (out_setup(sb, outfd, st) < 0) return -1;
-    for (size_t i = 0; i < sb->nbinds; i++) {
-        snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", bindfds[i]);
-        snprintf(dst, sizeof dst, STAGE "%s", sb->binds[i].dst);
-        char parent[PATH_MAX];
-        snprintf(parent, sizeof parent, "%s", dst);
-        char *slash = strrchr(parent, '/');
-        if (slash && slash != parent) {
-            *slash = '\0';
-            if (mkdirs(parent, st) < 0) return -1;
-        }
-        if (bind(fdpath, dst, RO_FLAGS, st) < 0) return -1;
-    }
-    if (views_setup(sb, st) < 0) return -1;
-    /* The payload's cgroups, read-only, where a container would see them.
-     * A --rootfs tree without /sys/fs/cgroup simply does not get them. */
-    for (size_t i = 0; i < sb->ncgroup_views; i++) {
-        snprintf(dst, sizeof dst, STAGE "%s", sb->cgroup_views[i].dst);
-        if (sb->rootfs && access(dst, F_OK) < 0) continue;
-        if (mkdirs(dst, st) < 0 || bind(sb->cgroup_views[i].src, dst, RO_FLAGS | MS_NOEXEC, st) < 0)
-            return -1;
-    }
+    if (populate(sb, infd, outfd, bindfds, st) < 0) return -1;
 
     /* Swap roots: the old root is stacked on the new one, then detached. */
     if (chdir(STAGE) < 0) return kt_fail_errno(st, KT_E_INTERNAL, errno, "chdir to the new root");

@@ -296,7 +296,9 @@ static int collect(sbx *s, kt_run *run, kt_err *err)
                        WEXITSTATUS(s->status));
     }
     if (has_report && rep.kind == KT_REPORT_SETUP)
-        return kt_fail_errno(err, KT_E_INTERNAL, rep.err, "sandbox setup failed: %s", rep.what);
+        return rep.err ? kt_fail_errno(err, KT_E_INTERNAL, rep.err, "sandbox setup failed: %s",
+                                       rep.what)
+                       : kt_fail(err, KT_E_INTERNAL, "sandbox setup failed: %s", rep.what);
     if (has_report && rep.kind == KT_REPORT_EXEC) {
         run->started = 0;
         run->exec_errno = rep.err;
