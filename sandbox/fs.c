@@ -84,11 +84,15 @@ static int target(const kt_sandbox *sb, const char *inside, int kind, char *fdpa
             e = S_ISLNK(s.st_mode) ? ELOOP : EINVAL;
         }
         close(cur);
-        if (next < 0)
-            return kt_fail_errno(
-                st, KT_E_INTERNAL, e == ENOTDIR ? ELOOP : e, "mount point %s (%s)", inside,
-                e == ENOENT && sb->rootfs ? "with --rootfs or --image it must be in the tree"
-                                          : "no part of it may be a symbolic link");
+        if (next < 0) {
+            if (e == ENOENT && sb->rootfs)
+                return kt_fail(st, KT_E_INTERNAL,
+                               "mount point %s missing (with --rootfs or --image it must be "
+                               "in the tree)",
+                               inside);
+            return kt_fail_errno(st, KT_E_INTERNAL, e == ENOTDIR ? ELOOP : e,
+                                 "mount point %s (no part of it may be a symbolic link)", inside);
+        }
         cur = next;
         p = rest;
     }
