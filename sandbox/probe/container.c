@@ -64,11 +64,17 @@ void probes_container(probe_ctx *c)
  * runtime does not apply: under --runner container they are not counted as
  * passing or failing, but folded into one "runner-specific" entry that keeps
  * what each observed, so the report still shows the exposure. */
-static const char *const baseline_only[] = {"baseline-denied-syscalls", "io-uring-denied",
-                                            "keyring-denied",           "userns-denied",
-                                            "userns-mount-denied",      "unshare-userns-denied",
-                                            "mount-api-denied",         "vsock-denied",
-                                            "socket-families-denied",   NULL};
+static const char *const baseline_only[] = {"baseline-denied-syscalls",
+                                            "io-uring-denied",
+                                            "keyring-denied",
+                                            "userns-denied",
+                                            "userns-mount-denied",
+                                            "unshare-userns-denied",
+                                            "mount-api-denied",
+                                            "vsock-denied",
+                                            "socket-families-denied",
+                                            "pdeathsig-kept",
+                                            NULL};
 
 void probes_fold_runner_specific(probe_ctx *c)
 {

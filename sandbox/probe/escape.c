@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -135,6 +136,30 @@ static void mount_api(probe_ctx *c)
              calls, 5);
 }
 
+/* PID 1 dies with the runner through the parent-death signal it set
+ * (SIGKILL); a payload that could clear it outlived a killed runner. The
+ * change is tried in a child (whose own setting is cleared by fork, so
+ * nothing of ours changes even where the filter lets it through). */
+static int clear_pdeathsig(void)
+{
+    return prctl(PR_SET_PDEATHSIG, 0) < 0 ? errno : 0;
+}
+
+static void pdeathsig(probe_ctx *c)
+{
+    int sig = -1;
+    if (prctl(PR_GET_PDEATHSIG, &sig) < 0) sig = -1;
+    static const long args[6] = {PR_SET_PDEATHSIG, 0, 0, 0, 0, 0};
+    int want = probe_filter_errno(c, "prctl", args), e = in_child(clear_pdeathsig);
+    probe_add(c, "pdeathsig-kept",
+              "PID 1 has parent-death signal SIGKILL and cannot clear it (prctl fails)",
+              getpid() == 1 && sig == SIGKILL && e > 0 && e == want,
+              "pid %d, parent-death signal %d, clearing it: %s", (int)getpid(), sig,
+              e > 0    ? strerror(e)
+              : e == 0 ? "succeeded"
+                       : "no answer");
+}
+
 void probes_escape(probe_ctx *c)
 {
     add_errno(c, "io-uring-denied", "io_uring_setup fails", in_child(ring));
@@ -169,4 +194,5 @@ void probes_escape(probe_ctx *c)
     filtered(c, "clone3-denied", "clone3 fails with the filter's errno (ENOSYS: libc falls back)",
              clone3, 1);
     mount_api(c);
+    pdeathsig(c);
 }

@@ -107,4 +107,40 @@ assert l["interrupted"]==sys.argv[2] and l["canonical"] is None
     else
         not_ok "SIGKILL test: the payload never started"; kill -9 $pid; wait $pid
     fi
+
+    # A payload that clears its parent-death signal (fixtures/hostile/
+    # pdeath_clear.c) must still die with a SIGKILLed runner: the baseline
+    # refuses the prctl. Without the baseline it outlives the runner, which
+    # shows the test can see the hole.
+    for base in baseline none; do
+        tok=kt-sig-pdeath-$base-$$-$RANDOM
+        rec=$T/pdeath-$base
+        opts=(); [ $base = none ] && opts=(--baseline none)
+        "$SANDBOX" run -p "$SAFE" "${opts[@]}" --record "$rec" --ro-bind "$KT_BIN/hostile:/h" \
+            -- /h/pdeath_clear "$tok" > /dev/null 2>&1 &
+        pid=$!
+        if ! wait_for partial_stdout_has "$rec" 'parent-death signal now'; then
+            not_ok "pdeath_clear ($base): the payload never started"; kill -9 $pid; wait $pid; continue
+        fi
+        said=$(cat "$rec"/.partial-*/stdout)
+        kill -KILL $pid; wait $pid 2> /dev/null
+        if [ $base = baseline ]; then
+            grep -q 'clear the parent-death signal: Operation not permitted' <<< "$said" &&
+                grep -q 'set it to SIGTERM: Operation not permitted' <<< "$said" &&
+                grep -q 'parent-death signal now 9' <<< "$said" &&
+                ok "pdeath_clear: prctl(PR_SET_PDEATHSIG, 0 or SIGTERM) refused, SIGKILL kept" ||
+                not_ok "pdeath_clear: the payload changed its parent-death signal: $said"
+            wait_for payload_gone "$tok" && ok "pdeath_clear: the payload died with its SIGKILLed runner" ||
+                { not_ok "pdeath_clear: the payload outlived its runner"; pkill -KILL -f -- "$tok"; }
+        else
+            grep -q 'parent-death signal now 15' <<< "$said" && ! payload_gone "$tok" &&
+                ok "pdeath_clear, --baseline none: the payload changed its parent-death signal and outlived the runner (the hole the baseline shuts)" ||
+                not_ok "pdeath_clear, --baseline none: the door was not open ($said)"
+            pkill -KILL -f -- "$tok"
+            wait_for payload_gone "$tok" || not_ok "pdeath_clear: could not end the payload"
+        fi
+        "$SANDBOX" run -p "$SAFE" --record "$rec" -- /bin/true > /dev/null 2>&1
+        no_cgroups_of $pid && ok "pdeath_clear ($base): the next run removed the dead runner's cgroups" ||
+            not_ok "pdeath_clear ($base): cgroups left: $(cgroups_of $pid)"
+    done
 fi
