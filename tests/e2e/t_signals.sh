@@ -4,6 +4,12 @@
 # cgroups by the runner's pid in their names.
 SANDBOX=$KT_BIN/kiemthu-sandbox
 SAFE=$KT_SRC/profiles/seccomp-startup-safe.json
+# A background job of a non-interactive shell starts with SIGINT ignored: a
+# SIGINT that lands before the runner blocks its stop signals would then be
+# lost and "at start" would wait for the payload's 1000 s. Started with
+# SIGINT's default action, as from a CI runner or a terminal, it either ends
+# the runner outright or reaches its signalfd.
+SB_BG=(env --default-signal=INT "$SANDBOX")
 
 # wait_for COND...: poll until COND holds (at most 20 s); 1 if it never did.
 wait_for() {
@@ -40,7 +46,7 @@ else
         # While the payload runs: it says so on stdout, then waits.
         tok=kt-sig-$sig-$$-$RANDOM
         rec=$T/run-$sig
-        "$SANDBOX" run -p "$SAFE" --record "$rec" -- /bin/sh -c "echo running; exec sleep 1000.$RANDOM # $tok" > /dev/null 2> "$T/err-$sig" &
+        "${SB_BG[@]}" run -p "$SAFE" --record "$rec" -- /bin/sh -c "echo running; exec sleep 1000.$RANDOM # $tok" > /dev/null 2> "$T/err-$sig" &
         pid=$!
         if ! wait_for partial_stdout_has "$rec" running; then not_ok "SIG$sig: the payload never started"; kill -9 $pid; wait $pid; continue; fi
         kill -$sig $pid
@@ -64,7 +70,7 @@ assert l["interrupted"]==sys.argv[2] and l["canonical"] is None
     for sig in INT TERM; do
         tok=kt-sig-setup-$sig-$$-$RANDOM
         rec=$T/setup-$sig
-        "$SANDBOX" run -p "$SAFE" --record "$rec" -- /bin/sh -c "exec sleep 1000.$RANDOM # $tok" > /dev/null 2>&1 &
+        "${SB_BG[@]}" run -p "$SAFE" --record "$rec" -- /bin/sh -c "exec sleep 1000.$RANDOM # $tok" > /dev/null 2>&1 &
         pid=$!
         kill -$sig $pid
         wait $pid 2> /dev/null
@@ -75,7 +81,7 @@ assert l["interrupted"]==sys.argv[2] and l["canonical"] is None
 
     # During the /out copy: a 240 MB file, the signal as soon as the copy starts.
     OUT=$(newdir); rec=$T/copy
-    "$SANDBOX" run -p "$SAFE" --out "$OUT" --record "$rec" -- /bin/sh -c 'head -c 251658240 /dev/zero > /out/big' > /dev/null 2>&1 &
+    "${SB_BG[@]}" run -p "$SAFE" --out "$OUT" --record "$rec" -- /bin/sh -c 'head -c 251658240 /dev/zero > /out/big' > /dev/null 2>&1 &
     pid=$!
     if wait_for copy_started "$rec"; then kill -TERM $pid; fi
     wait $pid; rc=$?
@@ -92,7 +98,7 @@ assert l["interrupted"]==sys.argv[2] and l["canonical"] is None
     # run reclaims the runner's cgroups and its .partial attempt.
     tok=kt-sig-kill-$$-$RANDOM
     rec=$T/kill
-    "$SANDBOX" run -p "$SAFE" --record "$rec" -- /bin/sh -c "echo running; exec sleep 1000.$RANDOM # $tok" > /dev/null 2>&1 &
+    "${SB_BG[@]}" run -p "$SAFE" --record "$rec" -- /bin/sh -c "echo running; exec sleep 1000.$RANDOM # $tok" > /dev/null 2>&1 &
     pid=$!
     if wait_for partial_stdout_has "$rec" running; then
         kill -KILL $pid; wait $pid 2> /dev/null
@@ -100,7 +106,7 @@ assert l["interrupted"]==sys.argv[2] and l["canonical"] is None
         [ -n "$(cgroups_of $pid)" ] || skip "SIGKILL: the dead runner left no cgroup (this host gives none), so reclaiming is not exercised"
         ls -d "$rec"/.partial-* > /dev/null 2>&1 && [ ! -e "$rec/seccomp-startup-safe" ] &&
             ok "SIGKILL: the attempt is absent (only a .partial directory)" || not_ok "SIGKILL: record state"
-        "$SANDBOX" run -p "$SAFE" --record "$rec" -- /bin/true > /dev/null 2>&1
+        "${SB_BG[@]}" run -p "$SAFE" --record "$rec" -- /bin/true > /dev/null 2>&1
         no_cgroups_of $pid && ok "SIGKILL: the next run removed the dead runner's cgroups" || not_ok "SIGKILL: cgroups of the dead runner left: $(cgroups_of $pid)"
         ! ls -d "$rec"/.partial-* > /dev/null 2>&1 && [ -f "$rec/seccomp-startup-safe/run.json" ] &&
             ok "SIGKILL: the next run into the same record removed the .partial directory and recorded itself" || not_ok "SIGKILL: .partial left"
