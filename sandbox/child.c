@@ -68,7 +68,7 @@ static int die_with_runner(int sync_fd, kt_err *err)
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         return kt_fail_errno(err, KT_E_INTERNAL, errno, "PR_SET_PDEATHSIG");
     struct pollfd p = {sync_fd, POLLIN, 0};
-    if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLIN)))
+    if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
         return kt_fail(err, KT_E_INTERNAL, "the runner is gone");
     return 0;
 }
@@ -104,76 +104,30 @@ static long install(const kt_bpf *b, unsigned extra_flags)
     return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, b->flags | extra_flags, &prog);
 }
 
-/* The checklist, in security order. Nothing here returns. */
-void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io *io)
+/* stdio: /dev/null in, the capture pipes out. No other descriptor reaches
+ * the payload (the status pipe is close-on-exec already). */
+static void descriptors(const kt_child_io *io)
 {
-    kt_err err;
-    kt_err_clear(&err);
-    int st = io->status_fd;
-    char go;
-    /* 1. Wait until the runner has written our id maps and cgroups. */
-    if (read(io->sync_fd, &go, 1) != 1) report(st, KT_REPORT_SETUP, errno, "wait for the runner");
-    /* 2. No new privileges, first and fatal: nothing below can gain any. */
-    if (kt_caps_no_new_privs(&err) < 0) setup_failed(st, &err);
-    /* 3. A session of our own: the terminal's job-control signals reach the
-     * runner, which decides how the sandbox ends. */
-    if (setsid() < 0) report(st, KT_REPORT_SETUP, errno, "setsid");
-    /* 4. The filesystem, while we still may mount: /out first (the runner
-     * keeps a handle on it), then the new root. */
-    if (make_out(sb, io->out_sock, &err) < 0) setup_failed(st, &err);
-    close(io->out_sock);
-    if (kt_fs_setup(sb, &err) < 0) setup_failed(st, &err);
-    /* 5. Loopback up (the only interface), hostname. */
-    if (kt_ns_net_uts(&err) < 0) setup_failed(st, &err);
-    /* 6. Empty the bounding set while CAP_SETPCAP is still held. */
-    if (kt_caps_drop_bounding(&err) < 0) setup_failed(st, &err);
-    /* 7. Identity: groups, gid, uid, in that order. */
-    if (kt_caps_set_identity(sb, &err) < 0) setup_failed(st, &err);
-    /* 8. Ambient, effective, permitted, inheritable: all empty. */
-    if (kt_caps_clear(&err) < 0) setup_failed(st, &err);
-    /* 9. Die with the runner (after 7, which would clear it). */
-    if (die_with_runner(io->sync_fd, &err) < 0) setup_failed(st, &err);
-    /* 10. Keys: a fresh session keyring; uid 65532's user keyrings empty. */
-    if (kt_caps_fresh_keyrings(sb, &err) < 0) setup_failed(st, &err);
-    /* 11. The working directory (--chdir, or an image's WorkingDir), entered
-     * as the payload's uid, which must be let in, as under docker run. */
-    if (sb->workdir && chdir(sb->workdir) < 0) {
-        char what[sizeof(((kt_err *)0)->msg)];
-        snprintf(what, sizeof what, "working directory %s", sb->workdir);
-        report(st, KT_REPORT_SETUP, errno, what);
-    }
-    /* 12. stdio: /dev/null in, the capture pipes out. */
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, 0) < 0 || dup2(io->out_w, 1) < 0 || dup2(io->err_w, 2) < 0)
-        report(st, KT_REPORT_SETUP, errno, "stdio");
-    /* 13. No other descriptor reaches the payload (the status pipe is
-     * close-on-exec already). */
+        report(io->status_fd, KT_REPORT_SETUP, errno, "stdio");
     if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         for (int fd = 3; fd < 4096; fd++)
-            if (fd != st) fcntl(fd, F_SETFD, FD_CLOEXEC);
-    /* 14. The program, as the payload's uid sees it. */
-    char path[4096];
-    if (resolve(sb, path, sizeof path) < 0) report(st, KT_REPORT_EXEC, errno, sb->argv[0]);
-    /* 15. Limits no cgroup enforces; nothing below allocates memory. */
-    if (kt_limits_fallback(sb) < 0) report(st, KT_REPORT_SETUP, errno, "rlimits");
-    /* 16. The runner blocked its stop signals before the fork (it handles
-     * them through a signalfd); the payload starts with none blocked. */
-    sigset_t none;
-    sigemptyset(&none);
-    if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) report(st, KT_REPORT_SETUP, errno, "sigmask");
-    if (write(st, &(char){KT_CHILD_READY}, 1) != 1) _exit(127);
-    /* 17. Seccomp last: compiled before the fork, installed just before exec,
-     * so a profile that denies execve denies the payload's own exec. The
-     * profile first, the baseline after: where both answer ERRNO the kernel
-     * takes the answer of the filter installed last, so clone3 gets the
-     * baseline's ENOSYS (glibc then falls back to clone, whose flags the
-     * baseline can see) even where a profile says EPERM. */
+            if (fd != io->status_fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* The profile first, the baseline after: where both answer ERRNO the kernel
+ * takes the answer of the filter installed last, so clone3 gets the
+ * baseline's ENOSYS (glibc then falls back to clone, whose flags the
+ * baseline can see) even where a profile says EPERM. */
+static void install_filters(const kt_child_filters *f, int exec_once, int st)
+{
     if (f->profile) {
-        unsigned listen = sb->exec_once_errno ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+        unsigned listen = exec_once ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
         long lfd = install(f->profile, listen);
         if (lfd < 0) report(st, KT_REPORT_SETUP, errno, "install the seccomp filter");
         if (listen) {
-            /* The runner takes the listener with pidfd_getfd; our execve below
+            /* The runner takes the listener with pidfd_getfd; our execve
              * waits until it says the first exec may continue. */
             unsigned char msg[1 + sizeof(int)] = {KT_CHILD_LISTENER};
             int n = (int)lfd;
@@ -183,6 +137,71 @@ void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io 
     }
     if (f->baseline && install(f->baseline, 0) < 0)
         report(st, KT_REPORT_SETUP, errno, "install the baseline seccomp filter");
+}
+
+/* The checklist, in security order. Nothing here returns. */
+void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io *io)
+{
+    kt_err err;
+    kt_err_clear(&err);
+    int st = io->status_fd;
+    char go;
+    /* 1. Wait until the runner has written our id maps (not root). */
+    if (read(io->sync_fd, &go, 1) != 1) report(st, KT_REPORT_SETUP, errno, "wait for the runner");
+    /* 2. No new privileges, first and fatal: nothing below can gain any. */
+    if (kt_caps_no_new_privs(&err) < 0) setup_failed(st, &err);
+    /* 3. Into our cgroup v1 groups before anything else runs here (a v2
+     * group we were born in); cgroup.h says why we move ourselves. */
+    if (kt_cgroup_join_v1(io->cg, &err) < 0) setup_failed(st, &err);
+    /* 4. A session of our own: the terminal's job-control signals reach the
+     * runner, which decides how the sandbox ends. */
+    if (setsid() < 0) report(st, KT_REPORT_SETUP, errno, "setsid");
+    /* 5. The filesystem, while we still may mount: /out first (the runner
+     * keeps a handle on it), then the new root. */
+    if (make_out(sb, io->out_sock, &err) < 0) setup_failed(st, &err);
+    close(io->out_sock);
+    if (kt_fs_setup(sb, &err) < 0) setup_failed(st, &err);
+    /* 6. Loopback up (the only interface), hostname. */
+    if (kt_ns_net_uts(&err) < 0) setup_failed(st, &err);
+    /* 7. Empty the bounding set while CAP_SETPCAP is still held. */
+    if (kt_caps_drop_bounding(&err) < 0) setup_failed(st, &err);
+    /* 8. Identity: groups, gid, uid, in that order. */
+    if (kt_caps_set_identity(sb, &err) < 0) setup_failed(st, &err);
+    /* 9. Ambient, effective, permitted, inheritable: all empty. */
+    if (kt_caps_clear(&err) < 0) setup_failed(st, &err);
+    /* 10. Die with the runner (after 8, which would clear it). */
+    if (die_with_runner(io->sync_fd, &err) < 0) setup_failed(st, &err);
+    /* 11. Keys: a fresh session keyring; uid 65532's user keyrings empty. */
+    if (kt_caps_fresh_keyrings(sb, &err) < 0) setup_failed(st, &err);
+    /* 12. The working directory (--chdir, or an image's WorkingDir), entered
+     * as the payload's uid, which must be let in, as under docker run. */
+    if (sb->workdir && chdir(sb->workdir) < 0) {
+        char what[sizeof(((kt_err *)0)->msg)];
+        snprintf(what, sizeof what, "working directory %s", sb->workdir);
+        report(st, KT_REPORT_SETUP, errno, what);
+    }
+    /* 13. stdio: /dev/null in, the capture pipes out; 14. no other
+     * descriptor reaches the payload. */
+    descriptors(io);
+    /* 15. In every cgroup before anything of the payload runs: where we
+     * could not be born into the v2 group, the runner moved us in while we
+     * set up, and says "a" when done; end of file: it failed or died. */
+    if (read(io->sync_fd, &go, 1) != 1 || go != 'a')
+        report(st, KT_REPORT_SETUP, errno, "wait to be put into the cgroups");
+    /* 16. The program, as the payload's uid sees it. */
+    char path[4096];
+    if (resolve(sb, path, sizeof path) < 0) report(st, KT_REPORT_EXEC, errno, sb->argv[0]);
+    /* 17. Limits no cgroup enforces; nothing below allocates memory. */
+    if (kt_limits_fallback(sb) < 0) report(st, KT_REPORT_SETUP, errno, "rlimits");
+    /* 18. The runner blocked its stop signals before the fork (it handles
+     * them through a signalfd); the payload starts with none blocked. */
+    sigset_t none;
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) report(st, KT_REPORT_SETUP, errno, "sigmask");
+    if (write(st, &(char){KT_CHILD_READY}, 1) != 1) _exit(127);
+    /* 19. Seccomp last: compiled before the fork, installed just before
+     * exec, so a profile that denies execve denies the payload's own exec. */
+    install_filters(f, sb->exec_once_errno != 0, st);
     execve(path, sb->argv, sb->envp);
     report(st, KT_REPORT_EXEC, errno, path);
 }

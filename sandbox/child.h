@@ -5,6 +5,7 @@
 #define KT_CHILD_H
 
 #include "../core/err.h"
+#include "cgroup.h"
 #include "filter.h"
 #include "sandbox.h"
 
@@ -22,19 +23,21 @@ typedef struct kt_child_report {
     char what[sizeof(((kt_err *)0)->msg)];
 } kt_child_report;
 
-typedef struct kt_child_io {
-    int sync_fd;   /* read end: "g" once ids and cgroups are set; the runner keeps
-                      the write end open while it lives (end of file = it died) */
-    int status_fd; /* write end of the status pipe */
-    int out_w, err_w;
-    int out_sock; /* where the /out tmpfs's mount fd goes to the runner (SCM_RIGHTS) */
-} kt_child_io;
-
 /* The filters, installed in this order as the last step before execve. */
 typedef struct kt_child_filters {
     const kt_bpf *baseline; /* NULL: --baseline none */
     const kt_bpf *profile;
 } kt_child_filters;
+
+typedef struct kt_child_io {
+    int sync_fd;   /* "g" once the id maps are written; "a" once we are in every group
+                      we join neither at birth nor ourselves; the runner keeps its
+                      end open while it lives (end of file = it died) */
+    int status_fd; /* write end of the status pipe */
+    int out_w, err_w;
+    int out_sock;        /* where the /out tmpfs's mount fd goes to the runner (SCM_RIGHTS) */
+    const kt_cgroup *cg; /* the groups: the child joins the v1 ones itself */
+} kt_child_io;
 
 __attribute__((noreturn)) void kt_child_main(kt_sandbox *sb, const kt_child_filters *f,
                                              const kt_child_io *io);

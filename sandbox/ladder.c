@@ -126,7 +126,9 @@ static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, 
     kt_filter_opts fo = {l->exec_once};
     kt_rulesel_env env;
     kt_rulesel_env_host(&env);
+    uint64_t t = kt_now_us();
     if (kt_filter_compile(a->profile, &env, &fo, &a->filter, err) < 0) return -1;
+    uint64_t compiled = kt_now_us() - t;
     if (mkdirat(recfd, tmpname, 0755) < 0)
         return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create %s", dpath);
     int dfd = openat(recfd, tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -148,14 +150,20 @@ static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, 
     sb->exec_once_errno = l->exec_once ? a->filter.exec_errno : 0;
     kt_child_filters f = {l->baseline ? &l->baseline_filter.bpf : NULL, &a->filter.bpf};
     snprintf(tag, sizeof tag, "kiemthu-%ld-%zu", (long)getpid(), i);
-    if (kt_spawn(sb, &f, &io, tag, &a->run, err) < 0) goto out;
+    sb->cgroup_host = &l->cghost;
+    int spawned = kt_spawn(sb, &f, &io, tag, &a->run, err);
+    a->run.t.us[KT_PH_COMPILE] = compiled;
+    if (spawned < 0) goto out;
+    t = kt_now_us();
     if (sb->out_dir && collect_out(l, a, dfd, io.out_mfd, sigfd, err) < 0) goto out;
+    kt_timing_lap(&a->run.t, KT_PH_OUT_COPY, &t);
     if (kt_record_run(dfd, l, a, err) < 0) goto out;
     if (renameat2(recfd, tmpname, recfd, a->name, RENAME_NOREPLACE) < 0) {
         kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot rename %s to %s/%s", dpath, l->record,
                       a->name);
         goto out;
     }
+    kt_timing_lap(&a->run.t, KT_PH_RECORD, &t);
     rc = 0;
 out:
     if (io.out_mfd >= 0) close(io.out_mfd);
@@ -244,15 +252,21 @@ int kt_ladder_run(kt_ladder *l, kt_err *err)
     if (recfd < 0)
         return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot open --record %s", l->record);
     int sigfd = l->sigfd, rc = 0;
-    {
-        reclaim_partials(recfd);
-        kt_cgroup_reclaim();
-    }
-    kt_rulesel_env env;
-    kt_rulesel_env_host(&env);
-    if (rc == 0 && l->baseline) {
-        rc = kt_filter_compile(l->baseline, &env, NULL, &l->baseline_filter, err);
+    uint64_t t = kt_now_us();
+    kt_cgroup_host_probe(&l->cghost);
+    reclaim_partials(recfd);
+    kt_cgroup_reclaim(&l->cghost);
+    kt_timing_lap(&l->t, KT_PH_RECLAIM, &t);
+    if (l->baseline) {
+        /* the built-in baseline was compiled with the sandbox (baseline.h) */
+        int pre = kt_baseline_precompiled(l->baseline, &l->baseline_filter, err);
+        kt_rulesel_env env;
+        kt_rulesel_env_host(&env);
+        if (pre < 0 ||
+            (!pre && kt_filter_compile(l->baseline, &env, NULL, &l->baseline_filter, err) < 0))
+            rc = -1;
         l->sb->baseline_view = kt_profile_bytes(l->baseline, &l->sb->baseline_view_len);
+        kt_timing_lap(&l->t, KT_PH_BASELINE, &t);
     }
     for (size_t i = 0; rc == 0 && i < l->n && (l->canonical < 0 || l->all); i++) {
         if ((l->interrupted = pending_stop(sigfd))) break;
@@ -265,12 +279,15 @@ int kt_ladder_run(kt_ladder *l, kt_err *err)
     }
     if (rc < 0) snprintf(l->runner_error, sizeof l->runner_error, "%s", err->msg);
     kt_err lerr;
+    t = kt_now_us();
     if (kt_record_ladder(recfd, l, &lerr) < 0 && rc == 0) {
         *err = lerr;
         rc = -1;
     }
+    kt_timing_lap(&l->t, KT_PH_LADDER, &t);
     if (rc == 0 && !l->interrupted && l->canonical >= 0 && l->sb->out_dir)
         rc = publish_out(l, recfd, err);
+    kt_timing_lap(&l->t, KT_PH_PUBLISH, &t);
     close(recfd);
     return rc;
 }

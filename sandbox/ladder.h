@@ -50,6 +50,8 @@ struct kt_ladder {
     void *progress_ctx;
     int sigfd; /* kt_stop_signals_block()'s signalfd, or -1 */
     /* out */
+    kt_cgroup_host cghost; /* read once, before the first attempt */
+    kt_timings t;          /* the run's phases; each attempt's are in its run.t */
     kt_filter baseline_filter;
     int canonical;   /* index of the canonical attempt, -1 if none started */
     int interrupted; /* the stop signal that ended the ladder, 0 if none */

@@ -402,6 +402,14 @@ typedef struct run_ctx {
     kt_hostexec hx;
 } run_ctx;
 
+/* --timings: where the time went, phase by phase (timings.h). */
+static void print_phases(const char *name, const kt_timings *t, int from, int to)
+{
+    char buf[1024];
+    kt_timings_format(t, (enum kt_phase)from, (enum kt_phase)to, buf, sizeof buf);
+    fprintf(stderr, "kiemthu-sandbox: timings: %s: %s\n", name, buf);
+}
+
 static void print_attempt(void *ctx, const kt_ladder *l, const kt_attempt *a)
 {
     const sb_ctx *c = ctx;
@@ -412,10 +420,12 @@ static void print_attempt(void *ctx, const kt_ladder *l, const kt_attempt *a)
                 a->name, a->filter.ignored[k]);
     fprintf(stderr, "kiemthu-sandbox: %s: %s (%llu ms)\n", a->name, outcome,
             (unsigned long long)a->run.duration_ms);
-    if (c->timings)
+    if (c->timings) {
         fprintf(stderr,
                 "kiemthu-sandbox: timings: %s: %llu us in total, %llu us of it on cgroups\n",
                 a->name, (unsigned long long)a->run.total_us, (unsigned long long)a->run.cgroup_us);
+        print_phases(a->name, &a->run.t, KT_PH_COMPILE, KT_PH_N);
+    }
     if (a->run.cgroup_why[0])
         fprintf(stderr,
                 "kiemthu-sandbox: warning: %s: limits fall back to rlimits/CPU affinity "
@@ -442,7 +452,9 @@ static int prepare(run_ctx *r, kt_err *err)
     sb_ctx *c = r->c;
     kt_ladder *l = &r->l;
     char why[PATH_MAX + 128];
+    uint64_t t = kt_now_us();
     if (kt_ladder_load(l, c->profiles, c->nprofiles, c->baseline, err) < 0) return -1;
+    kt_timing_lap(&l->t, KT_PH_LOAD, &t);
     if (c->sb.userns && kt_ns_userns_available(err) < 0) return -1;
     /* An image is verified and unpacked (or found in the cache) before any
      * record exists; it sets the root, the command, Env and WorkingDir. */
@@ -459,6 +471,7 @@ static int prepare(run_ctx *r, kt_err *err)
                        path_why(c->record, errno, why, sizeof why));
     if (kt_image_digest(&c->sb, r->digest, why, sizeof why, err) < 0) return -1;
     l->image_digest = r->digest;
+    kt_timing_lap(&l->t, KT_PH_PREPARE, &t);
     return 0;
 }
 
@@ -514,6 +527,7 @@ static int report(const run_ctx *r)
 
 static int cmd_run(int argc, char **argv)
 {
+    uint64_t t0 = kt_now_us();
     static sb_ctx c;
     static run_ctx r;
     memset(&c, 0, sizeof c);
@@ -564,6 +578,11 @@ static int cmd_run(int argc, char **argv)
         rc = l->interrupted ? 128 + l->interrupted : EXIT_RUNNER;
     } else {
         rc = report(&r);
+    }
+    if (c.timings) {
+        print_phases("run", &l->t, KT_PH_LOAD, KT_PH_COMPILE);
+        fprintf(stderr, "kiemthu-sandbox: timings: %llu us from main() to here\n",
+                (unsigned long long)(kt_now_us() - t0));
     }
     kt_ladder_free(l);
     kt_image_free(&r.img);

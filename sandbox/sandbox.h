@@ -60,6 +60,8 @@ typedef struct kt_sandbox {
     int out_exec; /* --out-exec: /out is not mounted noexec */
 
     /* ---- set for each attempt by the ladder and spawn ---- */
+    /* What the host's cgroups offer, read once per run (cgroup.h). */
+    const struct kt_cgroup_host *cgroup_host;
     /* The payload's own cgroup directories, shown read-only inside (as
      * Docker shows a container its cgroup) so kiemthu-probe can attest them. */
     kt_bind cgroup_views[4];

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
@@ -29,21 +30,10 @@ typedef struct sbx {
     int out_sock;               /* the /out tmpfs arrives here */
     int exited, status;
     kt_cgroup cg;
+    uint64_t clone_us, ready_us; /* when the sandbox was cloned, when it said READY */
     unsigned char sbuf[2 + sizeof(int) + sizeof(kt_child_report)]; /* READY, LISTENER, report */
     size_t slen;
 } sbx;
-
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-uint64_t kt_now_ms(void)
-{
-    return now_us() / 1000;
-}
 
 static void close_fd(int *fd)
 {
@@ -78,13 +68,51 @@ static void cgroup_views(kt_sandbox *sb, const kt_cgroup *cg)
             sb->cgroup_views[sb->ncgroup_views++] = (kt_bind){views[i].dir, views[i].dst};
 }
 
+/* The sandbox's first process, in its new namespaces. With a v2 group, it
+ * is born in it (clone3 with CLONE_INTO_CGROUP: no migration, and it gets
+ * its pidfd atomically); where clone3 or that flag is refused (an older
+ * kernel, a seccomp filter around us), a plain clone, and kt_cgroup_attach
+ * moves it in. Returns the pid in the parent, 0 in the child. */
+static pid_t sandbox_clone(sbx *s, const kt_sandbox *sb)
+{
+    int flags = kt_ns_clone_flags(sb);
+    if (s->cg.v2_fd >= 0) {
+        struct clone_args ca;
+        memset(&ca, 0, sizeof ca);
+        ca.flags = (uint64_t)flags | CLONE_PIDFD | CLONE_INTO_CGROUP;
+        ca.pidfd = (uint64_t)(uintptr_t)&s->pidfd;
+        ca.exit_signal = SIGCHLD;
+        ca.cgroup = (uint64_t)s->cg.v2_fd;
+        long pid = syscall(SYS_clone3, &ca, sizeof ca);
+        if (pid >= 0) {
+            if (pid > 0) s->cg.v2_joined = 1;
+            return (pid_t)pid;
+        }
+        s->pidfd = -1;
+    }
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD | flags, NULL, NULL, NULL, NULL);
+    if (pid > 0) s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    return pid;
+}
+
+/* One byte to the child. A child that is gone already (it died during its
+ * setup) is not reported here: supervise() and collect() say how it ended. */
+static int tell(sbx *s, char what, kt_err *err)
+{
+    if (send(s->sync_w, &what, 1, MSG_NOSIGNAL) == 1 || errno == EPIPE || errno == ECONNRESET)
+        return 0;
+    return kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot start the sandbox");
+}
+
 static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, const char *tag, kt_run *run,
                  kt_err *err)
 {
     int syncp[2] = {-1, -1}, statp[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
     int sockp[2] = {-1, -1};
-    if (pipe2(syncp, O_CLOEXEC) < 0 || pipe2(statp, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0 ||
-        pipe2(errp, O_CLOEXEC) < 0 ||
+    /* sync is a socket so that telling a child that is already gone is
+     * EPIPE (MSG_NOSIGNAL), not a SIGPIPE that would end the runner */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, syncp) < 0 ||
+        pipe2(statp, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
         socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockp) < 0) {
         int e = errno;
         for (int i = 0; i < 2; i++)
@@ -94,31 +122,32 @@ static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, const char *
     }
     s->sync_w = syncp[1], s->status_r = statp[0], s->out_r = outp[0], s->err_r = errp[0];
     s->out_sock = sockp[0];
-    uint64_t c0 = now_us();
-    if (kt_cgroup_setup(&s->cg, sb, tag, err) < 0) return -1;
+    uint64_t t = kt_now_us();
+    if (kt_cgroup_setup(&s->cg, sb->cgroup_host, sb, tag, err) < 0) return -1;
     snprintf(run->cgroup_why, sizeof run->cgroup_why, "%s", s->cg.why);
-    run->cgroup_us = now_us() - c0;
+    kt_timing_lap(&run->t, KT_PH_CG_CREATE, &t);
     cgroup_views(sb, &s->cg);
     run->start_ms = kt_now_ms();
-    s->pid = (pid_t)syscall(SYS_clone, SIGCHLD | kt_ns_clone_flags(sb), NULL, NULL, NULL, NULL);
+    s->pid = sandbox_clone(s, sb);
     if (s->pid == 0) {
         close(syncp[1]), close(statp[0]), close(outp[0]), close(errp[0]), close(sockp[0]);
-        kt_child_io io = {syncp[0], statp[1], outp[1], errp[1], sockp[1]};
+        kt_child_io io = {syncp[0], statp[1], outp[1], errp[1], sockp[1], &s->cg};
         kt_child_main(sb, f, &io);
     }
     int e = errno;
     close(syncp[0]), close(statp[1]), close(outp[1]), close(errp[1]), close(sockp[1]);
     if (s->pid < 0)
         return kt_fail_errno(err, KT_E_INTERNAL, e, "cannot create the sandbox namespaces (clone)");
-    s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+    s->clone_us = t;
     if (sb->userns && kt_ns_write_maps(sb, s->pid, err) < 0) return -1;
-    c0 = now_us();
+    kt_timing_lap(&run->t, KT_PH_CLONE, &t);
+    /* The child joins its v1 groups itself and sets itself up while we move
+     * it into a v2 group it could not be born in; it waits for "a". */
+    if (tell(s, 'g', err) < 0) return -1;
     int attached = kt_cgroup_attach(&s->cg, s->pid, err);
-    run->cgroup_us += now_us() - c0;
+    kt_timing_lap(&run->t, KT_PH_CG_ATTACH, &t);
     if (attached < 0) return -1;
-    if (write(s->sync_w, "g", 1) != 1)
-        return kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot start the sandbox");
-    return 0;
+    return tell(s, 'a', err);
 }
 
 /* ---- supervise -------------------------------------------------------- */
@@ -171,12 +200,18 @@ out:
     return rc;
 }
 
-static int read_status(sbx *s)
+static int read_status(sbx *s, kt_run *run)
 {
     ssize_t r = s->slen < sizeof s->sbuf
                     ? read(s->status_r, s->sbuf + s->slen, sizeof s->sbuf - s->slen)
                     : read(s->status_r, &(char){0}, 1);
-    if (r > 0 && s->slen < sizeof s->sbuf) s->slen += (size_t)r;
+    if (r > 0 && s->slen < sizeof s->sbuf) {
+        if (!s->slen && s->sbuf[0] == KT_CHILD_READY) {
+            s->ready_us = kt_now_us();
+            run->t.us[KT_PH_SETUP] = s->ready_us - s->clone_us;
+        }
+        s->slen += (size_t)r;
+    }
     if (r == 0 || (r < 0 && errno != EINTR)) close_fd(&s->status_r);
     return 0;
 }
@@ -251,7 +286,8 @@ static int supervise(sbx *s, const kt_sandbox *sb, kt_spawn_io *io, kt_run *run,
                 return kt_fail_errno(err, KT_E_IO, errno, "cannot store the payload's output");
             if (d == 0) close_fd(p);
         }
-        if (s->status_r >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) read_status(s);
+        if (s->status_r >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)))
+            read_status(s, run);
         if (listener_pending && s->slen >= 2 + sizeof(int) && s->sbuf[0] == KT_CHILD_READY &&
             s->sbuf[1] == KT_CHILD_LISTENER) {
             listener_pending = 0;
@@ -266,6 +302,7 @@ static int supervise(sbx *s, const kt_sandbox *sb, kt_spawn_io *io, kt_run *run,
             pid_t w = waitpid(s->pid, &s->status, s->pidfd < 0 ? WNOHANG : 0);
             if (w == s->pid) {
                 s->exited = 1;
+                if (s->ready_us) run->t.us[KT_PH_RUN] = kt_now_us() - s->ready_us;
                 linger = kt_now_ms() + 5000;
             }
         }
@@ -295,6 +332,8 @@ static int collect(sbx *s, kt_run *run, kt_err *err)
         return kt_fail(err, KT_E_INTERNAL, "the sandbox died during setup (exit %d)",
                        WEXITSTATUS(s->status));
     }
+    if (has_report && rep.kind == KT_REPORT_SETUP && !rep.err) /* the message says why */
+        return kt_fail(err, KT_E_INTERNAL, "sandbox setup failed: %s", rep.what);
     if (has_report && rep.kind == KT_REPORT_SETUP)
         return rep.err ? kt_fail_errno(err, KT_E_INTERNAL, rep.err, "sandbox setup failed: %s",
                                        rep.what)
@@ -318,18 +357,21 @@ int kt_spawn(kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io *io, const c
     sbx s;
     memset(&s, 0, sizeof s);
     s.pidfd = s.listener = s.sync_w = s.status_r = s.out_r = s.err_r = s.out_sock = -1;
+    s.cg.v2_fd = -1;
     io->out_mfd = -1;
-    uint64_t start_us = now_us();
+    uint64_t start_us = kt_now_us();
     int rc = start(&s, sb, f, tag, run, err);
     if (rc == 0) rc = supervise(&s, sb, io, run, err);
     kill_and_reap(&s); /* only does something when we stopped early */
     if (s.out_sock >= 0) take_out(&s, io);
+    uint64_t t = kt_now_us();
     if (s.pid > 0) kt_cgroup_read_report(&s.cg, sb, &run->cgroup);
     if (rc == 0 && s.pid > 0) rc = collect(&s, run, err);
-    uint64_t c0 = now_us();
     run->cgroups_left = kt_cgroup_destroy(&s.cg);
-    run->cgroup_us += now_us() - c0;
-    run->total_us = now_us() - start_us;
+    kt_timing_lap(&run->t, KT_PH_CG_REMOVE, &t);
+    run->cgroup_us =
+        run->t.us[KT_PH_CG_CREATE] + run->t.us[KT_PH_CG_ATTACH] + run->t.us[KT_PH_CG_REMOVE];
+    run->total_us = kt_now_us() - start_us;
     close_fd(&s.pidfd), close_fd(&s.listener), close_fd(&s.sync_w);
     close_fd(&s.status_r), close_fd(&s.out_r), close_fd(&s.err_r), close_fd(&s.out_sock);
     return rc;

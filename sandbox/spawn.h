@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "child.h"
 #include "sandbox.h"
+#include "timings.h"
 
 #include <stdint.h>
 
@@ -29,6 +30,7 @@ typedef struct kt_run {
     char cgroup_why[320];    /* why a limit fell back to rlimit/affinity ("" if none did) */
     uint64_t cgroup_us;      /* time spent creating, attaching and removing cgroups */
     uint64_t total_us;       /* from before the cgroups are made to after they are removed */
+    kt_timings t;            /* this attempt's phases (--timings) */
     int exec_once;           /* exec-once was in effect */
     int first_exec_allowed;
     uint64_t execs_denied; /* later execs answered with the profile's errno */
@@ -47,8 +49,5 @@ typedef struct kt_spawn_io {
  * -1 when the runner itself failed; err then says at which step. */
 int kt_spawn(kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io *io, const char *tag,
              kt_run *run, kt_err *err);
-
-/* CLOCK_MONOTONIC in milliseconds. */
-uint64_t kt_now_ms(void);
 
 #endif

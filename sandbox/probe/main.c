@@ -122,6 +122,39 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+/* Every probe in turn; the report on stdout and in output ("-": stdout only).
+ * Exit 0 only if every probe passed. */
+static int run(const probe_cfg *cfg, const char *output)
+{
+    static probe_ctx c;
+    c.cfg = cfg;
+    probe_filters_load(&c);
+    probes_identity(&c);
+    probes_filesystem(&c);
+    probes_network(&c);
+    probes_process(&c);
+    probes_limits(&c);
+    probes_seccomp(&c);
+    probes_escape(&c);
+    probe_filters_free(&c);
+    if (cfg->container) {
+        probes_fold_runner_specific(&c);
+        probes_container(&c);
+    }
+    report(stdout, &c);
+    fflush(stdout);
+    if (strcmp(output, "-")) {
+        FILE *f = fopen(output, "we");
+        if (f) {
+            report(f, &c);
+            fclose(f);
+        }
+    }
+    for (size_t i = 0; i < c.n; i++)
+        if (!c.r[i].pass) return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     probe_cfg cfg = {.uid = KT_SB_UID,
@@ -212,31 +245,5 @@ int main(int argc, char **argv)
     }
     if (!cfg.swap) cfg.swap = cfg.memory;
     cfg.allowed_mounts[cfg.nallowed++] = KT_SB_VIEW_DIR;
-    static probe_ctx c;
-    c.cfg = &cfg;
-    probe_filters_load(&c);
-    probes_identity(&c);
-    probes_filesystem(&c);
-    probes_network(&c);
-    probes_process(&c);
-    probes_limits(&c);
-    probes_seccomp(&c);
-    probes_escape(&c);
-    probe_filters_free(&c);
-    if (cfg.container) {
-        probes_fold_runner_specific(&c);
-        probes_container(&c);
-    }
-    report(stdout, &c);
-    fflush(stdout);
-    if (strcmp(output, "-")) {
-        FILE *f = fopen(output, "we");
-        if (f) {
-            report(f, &c);
-            fclose(f);
-        }
-    }
-    for (size_t i = 0; i < c.n; i++)
-        if (!c.r[i].pass) return 1;
-    return 0;
+    return run(&cfg, output);
 }

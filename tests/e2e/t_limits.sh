@@ -11,7 +11,7 @@ cgroups_left() { # this file's runs' groups still present in any hierarchy
 limit_case() { # limit_case DESC JSON_REGEX [sandbox options] -- CMD...
     local desc=$1 re=$2; shift 2
     local rec; rec=$(mktemp -u "$T/lim.XXXXXX")
-    run_sb "$SANDBOX" run -p "$SAFE" --record "$rec" "$@"
+    run_sb ${SB_PREFIX:-} "$SANDBOX" run -p "$SAFE" --record "$rec" "$@" # SB_PREFIX: a wrapper (no-clone3)
     RUNS+=("$SBPID")
     if grep -qE -- "$re" "$rec/seccomp-startup-safe/run.json"; then ok "$desc"
     else not_ok "$desc (exit $RC; run.json: $(grep -oE '"(exit_code|signal|timed_out|oom_killed|outcome)":[^,]*' "$rec/seccomp-startup-safe/run.json" | tr '\n' ' '))"; fi
@@ -44,6 +44,34 @@ else
         ok "memory 256 MiB enforced by a cgroup" || not_ok "memory 256 MiB enforced by a cgroup"
     grep -qE '"cpus":\{"enforced_by":"cgroup[12]","events":\{[^}]*\},"hit":false,"unit":"millicpus","value":1000\}' "$LAST_REC/seccomp-startup-safe/run.json" &&
         ok "1 CPU enforced by a cgroup" || not_ok "1 CPU enforced by a cgroup"
+    # In its groups before its first instruction: born in the v2 group
+    # (clone3), or moved in before its exec (v1: by itself; v2 where clone3 is
+    # refused: by the runner). Every process it starts is born there too.
+    in_groups() { # in_groups DESC [sandbox options]: the payload's /proc/self/cgroup names its groups
+        local desc=$1; shift
+        limit_case "$desc" '"outcome":"started, exit 0"' --timings "$@" -- /bin/sh -c 'cat /proc/self/cgroup; (cat /proc/self/cgroup)'
+        local ver n want
+        ver=$(jget "$LAST_REC/seccomp-startup-safe/run.json" "d['cgroup']['version']")
+        n=$(grep -c "/kiemthu-$SBPID-0\$" "$LAST_REC/seccomp-startup-safe/stdout")
+        [ "$ver" = 2 ] && want=2 || want=6 # v1: pids, memory and cpu, for sh and its child
+        [ "$n" -eq "$want" ] && ok "$desc: $n lines name its group (cgroup v$ver)" ||
+            not_ok "$desc: cgroup v$ver, $n of $want lines name kiemthu-$SBPID-0: $(tr '\n' ' ' < "$LAST_REC/seccomp-startup-safe/stdout")"
+        LAST_VER=$ver
+    }
+    in_groups "the payload runs in the sandbox's own cgroups"
+    if [ "$LAST_VER" = 2 ] && [ -x "$KT_BIN/tests/no-clone3" ]; then
+        SB_PREFIX=$KT_BIN/tests/no-clone3
+        in_groups "clone3 refused (ENOSYS, as under Docker's profile): moved in before its exec"
+        SB_PREFIX=
+        grep -qE 'cgroup attach [1-9][0-9]* us' "$T/err" && ok "clone3 refused: the runner moved it (--timings: cgroup attach)" ||
+            not_ok "clone3 refused: no cgroup attach in --timings"
+    else
+        skip "clone3 refused: only cgroup v2 clones into a group (this host: cgroup v${LAST_VER:-none})"
+    fi
+    for phase in load prepare reclaim 'baseline compile' compile 'cgroup create' clone setup run 'cgroup remove' record ladder.json; do
+        grep -q "timings: .*$phase [0-9]* us" "$T/err" || { not_ok "--timings lacks the phase '$phase'"; phase=; break; }
+    done
+    [ -n "$phase" ] && ok "--timings shows each phase"
     [ -z "$(cgroups_left)" ] && ok "no cgroup left behind by any of these ${#RUNS[@]} runs" || not_ok "cgroups left behind: $(cgroups_left)"
 
     # --rootfs: a tiny tree made of host files; read-only; digest of the tree.
