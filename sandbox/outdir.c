@@ -165,6 +165,7 @@ static int list_dir(cp *c, int fd, char ***names, size_t *n)
         if (it >= 0) close(it);
         return refuse(c, "unreadable directory");
     }
+    rewinddir(d); /* the duplicate shares fd's offset: list from the start */
     size_t cap = 0;
     struct dirent *de;
     int rc = 0;
@@ -274,6 +275,7 @@ static int publish_tree(int src, int dst, const char *host, unsigned depth, kt_e
         if (it >= 0) close(it);
         return kt_fail_errno(err, KT_E_IO, errno, "cannot list what to copy to %s", host);
     }
+    rewinddir(d); /* the duplicate shares src's offset */
     int rc = 0;
     struct dirent *de;
     while (rc == 0 && (de = readdir(d))) {

@@ -108,12 +108,13 @@ static int op_holds(const char *op, unsigned long long arg, unsigned long long v
     return 0;
 }
 
-/* Whether a rule's "args" hold for these argument values, as runc compiles
- * them: conditions on different indexes all hold (AND); several conditions on
- * one index are separate rules, so any of them holds (OR). -1: unreadable. */
+/* Whether a rule's "args" hold for these argument values, as runc (and
+ * kiemthu's filter.c) compile them: one rule with every condition (AND);
+ * but when some index has several conditions, each condition becomes a rule
+ * of its own, whatever its index, so any of them holds (OR). -1: unreadable. */
 static int args_hold(const pj *args, const unsigned long long a[6])
 {
-    int any[6] = {0}, seen[6] = {0};
+    int count[6] = {0}, all = 1, any = 0, repeated = 0;
     for (const pj *c = args->type == PJ_ARR ? args->child : NULL; c; c = c->next) {
         const pj *ix = pj_get(c, "index"), *v = pj_get(c, "value"), *op = pj_get(c, "op");
         const pj *v2 = pj_get(c, "valueTwo");
@@ -121,13 +122,13 @@ static int args_hold(const pj *args, const unsigned long long a[6])
             !op || op->type != PJ_STR)
             return -1;
         int i = (int)ix->num;
-        seen[i] = 1;
-        any[i] |= op_holds(op->str, a[i], (unsigned long long)v->num,
-                           v2 && v2->type == PJ_NUM ? (unsigned long long)v2->num : 0);
+        repeated |= count[i]++ > 0;
+        int h = op_holds(op->str, a[i], (unsigned long long)v->num,
+                         v2 && v2->type == PJ_NUM ? (unsigned long long)v2->num : 0);
+        all &= h;
+        any |= h;
     }
-    for (int i = 0; i < 6; i++)
-        if (seen[i] && !any[i]) return 0;
-    return 1;
+    return repeated ? any : all;
 }
 
 /* One filter's answer for name called with arguments a: errno, 0 (allowed),

@@ -50,19 +50,21 @@ static char *string(parser *ps)
     ps->p++;
     size_t cap = 16, n = 0;
     char *out = malloc(cap);
+    /* Every malformed case leaves through bad: a string ended early must
+     * never pass for a whole one because a quote happens to follow. */
     while (out && ps->p < ps->end && *ps->p != '"') {
         if (n + 5 > cap) {
             char *o = realloc(out, cap *= 2);
-            if (!o) break;
+            if (!o) goto bad;
             out = o;
         }
         unsigned char c = (unsigned char)*ps->p++;
-        if (c < 0x20) break;
+        if (c < 0x20) goto bad;
         if (c != '\\') {
             out[n++] = (char)c;
             continue;
         }
-        if (ps->p >= ps->end) break;
+        if (ps->p >= ps->end) goto bad;
         char e = *ps->p++;
         const char *map = "\"\"\\\\//b\bf\fn\nr\rt\t";
         const char *m = strchr(map, e);
@@ -70,7 +72,7 @@ static char *string(parser *ps)
             out[n++] = m[1];
             continue;
         }
-        if (e != 'u' || ps->end - ps->p < 4) break;
+        if (e != 'u' || ps->end - ps->p < 4) goto bad;
         unsigned cp = 0;
         for (int i = 0; i < 4; i++) {
             int h = hexval(ps->p[i]);
