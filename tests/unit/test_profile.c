@@ -5,6 +5,7 @@
 
 #include <valgrind/valgrind.h>
 
+#include "../../sandbox/baseline.h"
 #include "../../sandbox/filter.h"
 #include "../../sandbox/profile.h"
 
@@ -378,6 +379,40 @@ static void read_once(void **state)
     tu_rmrf(dir);
 }
 
+/* The built-in baseline compiled when the sandbox was built (bpfgen) is the
+ * program a compile here gives, byte for byte; another baseline's bytes are
+ * never taken for it. */
+static void baseline_precompiled(void **state)
+{
+    (void)state;
+    kt_profile *b = NULL;
+    const char *name;
+    kt_err err;
+    assert_int_equal(kt_baseline_load(NULL, &b, &name, &err), 0);
+    kt_filter pre, now;
+    int rc = kt_baseline_precompiled(b, &pre, &err);
+    if (rc == 0) {
+        print_message("SKIPPED: libseccomp differs from the build's: the baseline is compiled\n");
+        kt_profile_free(b);
+        skip();
+    }
+    assert_int_equal(rc, 1);
+    kt_rulesel_env env;
+    kt_rulesel_env_host(&env);
+    assert_int_equal(kt_filter_compile(b, &env, NULL, &now, &err), 0);
+    assert_int_equal(pre.bpf.len, now.bpf.len);
+    assert_int_equal(pre.bpf.flags, now.bpf.flags);
+    assert_memory_equal(pre.bpf.insns, now.bpf.insns, (size_t)now.bpf.len * 8);
+    kt_filter_free(&pre);
+    kt_filter_free(&now);
+    kt_profile_free(b);
+    const char *other = "{\"defaultAction\":\"SCMP_ACT_ALLOW\"}";
+    assert_int_equal(kt_profile_parse(other, strlen(other), "o", &b, &err), 0);
+    assert_int_equal(kt_baseline_precompiled(b, &pre, &err), 0);
+    assert_null(pre.bpf.insns);
+    kt_profile_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +424,7 @@ int main(void)
         cmocka_unit_test(same_index_conditions_are_or),
         cmocka_unit_test(notify_refused_at_compile),
         cmocka_unit_test(read_once),
+        cmocka_unit_test(baseline_precompiled),
     };
     return cmocka_run_group_tests_name("profile", tests, NULL, NULL);
 }
