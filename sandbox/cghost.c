@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const v1_names[KT_CG_V1_N] = {"pids", "memory", "cpu"};
@@ -91,13 +92,53 @@ static int enable_controllers(const char *dir)
     return kt_cg_write(dir, "cgroup.subtree_control", "+pids +memory +cpu");
 }
 
+/* v2 forbids processes in a group whose children have controllers. Where
+ * the group we may write holds processes (the root of a container's cgroup
+ * namespace; our own delegated group), every process in it is moved into a
+ * leaf child, KT_CG_LEAF, as systemd and crun do; then the group can hand
+ * controllers to children, and the sandbox's groups go beside the leaf. The
+ * processes stay there (within the same limits) after we exit. */
+static int evacuate(const char *dir, kt_cgroup_host *h)
+{
+    char leaf[PATH_MAX];
+    if ((size_t)snprintf(leaf, sizeof leaf, "%s/%s", dir, KT_CG_LEAF) >= sizeof leaf)
+        return errno = ENAMETOOLONG, -1;
+    if (mkdir(leaf, 0755) < 0 && errno != EEXIST) return -1;
+    char *procs = malloc(1 << 20);
+    if (!procs) return -1;
+    int rc = -1, moved = 0;
+    /* bounded: a process may fork while its siblings move */
+    for (int round = 0; round < 64; round++) {
+        if (kt_cg_read(dir, "cgroup.procs", procs, 1 << 20) < 0) break;
+        if (!procs[0]) {
+            rc = enable_controllers(dir);
+            break;
+        }
+        char *save = NULL;
+        for (char *pid = strtok_r(procs, "\n", &save); pid; pid = strtok_r(NULL, "\n", &save)) {
+            if (kt_cg_write(leaf, "cgroup.procs", pid) == 0)
+                moved++;
+            else if (errno != ESRCH) /* a process that exited meanwhile is gone anyway */
+                goto out;
+        }
+    }
+out:
+    free(procs);
+    if (rc == 0) {
+        h->v2_moved = moved;
+        snprintf(h->v2_leaf, sizeof h->v2_leaf, "%s", leaf);
+    }
+    return rc;
+}
+
 /* Where the sandbox's v2 group goes. As root: under the hierarchy's root,
  * which is exempt from the no-internal-processes rule. Not root: in the
  * nearest ancestor of our own group that was delegated to us (systemd's
  * user@.service, `systemd-run --user --scope`, or a chowned subtree): a
  * sibling of our group, since v2 forbids a child of a populated group.
  * Moving a group's processes needs write access to the common ancestor's
- * cgroup.procs, so that is checked too. */
+ * cgroup.procs, so that is checked too. Where the only group we may write
+ * holds processes (EBUSY), they are moved into a leaf first (evacuate). */
 static int pick_v2_parent(kt_cgroup_host *h)
 {
     const char *mnt = h->v2_mnt, *own = h->v2_own;
@@ -132,6 +173,21 @@ static int pick_v2_parent(kt_cgroup_host *h)
         if ((size_t)snprintf(h->v2_parent, sizeof h->v2_parent, "%s", dir) >= sizeof h->v2_parent)
             continue;
         h->v2_delegated = 1;
+        return 0;
+    }
+    /* Our own group, where it was delegated to us (not root): it holds us. */
+    if ((size_t)snprintf(dir, sizeof dir, "%s%s", mnt, strcmp(own, "/") ? own : "") < sizeof dir &&
+        strcmp(own, "/") && access(dir, W_OK | X_OK) == 0 &&
+        has_controllers(dir, "cgroup.controllers") && evacuate(dir, h) == 0) {
+        snprintf(h->v2_parent, sizeof h->v2_parent, "%s", dir);
+        h->v2_delegated = geteuid() != 0;
+        return 0;
+    }
+    /* The hierarchy's root is ours but holds processes: the root of a
+     * container's cgroup namespace. */
+    if (root_errno == EBUSY && evacuate(mnt, h) == 0) {
+        snprintf(h->v2_parent, sizeof h->v2_parent, "%s", mnt);
+        h->v2_delegated = geteuid() != 0;
         return 0;
     }
     h->v2_parent[0] = '\0';

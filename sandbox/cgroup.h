@@ -16,6 +16,10 @@
 
 enum { KT_CG_PIDS, KT_CG_MEMORY, KT_CG_CPU, KT_CG_V1_N };
 
+/* The leaf a populated v2 group's processes are moved into, so that the
+ * group may hand controllers to the sandbox's groups beside it. */
+#define KT_CG_LEAF "kiemthu-leaf"
+
 /* What this host offers, read once per run (one pass over
  * /proc/self/mountinfo and /proc/self/cgroup): the hierarchies' mount
  * points, our own group in each, and where a v2 group can go. */
@@ -24,7 +28,9 @@ typedef struct kt_cgroup_host {
     char v2_parent[PATH_MAX];                /* where v2 groups go; "" if nowhere */
     int v2_delegated;                        /* v2_parent was delegated to us (not root) */
     char v2_why[320];                        /* why no v2 group can be made */
-    char v1_mnt[KT_CG_V1_N][PATH_MAX];       /* pids, memory, cpu; "" if not mounted */
+    char v2_leaf[PATH_MAX];            /* where the processes of v2_parent were moved ("" if not) */
+    int v2_moved;                      /* how many were moved there */
+    char v1_mnt[KT_CG_V1_N][PATH_MAX]; /* pids, memory, cpu; "" if not mounted */
     char v1_own[KT_CG_V1_N][PATH_MAX];
 } kt_cgroup_host;
 
@@ -58,7 +64,8 @@ typedef struct kt_cgroup_report {
 } kt_cgroup_report;
 
 /* Read what the host offers (above); also enables the v2 controllers for
- * the children of the group chosen as v2_parent. */
+ * the children of the group chosen as v2_parent, moving the processes it
+ * holds into its leaf KT_CG_LEAF first where v2 requires that (v2_moved). */
 void kt_cgroup_host_probe(kt_cgroup_host *h);
 
 /* Create the groups and write the limits, filling sb->limits[].enforced_by;

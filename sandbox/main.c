@@ -579,6 +579,11 @@ static int cmd_run(int argc, char **argv)
     } else {
         rc = report(&r);
     }
+    if (l->cghost.v2_moved)
+        fprintf(stderr,
+                "kiemthu-sandbox: note: moved %d process(es) into %s: cgroup v2 lets a group "
+                "that holds processes hand no controllers to the sandbox's groups\n",
+                l->cghost.v2_moved, l->cghost.v2_leaf);
     if (c.timings) {
         print_phases("run", &l->t, KT_PH_LOAD, KT_PH_COMPILE);
         fprintf(stderr, "kiemthu-sandbox: timings: %llu us from main() to here\n",

@@ -64,6 +64,50 @@ else
     run as_member "$N/job" "$SANDBOX" run -p "$SAFE" --record "$U/ownonly" -- /bin/true
     [ "$RC" -eq 0 ] && [ "$(jget "$(drec "$U/ownonly")" "d['limits']['memory']['enforced_by']")" = rlimit ] &&
         ok "only its own (populated) group delegated: falls back to rlimits, never a child of a populated group" || not_ok "own-only: exit $RC"
+    # Its own group delegated, with controllers to hand on, but nothing above
+    # it: the processes in it (the caller) move into a leaf child, and the
+    # sandbox's groups go beside the leaf (as systemd and crun do).
+    echo "+pids +memory +cpu" > "$N/cgroup.subtree_control"
+    run as_member "$N/job" "$SANDBOX" run -p "$SAFE" --record "$U/moved" -- /bin/true
+    r=$(drec "$U/moved")
+    [ "$RC" -eq 0 ] && [ "$(jget "$r" "sorted(set(v['enforced_by'] for v in d['limits'].values()))")" = '["cgroup2"]' ] &&
+        [ "$(jget "$r" "d['cgroup']['delegated']")" = true ] &&
+        ok "own populated group delegated: the caller moved into a leaf, limits by cgroup2 beside it" ||
+        not_ok "moved caller: exit $RC, $(jget "$r" "[d['limits']['pids'], d['cgroup']]")"
+    grep -q "moved 1 process(es) into $N/job/kiemthu-leaf" "$T/err" && ok "moved caller: stderr says what moved where" ||
+        not_ok "moved caller: no note on stderr"
+    [ -z "$(find "$N/job" -mindepth 1 -maxdepth 1 -name 'kiemthu-[0-9]*')" ] && ok "moved caller: the sandbox's groups are removed" ||
+        not_ok "moved caller: groups left in $N/job"
+    rmdir "$N/job/kiemthu-leaf" 2> /dev/null
+    # A CI job in a container: the root of its cgroup namespace holds the
+    # job's processes, so it cannot hand controllers to children (EBUSY). As
+    # root there, every process in it moves into a leaf.
+    if unshare --cgroup --mount true 2> /dev/null; then
+        C=$CG/kt-nsroot-$$
+        mkdir "$C" # controllers available to it (the root enables them), none enabled in it
+        cat > "$T/ns.sh" << 'EOS'
+echo $$ > "$1/cgroup.procs" || exit 90
+sleep 300 & echo $! > "$2/peer"
+shift 2
+exec unshare --cgroup --mount --propagation private sh -c 'umount /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' sh "$@"
+EOS
+        C2=$(newdir)
+        run sh "$T/ns.sh" "$C" "$C2" "$SANDBOX" run -p "$SAFE" --record "$C2/rec" -- /bin/cat /proc/self/cgroup
+        r=$(drec "$C2/rec")
+        peer=$(cat "$C2/peer" 2> /dev/null)
+        [ "$RC" -eq 0 ] && [ "$(jget "$r" "sorted(set(v['enforced_by'] for v in d['limits'].values()))")" = '["cgroup2"]' ] &&
+            ok "container (cgroup namespace root holds processes): limits by cgroup2" ||
+            not_ok "container: exit $RC, $(jget "$r" "[d['limits']['pids'], d['cgroup']]")"
+        grep -q "^0::/kt-nsroot-$$/kiemthu-leaf\$" "/proc/$peer/cgroup" 2> /dev/null &&
+            ok "container: the job's other process moved into the leaf too" ||
+            not_ok "container: peer $peer in $(cat "/proc/$peer/cgroup" 2> /dev/null)"
+        grep -qE 'moved 2 process\(es\) into /sys/fs/cgroup/kiemthu-leaf' "$T/err" && ok "container: stderr says what moved" ||
+            not_ok "container: no note on stderr"
+        [ -n "$peer" ] && kill "$peer" 2> /dev/null
+        rmdir "$C/kiemthu-leaf" "$C" 2> /dev/null
+    else
+        skip "container case (unshare --cgroup --mount unavailable)"
+    fi
     rmdir "$D/job" "$D" "$N/job" "$N" 2> /dev/null
     [ ! -e "$D" ] && [ ! -e "$N" ] && ok "test groups removed" || not_ok "test groups left: $D $N"
 fi
