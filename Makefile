@@ -59,7 +59,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
 all: $(MVP)
-.PHONY: all check check-cgroup2 unit e2e asan bench install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke valgrind images image-pins golden
+.PHONY: b4-no-baseline all check check-cgroup2 unit e2e asan bench install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke valgrind images image-pins golden
 all: $(TOOLS)
 
 # Before anything is compiled: the compiler, pkg-config and the libraries'
@@ -244,6 +244,12 @@ image-pins: all $(BUILD)/tests/kt-mkimage
 # The seed's B4' attestation: probes under the strict, then the startup-safe profile.
 b4: all $(BUILD)/tests/kt-mkimage
 	@KT_BIN=$(abspath $(BUILD)) bash tests/b4prime.sh
+
+# The same without the baseline filter (--baseline none): the probes for the
+# side doors it shuts (io_uring, vsock, socket families, keyrings, namespaces,
+# the new mount API, clone3, the parent-death signal) fail; exit 1.
+b4-no-baseline: all $(BUILD)/tests/kt-mkimage
+	@KT_BIN=$(abspath $(BUILD)) bash tests/b4prime.sh out/b4-no-baseline -- --baseline none
 
 # The same with --exec-once: the strict profile attested instead of unrunnable.
 b4-exec-once: all $(BUILD)/tests/kt-mkimage
