@@ -51,7 +51,7 @@ def sandbox_bench(work):
     if os.geteuid() != 0:
         print("== sandbox start-up: SKIPPED (run make bench as root for cgroup limits)")
         return
-    runs = max(RUNS * 8, 40)
+    runs = max(RUNS * 40, 200)
     rec = os.path.join(work, "rec")
     safe = os.path.join(SRC, "profiles/seccomp-startup-safe.json")
     ours = [sandbox, "run", "-p", safe, "--record", rec, "--timings", "--", "/usr/bin/true"]
@@ -60,33 +60,39 @@ def sandbox_bench(work):
              "--dev", "/dev", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--uid", "65532", "--gid",
              "65532", "--die-with-parent", "/usr/bin/true"]
 
-    def timed(cmd, phases=None):
-        times = []
-        for _ in range(runs):
-            shutil.rmtree(rec, ignore_errors=True)
-            t0 = time.perf_counter()
-            r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            times.append(time.perf_counter() - t0)
-            if r.returncode != 0:
-                sys.exit(f"bench: failed: {' '.join(cmd)}\n{r.stderr}")
-            if phases is not None:  # "timings: NAME: phase N us, phase N us, ..."
-                for line in r.stderr.splitlines():
-                    if "timings:" in line and " us, " in line and "in total" not in line:
-                        for item in line.split(": ", 3)[3].split(", "):
-                            name, n, _ = item.rsplit(" ", 2)
-                            phases.setdefault(name, []).append(int(n))
-        return statistics.median(times)
+    def once(cmd, times, phases=None):
+        shutil.rmtree(rec, ignore_errors=True)
+        t0 = time.perf_counter()
+        r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        times.append(time.perf_counter() - t0)
+        if r.returncode != 0:
+            sys.exit(f"bench: failed: {' '.join(cmd)}\n{r.stderr}")
+        if phases is not None:  # "timings: NAME: phase N us, phase N us, ..."
+            for line in r.stderr.splitlines():
+                if "timings:" in line and " us, " in line and "in total" not in line:
+                    for item in line.split(": ", 3)[3].split(", "):
+                        name, n, _ = item.rsplit(" ", 2)
+                        phases.setdefault(name, []).append(int(n))
 
+    # Interleaved, one of each per round (after 10 rounds of warm-up): a
+    # start takes ~5 ms, and a block of one after a block of the other
+    # measured the machine's drift between the blocks as often as the tools.
+    have_bwrap = shutil.which("bwrap") is not None
+    theirs, mine, phases = [], [], {}
+    for i in range(runs + 10):
+        warm = i < 10
+        if have_bwrap:
+            once(bwrap, [] if warm else theirs)
+        once(ours, [] if warm else mine, None if warm else phases)
     load = os.getloadavg()[0]
-    print(f"== sandbox start-up, /usr/bin/true, median of {runs} (load average {load:.2f})")
-    if shutil.which("bwrap"):
-        base = timed(bwrap)
+    print(f"== sandbox start-up, /usr/bin/true, median of {runs}, interleaved (load average {load:.2f})")
+    if have_bwrap:
+        base = statistics.median(theirs)
         row("bwrap --unshare-all, ro /usr, proc, dev, tmpfs", base, 0)
     else:
         base = None
         print("  bwrap: SKIPPED (apt-get install bubblewrap)")
-    phases = {}
-    t = timed(ours, phases)
+    t = statistics.median(mine)
     row("kiemthu-sandbox run (seed flags, JSON profile)", t, 0, base, "1.0x")
     # where the time goes (--timings, medians; setup and cgroup work overlap the compile)
     for name in ("load", "prepare", "reclaim", "baseline compile", "compile", "cgroup create",
