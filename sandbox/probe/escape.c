@@ -145,19 +145,31 @@ static int clear_pdeathsig(void)
     return prctl(PR_SET_PDEATHSIG, 0) < 0 ? errno : 0;
 }
 
+/* The same with the option's upper 32 bits set: the kernel reads an int. */
+static int clear_pdeathsig_hi(void)
+{
+    return syscall(SYS_prctl, 0x100000000L | PR_SET_PDEATHSIG, 0L, 0L, 0L, 0L) < 0 ? errno : 0;
+}
+
 static void pdeathsig(probe_ctx *c)
 {
     int sig = -1;
     if (prctl(PR_GET_PDEATHSIG, &sig) < 0) sig = -1;
     static const long args[6] = {PR_SET_PDEATHSIG, 0, 0, 0, 0, 0};
+    static const long hi[6] = {0x100000000L | PR_SET_PDEATHSIG, 0, 0, 0, 0, 0};
     int want = probe_filter_errno(c, "prctl", args), e = in_child(clear_pdeathsig);
+    int want_hi = probe_filter_errno(c, "prctl", hi), e_hi = in_child(clear_pdeathsig_hi);
     probe_add(c, "pdeathsig-kept",
               "PID 1 has parent-death signal SIGKILL and cannot clear it (prctl fails)",
-              getpid() == 1 && sig == SIGKILL && e > 0 && e == want,
-              "pid %d, parent-death signal %d, clearing it: %s", (int)getpid(), sig,
+              getpid() == 1 && sig == SIGKILL && e > 0 && e == want && e_hi > 0 && e_hi == want_hi,
+              "pid %d, parent-death signal %d, clearing it: %s; with option 0x100000001: %s",
+              (int)getpid(), sig,
               e > 0    ? strerror(e)
               : e == 0 ? "succeeded"
-                       : "no answer");
+                       : "no answer",
+              e_hi > 0    ? strerror(e_hi)
+              : e_hi == 0 ? "succeeded"
+                          : "no answer");
 }
 
 void probes_escape(probe_ctx *c)

@@ -131,10 +131,11 @@ assert l["interrupted"]==sys.argv[2] and l["canonical"] is None
         said=$(cat "$rec"/.partial-*/stdout)
         kill -KILL $pid; wait $pid 2> /dev/null
         if [ $base = baseline ]; then
-            grep -q 'clear the parent-death signal: Operation not permitted' <<< "$said" &&
+            grep -q 'clear it with option 0x100000001: Operation not permitted' <<< "$said" &&
+                grep -q 'clear the parent-death signal: Operation not permitted' <<< "$said" &&
                 grep -q 'set it to SIGTERM: Operation not permitted' <<< "$said" &&
                 grep -q 'parent-death signal now 9' <<< "$said" &&
-                ok "pdeath_clear: prctl(PR_SET_PDEATHSIG, 0 or SIGTERM) refused, SIGKILL kept" ||
+                ok "pdeath_clear: prctl(PR_SET_PDEATHSIG, 0 or SIGTERM; option 0x100000001 too) refused, SIGKILL kept" ||
                 not_ok "pdeath_clear: the payload changed its parent-death signal: $said"
             wait_for payload_gone "$tok" && ok "pdeath_clear: the payload died with its SIGKILLed runner" ||
                 { not_ok "pdeath_clear: the payload outlived its runner"; pkill -KILL -f -- "$tok"; }
