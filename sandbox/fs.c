@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -100,6 +101,32 @@ static int target(const kt_sandbox *sb, const char *inside, int kind, char *fdpa
     return cur;
 }
 
+/* mount_setattr(2) (Linux 5.12), by number: older C libraries lack it. */
+struct kt_mount_attr {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#define KT_ATTR_RDONLY 0x1
+#define KT_ATTR_NOSUID 0x2
+#define KT_ATTR_NODEV 0x4
+#define KT_ATTR_NOEXEC 0x8
+#define KT_AT_RECURSIVE 0x8000
+
+/* The remount below changes only the top mount; a mount beneath the bind's
+ * source (a tmpfs under --in, say) came along with MS_REC and stayed
+ * writable. Every mount of the tree gets the flags too. A kernel without
+ * mount_setattr (before 5.12) keeps the old behaviour: said in the docs. */
+static int flags_recursive(int fd, unsigned long flags, const char *inside, kt_err *st)
+{
+    struct kt_mount_attr a = {0, 0, 0, 0};
+    a.attr_set =
+        ((flags & MS_RDONLY) ? KT_ATTR_RDONLY : 0) | ((flags & MS_NOSUID) ? KT_ATTR_NOSUID : 0) |
+        ((flags & MS_NODEV) ? KT_ATTR_NODEV : 0) | ((flags & MS_NOEXEC) ? KT_ATTR_NOEXEC : 0);
+    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | KT_AT_RECURSIVE, &a, sizeof a) == 0 ||
+        errno == ENOSYS)
+        return 0;
+    return kt_fail_errno(st, KT_E_INTERNAL, errno, "make every mount under %s read-only", inside);
+}
+
 /* Bind src (a host path or /proc/self/fd/N) onto `inside`, then remount it
  * with flags. The remount goes through the mount's own root, looked up again
  * beneath the stage after the bind. */
@@ -119,6 +146,11 @@ static int bind(const kt_sandbox *sb, const char *src, const char *inside, unsig
     unsigned long f = MS_REMOUNT | MS_BIND | flags | locked_flags(src);
     rc = mount("none", at, "none", f, NULL);
     e = errno;
+    if (rc == 0 && (flags & MS_RDONLY)) {
+        rc = flags_recursive(fd, flags, inside, st);
+        close(fd);
+        return rc;
+    }
     close(fd);
     if (rc < 0) return kt_fail_errno(st, KT_E_INTERNAL, e, "remount %s", inside);
     return 0;

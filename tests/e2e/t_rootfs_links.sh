@@ -39,3 +39,25 @@ else
     expect 0 "control: the same bind onto a real file of the tree works" \
         "$SANDBOX" run -p "$SAFE" --rootfs "$R" --record "$T/r-ok" --ro-bind "$F:/app/x" -- /bin/t true
 fi
+
+# A mount beneath --in (or any read-only bind's source) is read-only in the
+# sandbox too: the bind is recursive, and the remount alone changed only the
+# top mount, so a host tmpfs under --in was writable (and exec-able) inside.
+if ! is_root; then
+    skip "submounts under --in (need root to mount a tmpfs)"
+else
+    IN=$(newdir); mkdir -p "$IN/w"
+    if mount -t tmpfs -o size=1m kt-e2e-insub "$IN/w"; then
+        chmod 777 "$IN/w"
+        run "$SANDBOX" run -p "$SAFE" --in "$IN" --record "$T/r-insub" -- /bin/sh -c \
+            'echo from-the-payload > /in/w/written; echo "rc=$?"; grep " /in/w " /proc/self/mountinfo'
+        so=$(cat "$T"/r-insub/*/stdout 2> /dev/null)
+        [ ! -e "$IN/w/written" ] && ok "a tmpfs mounted under --in: the payload cannot write to it" ||
+            not_ok "a tmpfs under --in was written by the payload"
+        grep -q ' /in/w ro,nosuid,nodev' <<< "$so" && ok "... it is mounted ro,nosuid,nodev inside" ||
+            not_ok "submount flags inside: $so"
+        umount "$IN/w"
+    else
+        skip "submounts under --in (cannot mount a tmpfs here)"
+    fi
+fi
