@@ -34,29 +34,69 @@ static int to_host(const kt_sandbox *sb, const char *in, char *out, size_t n)
     return w < 0 || (size_t)w >= n ? -1 : 0;
 }
 
-static int resolve_path(const kt_sandbox *sb, const char *cmd, char *in, char *out, size_t n)
+/* p as the payload's kernel resolves it: relative to the working directory
+ * (the payload starts there), "." and ".." taken lexically. */
+static int absolute(const kt_sandbox *sb, const char *p, char *in)
 {
-    if (strchr(cmd, '/')) {
-        snprintf(in, PATH_MAX, "%s%s", cmd[0] == '/' ? "" : "/", cmd);
-        return to_host(sb, in, out, n);
+    char tmp[PATH_MAX];
+    const char *wd = sb->workdir ? sb->workdir : "/";
+    int w = p[0] == '/' ? snprintf(tmp, sizeof tmp, "%s", p)
+                        : snprintf(tmp, sizeof tmp, "%s/%s", wd, p);
+    if (w < 0 || (size_t)w >= sizeof tmp) return -1;
+    size_t o = 0;
+    in[0] = '\0';
+    char *save = NULL;
+    for (char *c = strtok_r(tmp, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(c, ".")) continue;
+        if (!strcmp(c, "..")) {
+            char *sl = strrchr(in, '/');
+            if (sl) *sl = '\0', o = (size_t)(sl - in);
+            continue;
+        }
+        int k = snprintf(in + o, PATH_MAX - o, "/%s", c);
+        if (k < 0 || (size_t)k >= PATH_MAX - o) return -1;
+        o += (size_t)k;
+    }
+    if (!o) snprintf(in, PATH_MAX, "/");
+    return 0;
+}
+
+static int is_file(const char *host)
+{
+    struct stat st;
+    return stat(host, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The file the payload runs for cmd, as the child's own lookup finds it: a
+ * name with a '/' relative to the working directory, else the PATH's entries
+ * in order (a relative entry such as "." relative to the working directory
+ * too). A script argument (script=1) is looked for in the working directory
+ * first, then on the PATH, as bash does. */
+static int resolve_path(const kt_sandbox *sb, const char *cmd, int script, char *in, char *out,
+                        size_t n)
+{
+    if (strchr(cmd, '/') || script) {
+        if (absolute(sb, cmd, in) == 0 && to_host(sb, in, out, n) == 0 && (!script || is_file(out)))
+            return 0;
+        if (strchr(cmd, '/')) return -1;
     }
     const char *path = sb->envp[0] + strlen("PATH=");
     while (*path) {
         size_t len = strcspn(path, ":");
-        snprintf(in, PATH_MAX, "%.*s/%s", (int)len, path, cmd);
-        struct stat st;
-        if (to_host(sb, in, out, n) == 0 && stat(out, &st) == 0 && S_ISREG(st.st_mode)) return 0;
+        char rel[PATH_MAX];
+        snprintf(rel, sizeof rel, "%.*s/%s", (int)len, path, cmd);
+        if (absolute(sb, rel, in) == 0 && to_host(sb, in, out, n) == 0 && is_file(out)) return 0;
         path += len + (path[len] == ':');
     }
     return -1;
 }
 
 /* Hash the host file behind sandbox name cmd (a PATH search if it has no '/'). */
-static int hash_file(const kt_sandbox *sb, const char *cmd, kt_hashed *h)
+static int hash_file(const kt_sandbox *sb, const char *cmd, int script, kt_hashed *h)
 {
     char host[PATH_MAX];
     memset(h, 0, sizeof *h);
-    if (resolve_path(sb, cmd, h->path, host, sizeof host) < 0) return -1;
+    if (resolve_path(sb, cmd, script, h->path, host, sizeof host) < 0) return -1;
     if (!realpath(host, h->host)) return -1;
     int fd = open(h->host, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
@@ -155,7 +195,7 @@ static void shebang(const kt_sandbox *sb, kt_hostexec *hx)
     const char *b = strrchr(interp, '/');
     /* #!/usr/bin/env NAME: NAME, as the PATH finds it, is the interpreter. */
     const char *target = b && !strcmp(b + 1, "env") && *arg && *arg != '-' ? arg : interp;
-    if (hash_file(sb, target, &hx->interpreter) < 0)
+    if (hash_file(sb, target, 0, &hx->interpreter) < 0)
         snprintf(hx->note, sizeof hx->note,
                  "the #! interpreter is not on a mount the runner reads");
 }
@@ -186,7 +226,7 @@ int kt_hostexec_hash(const kt_sandbox *sb, kt_hostexec *hx, kt_err *err)
         if (bind_digest(&sb->binds[i], &hx->binds[hx->nbinds++], err) < 0) return -1;
     if (sb->rootfs || sb->image) return 0;
     hx->host_mode = 1;
-    if (hash_file(sb, sb->argv[0], &hx->program) < 0)
+    if (hash_file(sb, sb->argv[0], 0, &hx->program) < 0)
         return kt_fail(err, KT_E_NOINPUT,
                        "cannot find %s on the sandbox's PATH (host mode maps /usr, /bin, /sbin, "
                        "/lib*, /in and --ro-bind)",
@@ -196,7 +236,7 @@ int kt_hostexec_hash(const kt_sandbox *sb, kt_hostexec *hx, kt_err *err)
     if (f == NONE) f = family_of(sb->argv[0]);
     if (f == NONE || hx->shebang[0]) return 0;
     const char *s = script_arg(f, sb->argv, hx->note, sizeof hx->note);
-    if (s && hash_file(sb, s, &hx->script) < 0) {
+    if (s && hash_file(sb, s, 1, &hx->script) < 0) {
         char eb[128];
         snprintf(hx->note, sizeof hx->note,
                  "the script %s is not a file on a mount the runner reads",

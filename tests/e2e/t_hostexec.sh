@@ -89,4 +89,30 @@ PY
     [ "$(jget ro_binds 0 kind)" = tree ] && [ "$(jget ro_binds 0 digest)" = "$want" ] &&
         ok "a --ro-bind directory: its tree digest, recomputed from the documented listing" || not_ok "tree digest $(jget ro_binds 0 digest) != $want"
     [ "$(jget executed program path)" = /usr/bin/true ] && ok "the program is found on the sandbox's PATH" || not_ok "program path $(jget executed program path)"
+
+    # Relative names run what lies beneath the working directory (--chdir);
+    # the record must hash that file, not a host file of the same name found
+    # from / or on the PATH.
+    REL=$(newdir); mkdir -p "$REL/bin"
+    printf '#!/bin/sh\necho the project bin/true\n' > "$REL/bin/true"
+    printf 'echo the project gettext.sh\n' > "$REL/gettext.sh"
+    printf '#!/bin/sh\necho the project ./true\n' > "$REL/true"
+    chmod -R a+rX "$REL"; chmod 755 "$REL/bin/true" "$REL/true"
+    hx_run rel1 --in "$REL" -w /in -- bin/true
+    grep -q 'the project bin/true' "$REC"/*/stdout && [ "$(jget executed program path)" = /in/bin/true ] &&
+        [ "$(jget executed program sha256)" = "$(sha "$REL/bin/true")" ] &&
+        ok "-w /in -- bin/true: the record hashes /in/bin/true, the file that ran" ||
+        not_ok "-w /in -- bin/true: recorded $(jget executed program path) $(jget executed program sha256)"
+    hx_run rel2 --in "$REL" -w /in -- sh gettext.sh
+    grep -q 'the project gettext.sh' "$REC"/*/stdout && [ "$(jget executed script path)" = /in/gettext.sh ] &&
+        [ "$(jget executed script sha256)" = "$(sha "$REL/gettext.sh")" ] &&
+        ok "-w /in -- sh gettext.sh: the script hashed is the one in the working directory" ||
+        not_ok "-w /in -- sh gettext.sh: recorded $(jget executed script path)"
+    hx_run rel3 --in "$REL" -w /in --env PATH=.:/usr/bin -- true
+    grep -q 'the project ./true' "$REC"/*/stdout && [ "$(jget executed program path)" = /in/true ] &&
+        ok "PATH=.:/usr/bin -w /in -- true: the record hashes /in/true, the file that ran" ||
+        not_ok "PATH with '.': recorded $(jget executed program path)"
+    hx_run rel4 --in "$REL" -w /in/bin -- ../gettext.sh
+    [ "$(jget executed program path)" = /in/gettext.sh ] && ok "-w /in/bin -- ../gettext.sh: '..' taken as the kernel does" ||
+        not_ok "'..': recorded $(jget executed program path)"
 fi
