@@ -12,6 +12,11 @@ BUILD   ?= build
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man/man1
+DATADIR ?= $(PREFIX)/share/kiemthu
+DOCDIR  ?= $(PREFIX)/share/doc/kiemthu
+COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SAN     ?=
 
 PKGS      := libsodium libcjson nettle libxml-2.0
@@ -60,6 +65,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 .SECONDARY:
 all: $(MVP)
 .PHONY: b4-no-baseline all check check-cgroup2 unit e2e asan bench install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke valgrind images image-pins golden
+.PHONY: FORCE
 all: $(TOOLS)
 
 # Before anything is compiled: the compiler, pkg-config and the libraries'
@@ -113,6 +119,7 @@ SANDBOX_LIBS := $(shell pkg-config --libs libcjson 2> /dev/null) $(call static_l
                 $(SANDBOX_ARCHIVE_LIBS) $(call static_lib,libseccomp,seccomp) -lm
 SANDBOX_CORE := $(call obj,core/err.c core/buf.c core/json_canon.c core/jsonb.c core/sha256.c core/fsutil.c core/cli.c core/jsondoc.c \
                           core/name.c)
+SANDBOX_CORE += $(call obj,core/datadir.c)
 # The baseline filter is built in (.incbin): rebuild it when the file changes.
 # It is also compiled here, by the sandbox's own compiler, into BPF the
 # sandbox uses where the libseccomp version and architecture match (baseline.h).
@@ -150,7 +157,7 @@ $(BUILD)/kiemthu-probe: $(PROBE_OBJ)
 	@echo '  LD      $@'
 	@$(CC) -static -o $@ $^ -l:libseccomp.a
 
-GUARD_CORE := $(call obj,core/cli.c core/sha256.c core/err.c core/buf.c core/fsutil.c core/jsonb.c \
+GUARD_CORE := $(call obj,core/cli.c core/sha256.c core/err.c core/buf.c core/fsutil.c core/jsonb.c core/datadir.c \
                            core/json_canon.c)
 $(BUILD)/kiemthu-guard: $(call obj,guard/main.c $(GUARD_SRC)) $(GUARD_CORE)
 	@echo '  LD      $@'
@@ -331,13 +338,48 @@ bench: $(TOOLS)
 	@KT_BIN=$(abspath $(BUILD)) python3 tests/bench/bench.py
 	@KT_BIN=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/image_bench.py
 
+# Where the shipped data and docs are, compiled into core/datadir.c through a
+# generated header that changes only when they do (a new PREFIX relinks).
+$(BUILD)/gen/paths.h: FORCE
+	@mkdir -p $(dir $@)
+	@case '$(DATADIR)$(DOCDIR)' in *[!A-Za-z0-9/._+-]*) \
+	  echo "DATADIR/DOCDIR (from PREFIX) may hold only A-Z a-z 0-9 / . _ + -" >&2; exit 1;; esac
+	@printf '#define KT_DATADIR "%s"\n#define KT_DOCDIR "%s"\n' '$(DATADIR)' '$(DOCDIR)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/obj/core/datadir.o: $(BUILD)/gen/paths.h
+$(BUILD)/obj/core/datadir.o: ALL_CFLAGS += -include $(BUILD)/gen/paths.h
+
+# make install: the tools, their man pages (naming the installed paths), the
+# shipped profiles and policy (DATADIR/profiles), the docs, the by-hand
+# verifier and the CI workflow template (DOCDIR), bash completion. make
+# uninstall removes exactly those files, and the kiemthu directories if empty.
+SHARE_FILES := profiles/seccomp-deny-by-default.json profiles/seccomp-startup-safe.json \
+               profiles/baseline.json profiles/policy.json profiles/README.md
+DOC_FILES := README.md docs/FORMAT.md docs/GUARD.md docs/POLICY.md docs/RUN_RECORD.md \
+             docs/THREAT_MODEL.md verify/kiemthu-verify-by-hand.sh
+MAN_FILES := $(wildcard docs/man/*.1)
+INSTALLED := $(addprefix $(BINDIR)/,$(notdir $(TOOLS))) \
+             $(addprefix $(MANDIR)/,$(notdir $(MAN_FILES))) \
+             $(addprefix $(DATADIR)/profiles/,$(notdir $(SHARE_FILES))) \
+             $(addprefix $(DOCDIR)/,$(notdir $(DOC_FILES))) \
+             $(addprefix $(COMPDIR)/,$(notdir $(TOOLS)))
+SUBST := sed -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g'
+
 install: $(TOOLS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR)/profiles \
+	  $(DESTDIR)$(DOCDIR) $(DESTDIR)$(COMPDIR)
+	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	set -e; for m in $(MAN_FILES); do \
+	  $(SUBST) $$m > $(DESTDIR)$(MANDIR)/$$(basename $$m); chmod 0644 $(DESTDIR)$(MANDIR)/$$(basename $$m); done
+	install -m 0644 $(SHARE_FILES) $(DESTDIR)$(DATADIR)/profiles/
+	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	set -e; for t in $(notdir $(TOOLS)); do \
+	  $(SUBST) docs/bash-completion/kiemthu > $(DESTDIR)$(COMPDIR)/$$t; chmod 0644 $(DESTDIR)$(COMPDIR)/$$t; done
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(TOOLS)))
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	for d in $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR); do \
+	  if [ -d $$d ]; then rmdir $$d 2> /dev/null || echo "kept $$d: not empty"; fi; done
 
 clean:
 	rm -rf build build-asan build-fuzz build-fuzz.log out

@@ -2,6 +2,7 @@
 #include "cmd_policy.h"
 
 #include "../core/cli.h"
+#include "../core/datadir.h"
 #include "../core/escape.h"
 #include "../core/exitcode.h"
 #include "../policy/policy.h"
@@ -14,7 +15,7 @@
 enum { OPT_HELP = 'h' };
 
 static const kt_option opts[] = {
-    {"policy", 'p', "FILE", "the policy to validate (docs/POLICY.md)"},
+    {"policy", 'p', "FILE", "the policy to validate (POLICY.md, named below)"},
     {"evidence", 'e', "DIR", "also evaluate it on this evidence folder and print the check table"},
     {"help", OPT_HELP, NULL, "show this help, with every check type and an example of each"},
     {NULL, 0, NULL, NULL},
@@ -30,7 +31,8 @@ static void help(void)
                  "Exit codes: 0 valid (and every check passes), 1 a check fails, 64 usage,\n"
                  "65 invalid policy, 66 policy or evidence missing.",
                  opts);
-    printf("\nCheck types (docs/POLICY.md; \"profile\" may be \"@canonical\"):\n");
+    printf("\nCheck types (%s/POLICY.md; \"profile\" may be \"@canonical\"):\n",
+           kt_docdir_installed());
     const kt_check_info *t;
     for (size_t i = 0; (t = kt_policy_check_type(i)); i++) {
         char params[600];

@@ -8,6 +8,7 @@
  * large to scan is exit 65, never a pass. A statically linked binary imports
  * nothing that can be inspected, so it fails unless --allow-static. */
 #include "../core/cli.h"
+#include "../core/datadir.h"
 #include "../core/exitcode.h"
 #include "../core/fsutil.h"
 #include "../core/json_canon.h"
@@ -77,10 +78,11 @@ static int parse(guard_ctx *g, int argc, char **argv, int *done)
             kt_cli_usage(
                 stdout, SYNOPSIS,
                 "Check a binary's imported symbols (and its C sources) against the\n"
-                "capability deny list (docs/GUARD.md).\n"
+                "capability deny list (GUARD.md in the documentation, below).\n"
                 "Exit 0 pass, 3 violation, 64 usage, 65 unreadable, not ELF, or a source\n"
                 "tree it cannot scan whole, 66 missing, 73/74 the output cannot be written.",
                 opts);
+            printf("\nDocumentation: %s/GUARD.md\n", kt_docdir_installed());
             *done = 1;
             return 0;
         case OPT_VERSION:

@@ -1,5 +1,6 @@
 /* kiemthu-sandbox - the seed's deny-by-default `docker run`, natively. */
 #include "../core/cli.h"
+#include "../core/datadir.h"
 #include "../core/layout.h"
 #include "baseline.h"
 #include "image.h"
@@ -9,6 +10,7 @@
 #include "profile.h"
 #include "reach.h"
 #include "sandbox.h"
+#include "shipped.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,7 +56,9 @@ enum {
 };
 
 static const kt_option opts[] = {
-    {"profile", 'p', "FILE", "Docker-format seccomp profile; repeat for a ladder, strictest first"},
+    {"profile", 'p', "FILE|NAME",
+     "Docker-format seccomp profile, a file or a shipped NAME (kiemthu-sandbox profiles lists "
+     "them); repeat for a ladder, strictest first"},
     {"in", OPT_IN, "DIR", "host directory mounted read-only at /in"},
     {"out", OPT_OUT, "DIR", "host directory mounted writable at /out"},
     {"record", OPT_RECORD, "DIR", "where each attempt's run.json, stdout, stderr go (required)"},
@@ -84,9 +88,9 @@ static const kt_option opts[] = {
     {"out-exec", OPT_OUT_EXEC, NULL, "let the payload execute files in /out (noexec by default)"},
     {"out-files", OPT_OUT_FILES, "N",
      "most files of /out kept in each attempt's record (default 4096; the rest are listed)"},
-    {"baseline", OPT_BASELINE, "FILE|none",
-     "the baseline filter installed with every profile (default: the built-in "
-     "profiles/baseline.json; none: no baseline, recorded, and the shipped policy fails it)"},
+    {"baseline", OPT_BASELINE, "FILE|NAME|none",
+     "the baseline filter installed with every profile (default: the built-in copy of the "
+     "shipped baseline.json; none: no baseline, recorded, and the shipped policy fails it)"},
     {"exec-once", OPT_EXEC_ONCE, NULL,
      "let exactly the payload's first exec through a profile that denies exec; later execs get "
      "the profile's errno (seccomp user notification)"},
@@ -97,22 +101,29 @@ static const kt_option opts[] = {
 };
 
 static const char synopsis[] =
-    "kiemthu-sandbox run --profile FILE [--profile FILE]... --record DIR [--in DIR] [--out DIR]\n"
-    "                       [--timeout SECONDS] [--rootfs DIR] [options] -- COMMAND [ARG]...\n"
-    "       kiemthu-sandbox run --profile FILE... --record DIR --image REF [options] [-- ARG...]";
+    "kiemthu-sandbox run --profile FILE|NAME [--profile ...]... --record DIR [--in DIR]\n"
+    "                       [--out DIR] [--timeout SECONDS] [--rootfs DIR] [options]\n"
+    "                       -- COMMAND [ARG]...\n"
+    "       kiemthu-sandbox run --profile FILE|NAME... --record DIR --image REF [options]\n"
+    "                       [-- ARG...]\n"
+    "       kiemthu-sandbox profiles [--names]";
 static const char about[] =
     "Run COMMAND under the seed's deny-by-default isolation: new mount, PID, network, IPC and\n"
     "UTS namespaces (and user, when not root), uid/gid 65532, read-only root, noexec /tmp,\n"
     "no capabilities, no-new-privileges, the seccomp profile loaded just before exec,\n"
     "pids/memory/CPU limits, empty environment but PATH. Profiles are tried in order; the\n"
-    "first under which COMMAND started is canonical. Exit status: COMMAND's under the\n"
-    "canonical profile (128+N if killed by signal N); 125 if no profile let it start or the\n"
-    "runner failed; 64 usage.";
+    "first under which COMMAND started is canonical. A profile with a '/' or ending in .json\n"
+    "is a file; else a name, found as NAME.json in $" KT_DATADIR_ENV "/profiles, then\n"
+    "BINDIR/../share/kiemthu/profiles, then the installed data dir (kiemthu-sandbox profiles).\n"
+    "Exit status: COMMAND's under the canonical profile (128+N if killed by signal N); 125 if\n"
+    "no profile let it start or the runner failed; 126 COMMAND cannot be executed; 127 not\n"
+    "found; 64 usage.";
 
 typedef struct sb_ctx {
     kt_sandbox sb;
     const char *profiles[MAX_PROFILES];
     size_t nprofiles;
+    char profile_path[MAX_PROFILES][PATH_MAX], baseline_path[PATH_MAX]; /* names resolved */
     const char *record;
     const char *baseline;
     int all, timings, exec_once;
@@ -388,7 +399,8 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
         return usage_error("--cache and --entrypoint go with --image");
     if (c->nprofiles == 0)
         return usage_error("no --profile given; the sandbox always applies a seccomp profile "
-                           "(e.g. profiles/seccomp-startup-safe.json)");
+                           "(e.g. --profile seccomp-startup-safe; kiemthu-sandbox profiles lists "
+                           "the shipped ones)");
     if (!c->record) return usage_error("--record DIR is required");
     sb->argv = argv + optind;
     return check_paths(c);
@@ -453,6 +465,9 @@ static int prepare(run_ctx *r, kt_err *err)
     kt_ladder *l = &r->l;
     char why[PATH_MAX + 128];
     uint64_t t = kt_now_us();
+    if (kt_shipped_resolve(c->profiles, c->nprofiles, c->profile_path, &c->baseline,
+                           c->baseline_path, err) < 0)
+        return -1;
     if (kt_ladder_load(l, c->profiles, c->nprofiles, c->baseline, err) < 0) return -1;
     kt_timing_lap(&l->t, KT_PH_LOAD, &t);
     if (c->sb.userns && kt_ns_userns_available(err) < 0) return -1;
@@ -613,6 +628,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "run")) return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "profiles")) return kt_cmd_profiles(argc - 1, argv + 1);
     fprintf(stderr, "kiemthu-sandbox: unknown command \"%s\"\nUsage: %s\n", argv[1], synopsis);
     return KT_EXIT_USAGE;
 }
