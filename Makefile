@@ -119,7 +119,7 @@ SANDBOX_LIBS := $(shell pkg-config --libs libcjson 2> /dev/null) $(call static_l
                 $(SANDBOX_ARCHIVE_LIBS) $(call static_lib,libseccomp,seccomp) -lm
 SANDBOX_CORE := $(call obj,core/err.c core/buf.c core/json_canon.c core/jsonb.c core/sha256.c core/fsutil.c core/cli.c core/jsondoc.c \
                           core/name.c)
-SANDBOX_CORE += $(call obj,core/datadir.c)
+SANDBOX_CORE += $(call obj,core/datadir.c core/escape.c core/newfile.c)
 # The baseline filter is built in (.incbin): rebuild it when the file changes.
 # It is also compiled here, by the sandbox's own compiler, into BPF the
 # sandbox uses where the libseccomp version and architecture match (baseline.h).

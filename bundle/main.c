@@ -6,6 +6,7 @@
 #include "../keys/keys.h"
 #include "cmd_policy.h"
 #include "cmd_timestamp.h"
+#include "cmd_venue.h"
 #include "create.h"
 #include "sign.h"
 
@@ -64,6 +65,7 @@ static void usage(FILE *f)
         "       kiemthu-bundle timestamp BUNDLE --tsa URL -o OUT\n"
         "       kiemthu-bundle check-policy --policy FILE [--evidence DIR]\n"
         "       kiemthu-bundle keyid KEY\n"
+        "       kiemthu-bundle venue -o FILE [--set KEY=VALUE]...\n"
         "       kiemthu-bundle --help | --version\n\n"
         "Run 'kiemthu-bundle COMMAND --help' for the options of a command.\n"
         "Environment: SOURCE_DATE_EPOCH (member mtime and manifest time; default 0),\n"
@@ -285,6 +287,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "timestamp") == 0) return kt_cmd_timestamp(argc - 1, argv + 1);
     if (strcmp(cmd, "check-policy") == 0) return kt_cmd_check_policy(argc - 1, argv + 1);
     if (strcmp(cmd, "keyid") == 0) return cmd_keyid(argc - 1, argv + 1);
+    if (strcmp(cmd, "venue") == 0) return kt_cmd_venue(argc - 1, argv + 1);
     kt_esc_line(stderr, "kiemthu-bundle: unknown command \"%s\"", cmd);
     usage(stderr);
     return KT_EXIT_USAGE;

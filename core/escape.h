@@ -46,4 +46,28 @@ char *kt_esc_dup(const char *s, enum kt_esc mode);
  * and a newline. For lines whose every part may carry outside bytes. */
 void kt_esc_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A byte stream shown live on a terminal (kiemthu-sandbox --tee shows a
+ * payload's output as it comes): like KT_ESC_TEXT, but \n and \t pass, a
+ * backslash stays single (the record keeps the raw bytes; this is a view),
+ * and, when utf8 is set (the terminal decodes UTF-8), so does valid UTF-8
+ * other than the C1 controls and the characters that steer text (bidi marks
+ * and overrides, U+2028, U+2029; see KT_ESC_HTML): a UTF-8 terminal shows
+ * them and cannot act on them. Without utf8 every non-ASCII character is
+ * \u{XXXX}, since an 8-bit terminal takes the 0x9B inside U+271B for CSI.
+ * Every other C0 control (CR, ESC, BEL, ...), DEL and every byte that is not
+ * valid UTF-8 becomes \xNN, C1 and steering characters \u{XXXX}: no escape
+ * sequence, OSC, CR-overwrite or 8-bit CSI of the payload's reaches the
+ * terminal. The input may hold NUL bytes; a UTF-8 sequence cut between two
+ * chunks is carried to the next. */
+typedef struct kt_esc_stream {
+    int utf8; /* set by the caller */
+    unsigned char carry[4];
+    size_t ncarry;
+} kt_esc_stream;
+
+/* Append the shown form of p[0..n) to out. */
+int kt_esc_stream_put(kt_esc_stream *st, kt_buf *out, const void *p, size_t n, kt_err *err);
+/* End of the stream: a sequence left incomplete is shown as \xNN bytes. */
+int kt_esc_stream_end(kt_esc_stream *st, kt_buf *out, kt_err *err);
+
 #endif

@@ -282,3 +282,10 @@ void kt_filter_free(kt_filter *f)
     free(f->bpf.insns);
     memset(f, 0, sizeof *f);
 }
+
+int kt_filter_denies_exec(const kt_filter *f)
+{
+    for (size_t i = 0; i < f->ndenied; i++)
+        if (strcmp(f->denied[i].name, "execve") == 0 && !f->denied[i].has_args) return 1;
+    return 0;
+}

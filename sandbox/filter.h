@@ -55,4 +55,8 @@ int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_f
                       kt_filter *out, kt_err *err);
 void kt_filter_free(kt_filter *f);
 
+/* 1 if the filter denies execve whatever its arguments: then a payload that
+ * did not start under it says nothing about the program itself. */
+int kt_filter_denies_exec(const kt_filter *f);
+
 #endif

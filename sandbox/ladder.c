@@ -132,7 +132,7 @@ static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, 
     if (mkdirat(recfd, tmpname, 0755) < 0)
         return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create %s", dpath);
     int dfd = openat(recfd, tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    kt_spawn_io io = {-1, -1, sigfd, -1};
+    kt_spawn_io io = {-1, -1, sigfd, -1, l->tee};
     int rc = -1;
     if (dfd < 0) {
         kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot open %s", dpath);

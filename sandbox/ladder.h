@@ -49,6 +49,8 @@ struct kt_ladder {
     kt_ladder_progress progress;
     void *progress_ctx;
     int sigfd; /* kt_stop_signals_block()'s signalfd, or -1 */
+    /* --tee (tee.h), or NULL */
+    struct kt_tee *tee;
     /* out */
     kt_cgroup_host cghost; /* read once, before the first attempt */
     kt_timings t;          /* the run's phases; each attempt's are in its run.t */

@@ -1,8 +1,9 @@
 /* kiemthu-sandbox - the seed's deny-by-default `docker run`, natively. */
 #include "../core/cli.h"
-#include "../core/datadir.h"
 #include "../core/layout.h"
 #include "baseline.h"
+#include "envarg.h"
+#include "evidence.h"
 #include "image.h"
 #include "ladder.h"
 #include "ns.h"
@@ -11,6 +12,8 @@
 #include "reach.h"
 #include "sandbox.h"
 #include "shipped.h"
+#include "tee.h"
+#include "units.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +55,8 @@ enum {
     OPT_CACHE,
     OPT_ENTRYPOINT,
     OPT_IMAGE_MAX,
+    OPT_TEE,
+    OPT_EVIDENCE,
     OPT_CHDIR = 'w',
 };
 
@@ -62,6 +67,8 @@ static const kt_option opts[] = {
     {"in", OPT_IN, "DIR", "host directory mounted read-only at /in"},
     {"out", OPT_OUT, "DIR", "host directory mounted writable at /out"},
     {"record", OPT_RECORD, "DIR", "where each attempt's run.json, stdout, stderr go (required)"},
+    {"evidence", OPT_EVIDENCE, "DIR",
+     "copy the profiles used into DIR/profiles/ (default: RECORD/../.. if RECORD is .../runs/X)"},
     {"timeout", OPT_TIMEOUT, "SECONDS", "kill the whole sandbox after this long (default: none)"},
     {"rootfs", OPT_ROOTFS, "DIR", "run inside this tree, read-only, instead of host /usr"},
     {"image", OPT_IMAGE, "REF",
@@ -74,7 +81,11 @@ static const kt_option opts[] = {
     {"entrypoint", OPT_ENTRYPOINT, "CMD", "replace the image's Entrypoint (\"\" clears it)"},
     {"image-max-size", OPT_IMAGE_MAX, "SIZE", "cap on an image's unpacked bytes (default 4g)"},
     {"ro-bind", OPT_RO_BIND, "SRC:DST", "also mount host SRC read-only at DST (repeatable)"},
-    {"env", OPT_ENV, "K=V", "add a variable to the otherwise empty environment (repeatable)"},
+    {"env", OPT_ENV, "K=V|NAME",
+     "add a variable to the otherwise empty environment; NAME passes the host's value, which "
+     "run.json does not record (repeatable)"},
+    {"tee", OPT_TEE, NULL,
+     "also show the payload's stdout and stderr live on ours, control bytes escaped"},
     {"chdir", OPT_CHDIR, "DIR", "the payload's working directory inside the sandbox (default /)"},
     {"all-profiles", OPT_ALL, NULL, "run every profile, not only up to the first that starts"},
     {"pids", OPT_PIDS, "N", "process limit (default 64)"},
@@ -112,21 +123,19 @@ static const char about[] =
     "UTS namespaces (and user, when not root), uid/gid 65532, read-only root, noexec /tmp,\n"
     "no capabilities, no-new-privileges, the seccomp profile loaded just before exec,\n"
     "pids/memory/CPU limits, empty environment but PATH. Profiles are tried in order; the\n"
-    "first under which COMMAND started is canonical. A profile with a '/' or ending in .json\n"
-    "is a file; else a name, found as NAME.json in $" KT_DATADIR_ENV "/profiles, then\n"
-    "BINDIR/../share/kiemthu/profiles, then the installed data dir (kiemthu-sandbox profiles).\n"
-    "Exit status: COMMAND's under the canonical profile (128+N if killed by signal N); 125 if\n"
-    "no profile let it start or the runner failed; 126 COMMAND cannot be executed; 127 not\n"
-    "found; 64 usage.";
+    "first under which COMMAND started is canonical. Exit status: COMMAND's under the\n"
+    "canonical profile (128+N if killed by signal N); 125 if no profile let it start or the\n"
+    "runner failed; 126 if COMMAND cannot be executed, 127 if not found; 64 usage.";
 
 typedef struct sb_ctx {
     kt_sandbox sb;
     const char *profiles[MAX_PROFILES];
     size_t nprofiles;
     char profile_path[MAX_PROFILES][PATH_MAX], baseline_path[PATH_MAX]; /* names resolved */
-    const char *record;
+    const char *record, *evidence;
+    char evidence_real[PATH_MAX]; /* "" when there is no evidence folder (evidence.h) */
     const char *baseline;
-    int all, timings, exec_once;
+    int all, timings, exec_once, tee;
     char in_real[PATH_MAX], out_real[PATH_MAX], rootfs_real[PATH_MAX], record_real[PATH_MAX];
     char bind_src[KT_SB_MAX_BINDS][PATH_MAX];
     char *bind_dst[KT_SB_MAX_BINDS];
@@ -144,47 +153,6 @@ static __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ..
     va_end(ap);
     fprintf(stderr, "\nUsage: %s\nTry 'kiemthu-sandbox --help'.\n", synopsis);
     return KT_EXIT_USAGE;
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || s[0] == '-') return -1;
-    uint64_t mul = 1;
-    if (*end) {
-        switch (*end) {
-        case 'k':
-        case 'K':
-            mul = 1ULL << 10;
-            break;
-        case 'm':
-        case 'M':
-            mul = 1ULL << 20;
-            break;
-        case 'g':
-        case 'G':
-            mul = 1ULL << 30;
-            break;
-        default:
-            return -1;
-        }
-        if (end[1] && !((end[1] == 'b' || end[1] == 'B') && !end[2])) return -1;
-    }
-    if (v > UINT64_MAX / mul) return -1;
-    *out = v * mul;
-    return 0;
-}
-
-static int parse_millis(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    double d = strtod(s, &end);
-    if (errno || end == s || *end || !(d > 0) || d > 1e6) return -1;
-    *out = (uint64_t)(d * 1000 + 0.5);
-    return *out ? 0 : -1;
 }
 
 static int resolve_dir(const char *opt, const char *in, char *out)
@@ -226,6 +194,8 @@ static int check_paths(sb_ctx *c)
                 path_why(c->record, errno, why, sizeof why));
         return EXIT_RUNNER;
     }
+    if (kt_evidence_root(c->evidence, c->record_real, c->evidence_real, sizeof c->evidence_real))
+        return usage_error("--evidence %s: %s", c->evidence, strerror(errno));
     if (sb->out_dir) {
         if (kt_path_absolute(sb->out_dir, c->out_real, sizeof c->out_real) < 0)
             return usage_error("--out %s: %s", sb->out_dir,
@@ -234,6 +204,10 @@ static int check_paths(sb_ctx *c)
             return usage_error("--out %s and --record %s overlap (one is inside the other); the "
                                "payload could write over its own record",
                                c->out_real, c->record_real);
+        if (c->evidence_real[0] && kt_path_overlap(c->out_real, c->evidence_real))
+            return usage_error("--out %s and the evidence folder %s overlap; the payload's files "
+                               "would be evidence it chose (a policy.json, a venue.json)",
+                               c->out_real, c->evidence_real);
         if (kt_mkdir_parents(c->out_real, 0755) < 0)
             return usage_error("--out %s: %s", sb->out_dir,
                                path_why(sb->out_dir, errno, why, sizeof why));
@@ -270,6 +244,9 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
         case OPT_RECORD:
             c->record = optarg;
             break;
+        case OPT_EVIDENCE:
+            c->evidence = optarg;
+            break;
         case OPT_ROOTFS:
             sb->rootfs = optarg;
             break;
@@ -283,7 +260,7 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
             c->entrypoint = optarg;
             break;
         case OPT_IMAGE_MAX:
-            if (parse_size(optarg, &v) < 0 || v < (1u << 20))
+            if (kt_parse_size(optarg, &v) < 0 || v < (1u << 20))
                 return usage_error("--image-max-size takes a size of at least 1m, not \"%s\"",
                                    optarg);
             c->caps.max_unpacked = v;
@@ -310,7 +287,7 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
             sb->workdir = optarg;
             break;
         case OPT_OUT_FILES:
-            if (parse_size(optarg, &v) < 0 || v == 0 || v > 1000000)
+            if (kt_parse_size(optarg, &v) < 0 || v == 0 || v > 1000000)
                 return usage_error("--out-files takes a count (1..1000000), not \"%s\"", optarg);
             sb->out_caps.files = v;
             break;
@@ -337,46 +314,46 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
             sb->nbinds++;
             break;
         }
-        case OPT_ENV:
-            if (!strchr(optarg, '=') || optarg[0] == '=' || sb->nenv == KT_SB_MAX_ENV)
-                return usage_error("--env takes K=V, not \"%s\"", optarg);
-            if (strncmp(optarg, "PATH=", 5) == 0)
-                sb->envp[0] = optarg, c->user_path = 1;
-            else
-                sb->envp[1 + sb->nenv++] = optarg;
+        case OPT_ENV: {
+            kt_err e;
+            if (kt_env_add(sb, optarg, &c->user_path, &e) < 0) return usage_error("%s", e.msg);
+            break;
+        }
+        case OPT_TEE:
+            c->tee = 1;
             break;
         case OPT_PIDS:
-            if (parse_size(optarg, &v) < 0 || v == 0 || v > 4194304)
+            if (kt_parse_size(optarg, &v) < 0 || v == 0 || v > 4194304)
                 return usage_error("--pids takes a count, not \"%s\"", optarg);
             sb->limits[KT_LIMIT_PIDS].value = v;
             break;
         case OPT_MEMORY:
-            if (parse_size(optarg, &v) < 0 || v < (4u << 20))
+            if (kt_parse_size(optarg, &v) < 0 || v < (4u << 20))
                 return usage_error("--memory takes a size of at least 4m, not \"%s\"", optarg);
             sb->limits[KT_LIMIT_MEMORY].value = v;
             break;
         case OPT_SWAP:
-            if (parse_size(optarg, &swap) < 0)
+            if (kt_parse_size(optarg, &swap) < 0)
                 return usage_error("--memory-swap: bad size \"%s\"", optarg);
             swap_set = 1;
             break;
         case OPT_CPUS:
-            if (parse_millis(optarg, &v) < 0)
+            if (kt_parse_millis(optarg, &v) < 0)
                 return usage_error("--cpus takes a number > 0, not \"%s\"", optarg);
             sb->limits[KT_LIMIT_CPUS].value = v;
             break;
         case OPT_OUTPUT_CAP:
-            if (parse_size(optarg, &v) < 0 || v > (1ULL << 32))
+            if (kt_parse_size(optarg, &v) < 0 || v > (1ULL << 32))
                 return usage_error("--output-cap: bad size \"%s\"", optarg);
             sb->output_cap = (size_t)v;
             break;
         case OPT_TMP_SIZE:
-            if (parse_size(optarg, &v) < 0 || v < 4096)
+            if (kt_parse_size(optarg, &v) < 0 || v < 4096)
                 return usage_error("--tmp-size: bad size \"%s\"", optarg);
             sb->tmp_size = v;
             break;
         case OPT_OUT_SIZE:
-            if (parse_size(optarg, &v) < 0 || (v && v < 4096))
+            if (kt_parse_size(optarg, &v) < 0 || (v && v < 4096))
                 return usage_error("--out-size: bad size \"%s\"", optarg);
             sb->out_size = v;
             break;
@@ -486,18 +463,21 @@ static int prepare(run_ctx *r, kt_err *err)
                        path_why(c->record, errno, why, sizeof why));
     if (kt_image_digest(&c->sb, r->digest, why, sizeof why, err) < 0) return -1;
     l->image_digest = r->digest;
+    int n;
+    if (c->evidence_real[0] && kt_evidence_profiles(c->evidence_real, l, &n, err) < 0) return -1;
+    if (c->evidence_real[0])
+        fprintf(stderr, "kiemthu-sandbox: the profiles used are in %s/profiles/ (%d new)\n",
+                c->evidence_real, n);
     kt_timing_lap(&l->t, KT_PH_PREPARE, &t);
     return 0;
 }
 
 /* Why no profile let the payload start, as docker run would say it: 127 if
- * the program is not there, 126 if it cannot be executed, else 125. */
-static int not_started_exit(const kt_ladder *l, const char *cmd)
+ * the program is not there, 126 if it cannot be executed, else 125. Only
+ * attempts under profiles that let execve through say why. */
+static int exec_exit(const kt_sandbox *sb, int e, const char *cmd)
 {
-    int e = l->n ? l->att[0].run.exec_errno : 0;
-    for (size_t i = 1; i < l->n; i++)
-        if (l->att[i].ran && l->att[i].run.exec_errno != e) e = 0;
-    if (e == ENOENT && l->sb->image) {
+    if (e == ENOENT && sb->image) {
         fprintf(stderr, "kiemthu-sandbox: %s: not found in the image\n", cmd);
         return 127;
     }
@@ -515,6 +495,15 @@ static int not_started_exit(const kt_ladder *l, const char *cmd)
     }
     fprintf(stderr, "kiemthu-sandbox: no profile let the payload start\n");
     return EXIT_RUNNER;
+}
+
+static int not_started_exit(const kt_ladder *l, const char *cmd)
+{
+    int e = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->att[i].ran && !kt_filter_denies_exec(&l->att[i].filter))
+            e = !e || e == l->att[i].run.exec_errno ? l->att[i].run.exec_errno : -1;
+    return exec_exit(l->sb, e, cmd);
 }
 
 static int report(const run_ctx *r)
@@ -585,7 +574,14 @@ static int cmd_run(int argc, char **argv)
     l->progress = print_attempt;
     l->progress_ctx = &c;
     l->sigfd = sigfd;
-    if (prepare(&r, &err) < 0) {
+    static kt_tee tee;
+    if (c.tee) {
+        kt_tee_open(&tee);
+        l->tee = &tee;
+    }
+    if (prepare(&r, &err) < 0 && r.hx.host_mode && !r.hx.program.set) {
+        rc = exec_exit(sb, ENOENT, sb->argv[0]); /* host mode: not there, as exec would say */
+    } else if (err.cls) {
         fprintf(stderr, "kiemthu-sandbox: %s\n", err.msg);
         rc = err.cls == KT_E_USAGE ? KT_EXIT_USAGE : EXIT_RUNNER;
     } else if (kt_ladder_run(l, &err) < 0) {
@@ -594,6 +590,11 @@ static int cmd_run(int argc, char **argv)
     } else {
         rc = report(&r);
     }
+    char note[160];
+    for (int i = 0; c.tee && i < 2; i++)
+        if (kt_tee_note(&tee, i, note, sizeof note)) fprintf(stderr, "kiemthu-sandbox: %s\n", note);
+    kt_tee_close(&tee);
+    kt_env_free(sb);
     if (l->cghost.v2_moved)
         fprintf(stderr,
                 "kiemthu-sandbox: note: moved %d process(es) into %s: cgroup v2 lets a group "

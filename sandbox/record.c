@@ -1,5 +1,6 @@
 #include "record.h"
 
+#include "envarg.h"
 #include "image.h"
 
 #include "../core/buf.h"
@@ -165,7 +166,13 @@ static void add_isolation(kt_jb *b, cJSON *o, const kt_sandbox *sb)
     if (sb->out_dir && sb->out_exec) kt_jb_str(b, ex, NULL, "/out (--out-exec)");
     kt_jb_str(b, ex, NULL, "memfd (memfd_create + execveat)");
     cJSON *env = kt_jb_arr(b, iso, "env");
-    for (size_t i = 0; sb->envp[i]; i++) kt_jb_str(b, env, NULL, sb->envp[i]);
+    cJSON *host = kt_jb_arr(b, iso, "env_from_host"); /* --env NAME: the name, never the value */
+    for (size_t i = 0; sb->envp[i]; i++) {
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(sb->envp[i], "="), sb->envp[i]);
+        kt_jb_str(b, kt_env_from_host(sb, sb->envp[i]) ? host : env, NULL,
+                  kt_env_from_host(sb, sb->envp[i]) ? name : sb->envp[i]);
+    }
     kt_jb_str(b, iso, "workdir", sb->workdir ? sb->workdir : "/");
     kt_jb_str(b, iso, "in", sb->in_dir);
     kt_jb_str(b, iso, "out", sb->out_dir);

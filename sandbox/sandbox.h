@@ -38,6 +38,8 @@ typedef struct kt_sandbox {
     char *const *argv;
     char *envp[KT_SB_MAX_ENV + 2]; /* PATH first, NULL-terminated */
     size_t nenv;
+    char *env_host[KT_SB_MAX_ENV + 1]; /* entries of envp from --env NAME: values not recorded */
+    size_t nenv_host;
     const char
         *workdir; /* -w/--chdir, else an image's WorkingDir: where the payload starts (NULL: /) */
     /* where */

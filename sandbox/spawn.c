@@ -3,6 +3,7 @@
 #include "../core/fsutil.h"
 #include "cgroup.h"
 #include "ns.h"
+#include "tee.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -152,8 +153,10 @@ static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, const char *
 
 /* ---- supervise -------------------------------------------------------- */
 
-/* Move what a pipe has into the capture file, keeping at most cap bytes. */
-static int drain(int from, int to, size_t cap, uint64_t *bytes, uint64_t *stored)
+/* Move what a pipe has into the capture file, keeping at most cap bytes
+ * (and showing them, with --tee). */
+static int drain(int from, int to, size_t cap, uint64_t *bytes, uint64_t *stored, kt_tee *tee,
+                 int which)
 {
     char buf[65536];
     ssize_t r = read(from, buf, sizeof buf);
@@ -163,6 +166,7 @@ static int drain(int from, int to, size_t cap, uint64_t *bytes, uint64_t *stored
         size_t keep = (size_t)r < cap - *stored ? (size_t)r : cap - *stored;
         if (kt_write_all(to, buf, keep) < 0) return -1;
         *stored += keep;
+        if (tee) kt_tee_write(tee, which, buf, keep);
     }
     return 1;
 }
@@ -281,7 +285,7 @@ static int supervise(sbx *s, const kt_sandbox *sb, kt_spawn_io *io, kt_run *run,
             int *p = i == 0 ? &s->out_r : &s->err_r;
             if (*p < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             int d = drain(*p, i == 0 ? io->out_fd : io->err_fd, sb->output_cap, &run->bytes[i],
-                          &run->stored[i]);
+                          &run->stored[i], io->tee, i);
             if (d < 0)
                 return kt_fail_errno(err, KT_E_IO, errno, "cannot store the payload's output");
             if (d == 0) close_fd(p);
@@ -362,6 +366,7 @@ int kt_spawn(kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io *io, const c
     uint64_t start_us = kt_now_us();
     int rc = start(&s, sb, f, tag, run, err);
     if (rc == 0) rc = supervise(&s, sb, io, run, err);
+    if (io->tee) kt_tee_end(io->tee);
     kill_and_reap(&s); /* only does something when we stopped early */
     if (s.out_sock >= 0) take_out(&s, io);
     uint64_t t = kt_now_us();

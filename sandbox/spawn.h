@@ -41,6 +41,7 @@ typedef struct kt_spawn_io {
     int sigfd;          /* signalfd of the runner's stop signals, or -1 */
     int out_mfd;        /* set by kt_spawn: /out's tmpfs (mount fd) handed over by the
                            sandbox, for the caller to copy and close; -1 if none */
+    struct kt_tee *tee; /* --tee: what is stored is also shown (tee.h); NULL: not */
 } kt_spawn_io;
 
 /* Run sb->argv under the filters (installed as the last step before execve).

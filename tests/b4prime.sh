@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # b4prime.sh [OUTDIR] - the seed's B4' attestation, natively: kiemthu-probe under
 # seccomp-deny-by-default.json, then seccomp-startup-safe.json, every attempt
-# recorded. Leaves OUTDIR/evidence ready for kiemthu-bundle create.
+# recorded. Leaves OUTDIR/evidence ready for kiemthu-bundle create (the sandbox
+# puts the profiles it used in evidence/profiles/: its --record is evidence/runs/probe).
 # Extra arguments after -- go to kiemthu-sandbox (e.g. --exec-once).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,9 +12,8 @@ shift || true
 [ "${1:-}" = "--" ] && shift
 extra=("$@")
 rm -rf "$out"
-mkdir -p "$out/evidence/profiles" "$out/in" "$out/out"
+mkdir -p "$out/in" "$out/out"
 chmod 0777 "$out/out" # the payload runs as uid 65532, as in the seed
-cp "$top/profiles/seccomp-deny-by-default.json" "$top/profiles/seccomp-startup-safe.json" "$out/evidence/profiles/"
 cp "$top/fixtures/fix7-fixture-A-packet.json" "$out/in/" 2> /dev/null || echo '{}' > "$out/in/packet.json"
 
 # The probe runs from its image, as in the seed: built reproducibly here

@@ -142,6 +142,24 @@ opts_comp=$(comp kiemthu-sandbox run -- | tr ' ' '\n' | grep -v '^--$' | sort | 
     not_ok "completion vs --help: [$opts_comp] vs [$opts_help]"
 cd "$T" || return 0
 
+# The README's walk-through with the installed tree alone: its sh blocks from
+# the installed README, the tools from PATH, the checkout and the build
+# hidden under empty tmpfs mounts (a mount namespace of its own, as root).
+if is_root && command -v git > /dev/null && unshare -m true 2> /dev/null; then
+    W2=$(newdir)
+    sh "$KT_SRC/tests/helpers/readme-blocks.sh" "$DOC/README.md" "Use it on your own project" > "$T/walk.sh"
+    hide="mount -t tmpfs none '$KT_SRC'"
+    case $KT_BIN in "$KT_SRC"/*) ;; *) hide="$hide && mount -t tmpfs none '$KT_BIN'" ;; esac
+    env -u KIEMTHU_DATADIR PATH="$IBIN:/usr/sbin:/usr/bin:/sbin:/bin" HOME="$W2" unshare -m sh -c \
+        "$hide && test ! -e '$KT_SRC/Makefile' && cd '$W2' && bash -e -o pipefail '$T/walk.sh'" > "$T/out" 2> "$T/err"
+    RC=$?
+    [ "$RC" -eq 0 ] && grep -q '^PASS bundle.tar' "$T/out" && grep -q "are in $W2/wordcount/evidence/profiles/" "$T/err" &&
+        ok "README walk-through with the DESTDIR install alone (checkout and build hidden): PASS" ||
+        not_ok "README walk-through from the install (exit $RC)"
+else
+    skip "README walk-through from the install alone (needs root, git and unshare -m to hide the checkout)"
+fi
+
 # make uninstall: exactly what install put, and the kiemthu directories.
 run make -C "$KT_SRC" -s BUILD="$T/build" PREFIX="$PREFIX" DESTDIR="$ROOT" uninstall
 left=$(cd "$ROOT" && find . -type f | sort | tr '\n' ' ')

@@ -11,6 +11,9 @@ PPUB=$FIXKEYS/test-ed25519.pub
 make_pipeline_evidence() { # ... [PROBE_PROFILE [SANDBOX_OPTION...]]: options for the probe run
     local E=$1 mvp_exit=$2 probe_safe=${3:-$SAFE}
     local extra=("${@:4}")
+    # Another profile under a shipped name: kiemthu-sandbox would refuse to put it
+    # beside the genuine copy (issue 15 item 4), so it is kept out of the evidence.
+    [ "$probe_safe" != "$SAFE" ] && extra+=(--evidence "$(newdir)")
     mkdir -p "$E/profiles" "$E/guard" "$E/runs"
     cp "$STRICT" "$SAFE" "$E/profiles/"
     echo '{"ci":"local","run_id":"42","commit":"0123abc"}' > "$E/venue.json"
