@@ -65,8 +65,10 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 .SECONDARY:
 all: $(MVP)
 .PHONY: b4-no-baseline all check check-cgroup2 unit e2e asan bench install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke valgrind images image-pins golden
-.PHONY: FORCE
+.PHONY: FORCE tools
 all: $(TOOLS)
+# The five tools alone (what make install puts in place; no cmocka needed).
+tools: $(TOOLS)
 
 # Before anything is compiled: the compiler, pkg-config and the libraries'
 # -dev packages are there, else a list of what is missing and the command
@@ -356,7 +358,7 @@ $(BUILD)/obj/core/datadir.o: ALL_CFLAGS += -include $(BUILD)/gen/paths.h
 SHARE_FILES := profiles/seccomp-deny-by-default.json profiles/seccomp-startup-safe.json \
                profiles/baseline.json profiles/policy.json profiles/README.md
 DOC_FILES := README.md docs/FORMAT.md docs/GUARD.md docs/POLICY.md docs/RUN_RECORD.md \
-             docs/THREAT_MODEL.md verify/kiemthu-verify-by-hand.sh
+             docs/THREAT_MODEL.md verify/kiemthu-verify-by-hand.sh docs/ci/kiemthu-evidence.yml
 MAN_FILES := $(wildcard docs/man/*.1)
 INSTALLED := $(addprefix $(BINDIR)/,$(notdir $(TOOLS))) \
              $(addprefix $(MANDIR)/,$(notdir $(MAN_FILES))) \

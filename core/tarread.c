@@ -101,8 +101,12 @@ static int check_magic(const uint8_t *p, size_t n, kt_err *err)
         if (n >= kinds[i].len && memcmp(p, kinds[i].magic, kinds[i].len) == 0)
             return kt_fail(err, KT_E_TAMPER,
                            "the bundle is %s-compressed; kiemthu bundles are "
-                           "plain uncompressed tar",
-                           kinds[i].name);
+                           "plain uncompressed tar%s",
+                           kinds[i].name,
+                           strcmp(kinds[i].name, "zip") == 0
+                               ? " (a CI artifact download is a zip holding bundle.tar: unzip it "
+                                 "and verify bundle.tar)"
+                               : "");
     if (n < KT_TAR_BLOCK || memcmp(p + 257, "ustar", 5) != 0)
         return kt_fail(err, KT_E_TAMPER, "not a ustar archive");
     return 0;
