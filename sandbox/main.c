@@ -119,7 +119,7 @@ static const char synopsis[] =
     "                       [-- ARG...]\n"
     "       kiemthu-sandbox profiles [--names]";
 static const char about[] =
-    "Run COMMAND under the seed's deny-by-default isolation: new mount, PID, network, IPC and\n"
+    "Run COMMAND under deny-by-default isolation: new mount, PID, network, IPC and\n"
     "UTS namespaces (and user, when not root), uid/gid 65532, read-only root, noexec /tmp,\n"
     "no capabilities, no-new-privileges, the seccomp profile loaded just before exec,\n"
     "pids/memory/CPU limits, empty environment but PATH. Profiles are tried in order; the\n"
