@@ -55,11 +55,19 @@ static int put(int dfd, const char *dir, const char *file, const char *bytes, si
         }
         if (errno != ENOENT)
             return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot open %s/%s", dir, file);
-        if (kt_write_new(dfd, dir, file, bytes, n, 0644, err) == 0) {
+        /* Into an error of its own: EEXIST (another run put the file there
+         * meanwhile) is not a failure when the bytes are the same, and must
+         * not be left in err for the caller to report. */
+        kt_err werr;
+        kt_err_clear(&werr);
+        if (kt_write_new(dfd, dir, file, bytes, n, 0644, &werr) == 0) {
             (*written)++;
             return 0;
         }
-        if (errno != EEXIST) return -1; /* EEXIST: another run put it there meanwhile: compare */
+        if (errno != EEXIST) {
+            *err = werr;
+            return -1;
+        }
     }
     return kt_fail(err, KT_E_CANTCREAT, "cannot write %s/%s", dir, file);
 }

@@ -96,3 +96,6 @@ for i in 1 2 3 4; do "$SANDBOX" run -p "$STRICT" -p "$SAFE" --record "$PEV/runs/
 fails=0; for pid in "${pids[@]}"; do wait "$pid" || fails=$((fails + 1)); done
 [ "$fails" -eq 0 ] && [ "$(ls -A "$PEV/profiles" | wc -l)" -eq 3 ] && cmp -s "$PEV/profiles/seccomp-startup-safe.json" "$SAFE" &&
     ok "4 runs at once into one evidence folder: all succeed, 3 files" || not_ok "parallel runs: $fails failed, $(ls -A "$PEV/profiles" | tr '\n' ' '): $(cat "$T"/par* | grep -v started | head -3)"
+new=$(cat "$T"/par[1-4] | sed -n 's/.*profiles used are in .* (\([0-9]*\) new)$/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+[ "$new" = 3 ] && ! grep -q 'cannot create' "$T"/par[1-4] && ok "...each file written by exactly one of them (3 new in all), no error said" ||
+    not_ok "parallel runs: $new new in all: $(grep -h 'cannot' "$T"/par[1-4] | head -2)"
