@@ -137,10 +137,41 @@ mkdir -p "$W/inputs"
 [ "$(comp kiemthu-bundle create --ev)" = --evidence ] && ok "completion: create --ev -> --evidence (from the subcommand's --help)" || not_ok "completion create: $(comp kiemthu-bundle create --ev)"
 [ "$(comp kiemthu-verify b.tar -f m)" = markdown ] && ok "completion: verify -f m -> markdown" || not_ok "completion verify -f: $(comp kiemthu-verify b.tar -f m)"
 [ -z "$(comp kiemthu-sandbox run -p x -- --pro)" ] && ok "completion: nothing of ours after --" || not_ok "completion after --: $(comp kiemthu-sandbox run -p x -- --pro)"
-opts_help=$("$IBIN/kiemthu-sandbox" --help | grep -oE '^ +(-., )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort | tr '\n' ' ')
-opts_comp=$(comp kiemthu-sandbox run -- | tr ' ' '\n' | grep -v '^--$' | sort | tr '\n' ' ')
-[ "$(comp kiemthu-sandbox run --)" != "" ] && [ "$opts_help" = "$opts_comp" ] && ok "completion offers exactly the options --help lists" ||
-    not_ok "completion vs --help: [$opts_comp] vs [$opts_help]"
+# Every tool and command: exactly the options its --help lists (so options
+# another change adds are completed without touching the completion).
+cmds=$("$IBIN/kiemthu-bundle" --help | sed -nE 's/^(Usage: | +)kiemthu-bundle ([a-z][a-z-]*).*/\2/p' | sort -u | tr '\n' ' ')
+bad=
+for tc in "kiemthu-sandbox run" "kiemthu-sandbox profiles" kiemthu-verify kiemthu-probe kiemthu-guard \
+    $(for c in $cmds; do printf 'kiemthu-bundle:%s ' "$c"; done); do
+    tc=${tc/:/ }
+    # shellcheck disable=SC2086 # "tool command" split on purpose
+    opts_help=$("$IBIN"/$tc --help | grep -oE '^ +(-., )?--[a-z0-9-]+' | grep -oE -- '--[a-z0-9-]+' | sort | tr '\n' ' ')
+    # shellcheck disable=SC2086
+    opts_comp=$(comp $tc -- | tr ' ' '\n' | grep -v '^--$' | sort | tr '\n' ' ')
+    [ -n "$opts_help" ] && [ "$opts_help" = "$opts_comp" ] || bad="$bad [$tc: offers '$opts_comp', --help '$opts_help']"
+done
+[ -z "$bad" ] && ok "completion offers exactly the options --help lists, for every tool and command" || not_ok "completion vs --help:$bad"
+offered=$(comp kiemthu-bundle '')
+miss=
+for c in $cmds keygen create timestamp check-policy venue; do case " $offered " in *" $c "*) ;; *) miss="$miss $c" ;; esac; done
+[ -z "$miss" ] && ok "completion: kiemthu-bundle's commands are those its usage names ($cmds)" || not_ok "completion commands: offered '$offered', missing$miss"
+[ -z "$(comp kiemthu-bundle nosuch --)" ] && ok "completion: nothing for an unknown command" || not_ok "completion of an unknown command: $(comp kiemthu-bundle nosuch --)"
+fline=$("$IBIN/kiemthu-verify" --help | grep -E -m1 -- '^ +(-., +)?--format ')
+fmts=$(comp kiemthu-verify b.tar --format '')
+bad=
+for w in text json markdown html; do
+    in_help=no; in_comp=no
+    printf '%s\n' "$fline" | grep -qw "$w" && in_help=yes
+    case " $fmts " in *" $w "*) in_comp=yes ;; esac
+    [ "$in_help" = "$in_comp" ] || bad="$bad $w(help $in_help, offered $in_comp)"
+done
+for w in $fmts; do printf '%s\n' "$fline" | grep -qw -- "$w" || bad="$bad $w(not in --help)"; done
+[ -z "$bad" ] && printf '%s' "$fmts" | grep -q markdown && ok "completion: --format offers the formats --help names ($fmts)" || not_ok "completion --format: '$fmts':$bad"
+C=$(newdir); mkdir "$C/sub"; touch "$C/b.tar" "$C/notes.txt"
+cd "$C" || return 0
+scomp() { comp "$@" | tr ' ' '\n' | sort | tr '\n' ' '; }
+[ "$(scomp kiemthu-bundle timestamp '')" = "b.tar sub " ] && ok "completion: timestamp's BUNDLE: .tar files and directories" || not_ok "completion timestamp: $(comp kiemthu-bundle timestamp '')"
+[ "$(scomp kiemthu-verify b.tar --tsa-cert '')" = "b.tar notes.txt sub " ] && ok "completion: --tsa-cert CERT completes files" || not_ok "completion --tsa-cert: $(comp kiemthu-verify b.tar --tsa-cert '')"
 cd "$T" || return 0
 
 # The README's walk-through with the installed tree alone: its sh blocks from
