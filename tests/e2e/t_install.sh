@@ -106,8 +106,11 @@ cd "$T" || return 0
 # The by-hand verifier from the installed docs, on a bundle the installed tools made.
 E=$(newdir); make_evidence "$E"
 "$IBIN/kiemthu-bundle" keygen -o "$W/k" > /dev/null 2>&1
-"$IBIN/kiemthu-bundle" create --evidence "$E" --key "$W/k.key" -o "$W/b.tar" > /dev/null 2>&1
-expect 0 "kiemthu-verify (installed) on a bundle the installed kiemthu-bundle made" "$IBIN/kiemthu-verify" "$W/b.tar" --key "$W/k.pub"
+echo '{"kiemthuPolicy":1,"name":"where","verdict":"all","checks":[{"id":"venue","type":"venue_fields","file":"venue.json","fields":["ci"],"description":"where it ran"}]}' > "$W/where.json"
+"$IBIN/kiemthu-bundle" create --evidence "$E" --key "$W/k.key" --policy "$W/where.json" -o "$W/b.tar" > /dev/null 2>&1
+"$IBIN/kiemthu-bundle" create --evidence "$E" --key "$W/k.key" -o "$W/nopolicy.tar" > /dev/null 2>&1
+expect_msg 0 '^PASS' "kiemthu-verify (installed) on a bundle the installed kiemthu-bundle made: PASS" "$IBIN/kiemthu-verify" "$W/b.tar" --key "$W/k.pub"
+expect_msg 4 '^AUTHENTIC' "...and on one without a policy: AUTHENTIC, exit 4" "$IBIN/kiemthu-verify" "$W/nopolicy.tar" --key "$W/k.pub"
 if command -v openssl > /dev/null && tar --version 2> /dev/null | grep -q 'GNU tar'; then
     expect_msg 0 'PASS' "sh \$DOCDIR/kiemthu-verify-by-hand.sh (installed) on it" sh "$DOC/kiemthu-verify-by-hand.sh" "$W/b.tar" "$W/k.pub"
 else
