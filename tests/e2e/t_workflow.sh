@@ -10,7 +10,7 @@ if ! "$PY" -c 'import yaml' 2> /dev/null; then
     return 0
 fi
 
-"$PY" - "$WF" > "$T/shape" 2>&1 << 'PY'
+"$PY" - "$WF" "$KT_SRC/.ci/packages.txt" > "$T/shape" 2>&1 << 'PY'
 import re, sys, yaml
 wf = yaml.safe_load(open(sys.argv[1]))
 jobs = wf["jobs"]
@@ -33,6 +33,13 @@ say(jobs["sign"].get("if") == "${{ !cancelled() }}", "the sign job runs when the
 ev_runs = "\n".join(s.get("run", "") for s in jobs["evidence"]["steps"])
 say("kiemthu-sandbox run" in ev_runs and "|| rc=$?" in ev_runs, "the payload's exit status does not stop the evidence job")
 say("zip" in open(sys.argv[1]).read() and "unzip" in open(sys.argv[1]).read(), "the template says upload-artifact zips and to unzip")
+# What make demands before compiling (.ci/deps.sh --check: the compiler,
+# pkg-config and every -dev package .ci/packages.txt lists) is what the
+# template installs: a package added there must reach the template too.
+pk = [l.strip() for l in open(sys.argv[2]) if l.strip()]
+need = {p for p in pk if (p in ("build-essential", "pkg-config") or p.endswith("-dev")) and not p.startswith("libclang")}
+have = set(wf["env"]["KIEMTHU_PACKAGES"].split())
+say(need <= have, f"KIEMTHU_PACKAGES has every package make requires (missing: {sorted(need - have)})")
 PY
 while IFS= read -r line; do
     case $line in "ok - "*) ok "${line#ok - }" ;; "not ok - "*) not_ok "${line#not ok - }" ;; *) echo "# $line" ;; esac
