@@ -56,8 +56,8 @@ sh "$KT_SRC/tests/helpers/readme-blocks.sh" "$KT_SRC/README.md" "Use it on your 
 (cd "$PROJ" && HOME=$PROJ bash -e "$T/project.sh") > /dev/null 2>&1
 P=$PROJ/wordcount
 sh "$KT_SRC/tests/helpers/readme-blocks.sh" "$KT_SRC/README.md" "Use it on your own project" |
-    sed -n "/^cat > policy.json << 'END'/,/^END\$/p" > "$T/policy.sh" # step 4: its policy
-(cd "$P" && bash -e "$T/policy.sh")
+    sed -n "/^pin() /,/^END\$/p" > "$T/policy.sh" # step 4: its policy (pins from kiemthu-sandbox profiles)
+(cd "$P" && PATH=$KT_BIN:$PATH KIEMTHU_DATADIR=$KT_SRC bash -e "$T/policy.sh")
 "$BUNDLE" keygen -o "$T/ci" > /dev/null && cp "$T/ci.pub" "$P/ci.pub"
 git -C "$P" add -A && git -C "$P" -c user.name=ci -c user.email=ci@example.org commit -qm 'policy, ci.pub'
 [ -f "$P/count.sh" ] && [ -f "$P/policy.json" ] && ok "the README's project as a git repository (count.sh, data/, policy.json, ci.pub)" ||
