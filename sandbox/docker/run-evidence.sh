@@ -37,8 +37,14 @@ out=$(cd "$out" && pwd)
 chmod 0777 "$out" # the payload runs as uid 65532 (the seed did the same)
 mkdir -p "$ev/runs/$run" "$ev/profiles"
 
-json_str() { # JSON string of $1 (control characters escaped)
-    printf '%s' "$1" | /usr/bin/python3 -c 'import json, sys; sys.stdout.write(json.dumps(sys.stdin.read()))'
+json_str() { # JSON string of $1 (control characters escaped; a byte that is not UTF-8 as the text \xNN)
+    printf '%s' "$1" | /usr/bin/python3 -c 'import json, sys; sys.stdout.write(json.dumps(sys.stdin.buffer.read().decode("utf-8", "backslashreplace")))'
+}
+shown() { # $1 for a terminal, as kiemthu's escaper shows it (core/escape.h): printable ASCII, \\, \xNN, \u{XXXX}
+    printf '%s' "$1" | /usr/bin/python3 -c 'import sys
+s = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+e = lambda c: "\\\\" if c == "\\" else c if " " <= c <= "~" else "\\x%02x" % (ord(c) & 255) if ord(c) < 128 or 0xDC80 <= ord(c) <= 0xDCFF else "\\u{%04X}" % ord(c)
+sys.stdout.write("".join(map(e, s)))'
 }
 
 # Podman mounts tmpfs at /run, /var/tmp and /tmp with --read-only unless told
@@ -62,6 +68,8 @@ case $digest in sha256:*) ;; *) digest=sha256:$digest ;; esac
 #   docker/podman's own failures: exit 125/126/127 with "Error: ..." / "docker: ..." naming the OCI runtime
 not_started_rule() { # not_started_rule RC DIR: print the matched rule, or nothing
     local rc=$1 dir=$2
+    local LC_ALL=C # bytes: in a UTF-8 locale [^ ] matches no byte that is not UTF-8 (a path the image chose)
+    export LC_ALL
     [ -s "$dir/stdout" ] && return 0
     local lines; lines=$(grep -c '' "$dir/stderr" || true)
     if [ "$rc" -eq 1 ] && [ "$lines" -eq 1 ] && grep -qxE 'exec [^ ]+: operation not permitted' "$dir/stderr"; then
@@ -123,7 +131,7 @@ for p in "${profiles[@]}"; do
 {"argv":[$argv],"duration_ms":$dur,"exit_code":$exit_code,"image_digest":"$digest","image_kind":"docker-image","limits":{$(lim cpus millicpus 1000),$(lim memory bytes 268435456),$(lim memory_swap bytes 268435456),$(lim pids tasks 64)},"not_started_rule":$why,"outcome":$(json_str "$outcome"),"profile":"$name","profile_sha256":"$sha","runtime":$(json_str "$DOCKER${runtime:+ + $runtime}"),"runtime_argv":[$rargv],"runtime_exit_code":$rc,"schema":1,"signal":null,"started":$started,"timed_out":false,"tool":"run-evidence.sh ($DOCKER run)"}
 JSON
     attempts+="${attempts:+,}{\"attempted\":true,\"outcome\":$(json_str "$outcome"),\"profile\":\"$name\",\"profile_sha256\":\"$sha\",\"started\":$started}"
-    echo "run-evidence: $run/$name: $outcome" >&2
+    echo "run-evidence: $(shown "$run/$name: $outcome")" >&2
 done
 printf '{"attempts":[%s],"canonical":%s,"rule":"the first profile, strictest first, under which the payload started","schema":1}\n' \
     "$attempts" "$([ -n "$canonical" ] && printf '"%s"' "$canonical" || echo null)" > "$ev/runs/$run/ladder.json"
