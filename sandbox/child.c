@@ -1,6 +1,7 @@
 #include "child.h"
 
 #include "../core/fsutil.h"
+#include "../core/name.h"
 #include "caps.h"
 #include "cgroup.h"
 #include "fs.h"
@@ -176,9 +177,15 @@ void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io 
     /* 12. The working directory (--chdir, or an image's WorkingDir), entered
      * as the payload's uid, which must be let in, as under docker run. */
     if (sb->workdir && chdir(sb->workdir) < 0) {
-        char what[sizeof(((kt_err *)0)->msg)];
-        snprintf(what, sizeof what, "working directory %s", sb->workdir);
-        report(st, KT_REPORT_SETUP, errno, what);
+        /* The image or --chdir chose it: named in the member-name encoding,
+         * so the message stays valid UTF-8 for ladder.json's runner_error. */
+        int e = errno;
+        char what[sizeof(((kt_err *)0)->msg)], enc[3 * PATH_MAX + 1];
+        kt_err ignored;
+        if (kt_name_encode(sb->workdir, enc, sizeof enc, &ignored) < 0)
+            snprintf(enc, sizeof enc, "?");
+        snprintf(what, sizeof what, "working directory %.740s", enc);
+        report(st, KT_REPORT_SETUP, e, what);
     }
     /* 13. stdio: /dev/null in, the capture pipes out; 14. no other
      * descriptor reaches the payload. */

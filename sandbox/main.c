@@ -1,5 +1,6 @@
 /* kiemthu-sandbox - the seed's deny-by-default `docker run`, natively. */
 #include "../core/cli.h"
+#include "../core/escape.h"
 #include "../core/layout.h"
 #include "baseline.h"
 #include "envarg.h"
@@ -144,14 +145,25 @@ typedef struct sb_ctx {
     int user_path; /* --env PATH=... */
 } sb_ctx;
 
+/* Every line that may carry bytes that are not ours (an error message naming
+ * a payload's file, an image's Entrypoint or WorkingDir, an argument) goes
+ * out through the escaper (core/escape.h): no control byte, C1 control or
+ * invalid UTF-8 reaches the operator's terminal raw, whichever module wrote
+ * the message. Our own ASCII text passes unchanged. */
+static void say(const char *msg)
+{
+    kt_esc_line(stderr, "kiemthu-sandbox: %s", msg);
+}
+
 static __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...)
 {
+    char msg[2 * PATH_MAX + 256];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "kiemthu-sandbox: ");
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nUsage: %s\nTry 'kiemthu-sandbox --help'.\n", synopsis);
+    say(msg);
+    fprintf(stderr, "Usage: %s\nTry 'kiemthu-sandbox --help'.\n", synopsis);
     return KT_EXIT_USAGE;
 }
 
@@ -160,12 +172,12 @@ static int resolve_dir(const char *opt, const char *in, char *out)
     struct stat st;
     char why[PATH_MAX + 128];
     if (kt_reach(in, 1, why, sizeof why) < 0) {
-        fprintf(stderr, "kiemthu-sandbox: %s %s: %s\n", opt, in,
-                errno == ENOENT ? "not an existing directory" : why);
+        kt_esc_line(stderr, "kiemthu-sandbox: %s %s: %s", opt, in,
+                    errno == ENOENT ? "not an existing directory" : why);
         return -1;
     }
     if (!realpath(in, out) || stat(out, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "kiemthu-sandbox: %s %s: not an existing directory\n", opt, in);
+        kt_esc_line(stderr, "kiemthu-sandbox: %s %s: not an existing directory", opt, in);
         return -1;
     }
     return 0;
@@ -190,8 +202,8 @@ static int check_paths(sb_ctx *c)
     if (sb->in_dir && resolve_dir("--in", sb->in_dir, c->in_real) < 0) return KT_EXIT_USAGE;
     if (sb->rootfs && resolve_dir("--rootfs", sb->rootfs, c->rootfs_real) < 0) return KT_EXIT_USAGE;
     if (kt_path_absolute(c->record, c->record_real, sizeof c->record_real) < 0) {
-        fprintf(stderr, "kiemthu-sandbox: cannot create --record %s: %s\n", c->record,
-                path_why(c->record, errno, why, sizeof why));
+        kt_esc_line(stderr, "kiemthu-sandbox: cannot create --record %s: %s", c->record,
+                    path_why(c->record, errno, why, sizeof why));
         return EXIT_RUNNER;
     }
     if (kt_evidence_root(c->evidence, c->record_real, c->evidence_real, sizeof c->evidence_real))
@@ -405,8 +417,8 @@ static void print_attempt(void *ctx, const kt_ladder *l, const kt_attempt *a)
     char outcome[256];
     kt_attempt_outcome(a, outcome, sizeof outcome);
     for (size_t k = 0; k < a->filter.nignored; k++)
-        fprintf(stderr, "kiemthu-sandbox: warning: %s: syscall \"%s\" is unknown here; ignored\n",
-                a->name, a->filter.ignored[k]);
+        kt_esc_line(stderr, "kiemthu-sandbox: warning: %s: syscall \"%s\" is unknown here; ignored",
+                    a->name, a->filter.ignored[k]);
     fprintf(stderr, "kiemthu-sandbox: %s: %s (%llu ms)\n", a->name, outcome,
             (unsigned long long)a->run.duration_ms);
     if (c->timings) {
@@ -416,12 +428,12 @@ static void print_attempt(void *ctx, const kt_ladder *l, const kt_attempt *a)
         print_phases(a->name, &a->run.t, KT_PH_COMPILE, KT_PH_N);
     }
     if (a->run.cgroup_why[0])
-        fprintf(stderr,
-                "kiemthu-sandbox: warning: %s: limits fall back to rlimits/CPU affinity "
-                "(pids %s, memory %s, cpus %s): %s\n",
-                a->name, l->sb->limits[KT_LIMIT_PIDS].enforced_by,
-                l->sb->limits[KT_LIMIT_MEMORY].enforced_by,
-                l->sb->limits[KT_LIMIT_CPUS].enforced_by, a->run.cgroup_why);
+        kt_esc_line(stderr,
+                    "kiemthu-sandbox: warning: %s: limits fall back to rlimits/CPU affinity "
+                    "(pids %s, memory %s, cpus %s): %s",
+                    a->name, l->sb->limits[KT_LIMIT_PIDS].enforced_by,
+                    l->sb->limits[KT_LIMIT_MEMORY].enforced_by,
+                    l->sb->limits[KT_LIMIT_CPUS].enforced_by, a->run.cgroup_why);
     if (a->run.cgroups_left)
         fprintf(stderr, "kiemthu-sandbox: warning: %d cgroup(s) could not be removed\n",
                 a->run.cgroups_left);
@@ -478,19 +490,19 @@ static int prepare(run_ctx *r, kt_err *err)
 static int exec_exit(const kt_sandbox *sb, int e, const char *cmd)
 {
     if (e == ENOENT && sb->image) {
-        fprintf(stderr, "kiemthu-sandbox: %s: not found in the image\n", cmd);
+        kt_esc_line(stderr, "kiemthu-sandbox: %s: not found in the image", cmd);
         return 127;
     }
     if (e == ENOENT) {
-        fprintf(stderr,
-                "kiemthu-sandbox: %s: not found in the sandbox (host mode sees /usr, /in and "
-                "--ro-bind; e.g. --ro-bind \"$PWD/app.sh:/app/app.sh\" -- /app/app.sh)\n",
-                cmd);
+        kt_esc_line(stderr,
+                    "kiemthu-sandbox: %s: not found in the sandbox (host mode sees /usr, /in and "
+                    "--ro-bind; e.g. --ro-bind \"$PWD/app.sh:/app/app.sh\" -- /app/app.sh)",
+                    cmd);
         return 127;
     }
     if (e == EACCES || e == ENOEXEC) {
-        fprintf(stderr, "kiemthu-sandbox: %s: found but cannot be executed (%s)\n", cmd,
-                strerror(e));
+        kt_esc_line(stderr, "kiemthu-sandbox: %s: found but cannot be executed (%s)", cmd,
+                    strerror(e));
         return 126;
     }
     fprintf(stderr, "kiemthu-sandbox: no profile let the payload start\n");
@@ -558,7 +570,7 @@ static int cmd_run(int argc, char **argv)
     sigset_t oldmask;
     int sigfd = kt_stop_signals_block(&oldmask, &err);
     if (sigfd < 0) {
-        fprintf(stderr, "kiemthu-sandbox: %s\n", err.msg);
+        say(err.msg);
         return EXIT_RUNNER;
     }
     int rc = parse_args(&c, argc, argv);
@@ -582,10 +594,10 @@ static int cmd_run(int argc, char **argv)
     if (prepare(&r, &err) < 0 && r.hx.host_mode && !r.hx.program.set) {
         rc = exec_exit(sb, ENOENT, sb->argv[0]); /* host mode: not there, as exec would say */
     } else if (err.cls) {
-        fprintf(stderr, "kiemthu-sandbox: %s\n", err.msg);
+        say(err.msg);
         rc = err.cls == KT_E_USAGE ? KT_EXIT_USAGE : EXIT_RUNNER;
     } else if (kt_ladder_run(l, &err) < 0) {
-        fprintf(stderr, "kiemthu-sandbox: %s\n", err.msg);
+        say(err.msg);
         rc = l->interrupted ? 128 + l->interrupted : EXIT_RUNNER;
     } else {
         rc = report(&r);
@@ -630,6 +642,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "run")) return cmd_run(argc - 1, argv + 1);
     if (!strcmp(argv[1], "profiles")) return kt_cmd_profiles(argc - 1, argv + 1);
-    fprintf(stderr, "kiemthu-sandbox: unknown command \"%s\"\nUsage: %s\n", argv[1], synopsis);
+    kt_esc_line(stderr, "kiemthu-sandbox: unknown command \"%s\"", argv[1]);
+    fprintf(stderr, "Usage: %s\n", synopsis);
     return KT_EXIT_USAGE;
 }

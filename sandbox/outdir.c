@@ -1,6 +1,7 @@
 #include "outdir.h"
 
 #include "../core/fsutil.h"
+#include "../core/name.h"
 #include "spawn.h"
 
 #include <dirent.h>
@@ -47,6 +48,18 @@ typedef struct cp {
     kt_err *err;
     char path[KT_OUT_PATH_MAX + 2]; /* relative path of the entry at hand */
 } cp;
+
+/* The runner cannot write the copy of the entry at hand. The payload chose
+ * its name: the message names it in the bundle's member-name encoding
+ * (core/name.h), as run.json does, so no byte of it reaches a terminal or
+ * ladder.json's runner_error raw (an escape sequence, invalid UTF-8). */
+static int copy_failed(cp *c, int e, const char *what)
+{
+    char enc[3 * sizeof c->path];
+    kt_err ignored;
+    if (kt_name_encode(c->path, enc, sizeof enc, &ignored) < 0) snprintf(enc, sizeof enc, "?");
+    return kt_fail_errno(c->err, KT_E_IO, e, "cannot %s the copy of /out/%s", what, enc);
+}
 
 static int oom(cp *c)
 {
@@ -114,8 +127,9 @@ static int copy_file(cp *c, int sdir, int ddir, const char *name, const struct s
     if (in < 0) return refuse(c, "unreadable");
     int o = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (o < 0) {
+        int e = errno;
         close(in);
-        return kt_fail_errno(c->err, KT_E_IO, errno, "cannot create the copy of /out/%s", c->path);
+        return copy_failed(c, e, "create");
     }
     kt_sha256_ctx h;
     kt_sha256_init(&h);
@@ -129,7 +143,7 @@ static int copy_file(cp *c, int sdir, int ddir, const char *name, const struct s
         if (n <= 0) {
             why = "unreadable";
         } else if (kt_write_all(o, buf, (size_t)n) < 0) {
-            rc = kt_fail_errno(c->err, KT_E_IO, errno, "cannot write the copy of /out/%s", c->path);
+            rc = copy_failed(c, errno, "write");
         } else {
             kt_sha256_update(&h, buf, (size_t)n);
             left -= (uint64_t)n;
@@ -137,8 +151,7 @@ static int copy_file(cp *c, int sdir, int ddir, const char *name, const struct s
         }
     }
     close(in);
-    if (close(o) < 0 && rc == 0)
-        rc = kt_fail_errno(c->err, KT_E_IO, errno, "cannot write the copy of /out/%s", c->path);
+    if (close(o) < 0 && rc == 0) rc = copy_failed(c, errno, "write");
     if (rc < 0 || why) {
         unlinkat(ddir, name, 0); /* never a partial file under the final name */
         return rc < 0 ? rc : refuse(c, why);
@@ -217,12 +230,12 @@ static int copy_entry(cp *c, int sdir, int ddir, const char *name, unsigned dept
     } else if (depth >= c->caps->depth) {
         rc = refuse(c, "depth cap");
     } else if (mkdirat(ddir, name, 0755) < 0) {
-        rc = kt_fail_errno(c->err, KT_E_IO, errno, "cannot create the copy of /out/%s", c->path);
+        rc = copy_failed(c, errno, "create");
     } else {
         int s2 = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int d2 = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (d2 < 0)
-            rc = kt_fail_errno(c->err, KT_E_IO, errno, "cannot open the copy of /out/%s", c->path);
+            rc = copy_failed(c, errno, "open");
         else if (s2 < 0)
             rc = refuse(c, "unreadable directory");
         else
