@@ -115,6 +115,8 @@ fi
 sb_case chdir 125 "sandbox setup failed: working directory /%1B%5B2J%1B%5BH%1B%5B1%3B32mPASS%C2%9B%E2%80%AE%FFx: No such file or directory" \
     "--chdir with ESC, CSI, C1, bidi and invalid UTF-8: encoded, stderr clean, ladder.json valid" \
     --chdir "/$HOSTILE" -- /bin/true
+sb_case cmd 127 '/\x1b[2J\x1b[H\x1b[1;32mPASS\u{009B}\u{202E}\xffx: not found in the sandbox (host mode sees /usr, /in and --ro-bind; e.g. --ro-bind "$PWD/app.sh:/app/app.sh" -- /app/app.sh)' \
+    "a host-mode command with ESC, CSI, C1, bidi and invalid UTF-8, not found: shown escaped, exit 127" -- "/$HOSTILE"
 sb_case usage 64 "--in /nonexistent/\x1b[2J\x1b[H\x1b[1;32mPASS\u{009B}\u{202E}\xffx: not an existing directory" \
     "a usage error naming an argument with control bytes: shown escaped" --in "/nonexistent/$HOSTILE" -- /bin/true
 run "$SANDBOX" "$HOSTILE"
