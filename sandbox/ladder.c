@@ -87,35 +87,79 @@ static int make_out_bind(kt_sandbox *sb, int dfd, const char *dpath, char *path,
     return 0;
 }
 
-/* What the payload left in /out, into the attempt's out/ directory. */
-static int collect_out(kt_ladder *l, kt_attempt *a, int dfd, int mfd, int sigfd, kt_err *err)
+/* With --out-size 0: out.raw, the bind, removed; what cannot be removed (the
+ * payload chose the tree) is moved out of the attempt, to a name the next run
+ * into RECORD reclaims, and said in run.json. */
+static void remove_out_raw(kt_attempt *a, int recfd, int dfd)
+{
+    kt_err e;
+    if (kt_tree_remove(dfd, "out.raw", &e) == 0) return;
+    char aside[300];
+    snprintf(aside, sizeof aside, PARTIAL "%s-out.raw.%ld", a->name, (long)getpid());
+    int moved = renameat(dfd, "out.raw", recfd, aside) == 0;
+    snprintf(a->out_error, sizeof a->out_error, "out.raw: %s; %s", e.msg,
+             moved ? "moved out of the attempt to RECORD/" PARTIAL "*" : "left in the attempt");
+}
+
+/* What the payload left in /out, into the attempt's out/ directory. Nothing
+ * here fails the attempt: the payload can fill the record's filesystem, so a
+ * refused write stops the copy and is recorded (out.stopped), as is any other
+ * failure (a->out_error). */
+static void collect_out(kt_ladder *l, kt_attempt *a, int recfd, int dfd, int mfd, int sigfd)
 {
     kt_sandbox *sb = l->sb;
     int src = mfd >= 0 ? openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                        : openat(dfd, "out.raw", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (mkdirat(dfd, "out", 0755) < 0)
-        return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create the attempt's out/");
-    int dst = openat(dfd, "out", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    int rc = 0;
-    if (dst < 0) {
-        rc = kt_fail_errno(err, KT_E_IO, errno, "cannot open the attempt's out/");
+    int dst = -1;
+    kt_err err;
+    if (mkdirat(dfd, "out", 0755) < 0 ||
+        (dst = openat(dfd, "out", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+        a->out.stopped = "record write failed";
+        a->out.stopped_errno = errno;
     } else if (src >= 0) {
         uint64_t deadline =
             sb->timeout_s > 0 ? a->run.start_ms + (uint64_t)(sb->timeout_s * 1000) : 0;
         kt_outstop stop = {deadline, a->run.interrupted ? -1 : sigfd, 0};
-        rc = kt_outdir_copy(src, dst, &sb->out_caps, &stop, &a->out, err);
+        if (kt_outdir_copy(src, dst, &sb->out_caps, &stop, &a->out, &err) < 0)
+            snprintf(a->out_error, sizeof a->out_error, "%s", err.msg);
         if (stop.signo && !a->run.interrupted) a->run.interrupted = stop.signo;
     } else {
         a->out.stopped = "no /out"; /* the sandbox never handed it over (setup stopped) */
     }
     if (src >= 0) close(src);
     if (dst >= 0) close(dst);
-    if (rc == 0 && mfd < 0) rc = kt_tree_remove(dfd, "out.raw", err);
-    return rc;
+    if (mfd < 0) remove_out_raw(a, recfd, dfd);
+}
+
+/* run.json; when the record's filesystem cannot take it (the payload may
+ * have filled it through /out), the copy of /out is given up to make room and
+ * run.json says so. */
+static int record_run(kt_ladder *l, kt_attempt *a, int dfd, kt_err *err)
+{
+    if (kt_record_run(dfd, l, a, err) == 0) return 0;
+    if (!l->sb->out_dir) return -1;
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err->msg);
+    kt_err e;
+    if (kt_tree_remove(dfd, "out", &e) < 0 || mkdirat(dfd, "out", 0755) < 0) return -1;
+    kt_outcopy *c = &a->out;
+    const char *stopped = c->stopped ? c->stopped : "record write failed";
+    int stopped_errno = c->stopped_errno;
+    char *at = c->stopped_at;
+    c->stopped_at = NULL;
+    kt_outcopy_free(c); /* the files it listed are gone */
+    c->stopped = stopped;
+    c->stopped_errno = stopped_errno;
+    c->stopped_at = at;
+    snprintf(a->out_error, sizeof a->out_error,
+             "run.json could not be written (%s): the copy of /out was removed to make room", why);
+    return kt_record_run(dfd, l, a, err);
 }
 
 /* One attempt, written into RECORD/.partial-NAME.PID and renamed to
- * RECORD/NAME once complete. -1: the runner failed (nothing recorded). */
+ * RECORD/NAME once complete. -1: the runner failed; the half attempt is
+ * removed if the payload never ran, else kept (stdout, stderr) under its
+ * .partial name. */
 static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, kt_err *err)
 {
     kt_sandbox *sb = l->sb;
@@ -133,7 +177,7 @@ static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, 
         return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create %s", dpath);
     int dfd = openat(recfd, tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     kt_spawn_io io = {-1, -1, sigfd, -1, l->tee};
-    int rc = -1;
+    int rc = -1, ran = 0;
     if (dfd < 0) {
         kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot open %s", dpath);
         goto out;
@@ -154,10 +198,11 @@ static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, 
     int spawned = kt_spawn(sb, &f, &io, tag, &a->run, err);
     a->run.t.us[KT_PH_COMPILE] = compiled;
     if (spawned < 0) goto out;
+    ran = 1; /* from here on, whatever the payload did is recorded, never removed */
     t = kt_now_us();
-    if (sb->out_dir && collect_out(l, a, dfd, io.out_mfd, sigfd, err) < 0) goto out;
+    if (sb->out_dir) collect_out(l, a, recfd, dfd, io.out_mfd, sigfd);
     kt_timing_lap(&a->run.t, KT_PH_OUT_COPY, &t);
-    if (kt_record_run(dfd, l, a, err) < 0) goto out;
+    if (record_run(l, a, dfd, err) < 0) goto out;
     if (renameat2(recfd, tmpname, recfd, a->name, RENAME_NOREPLACE) < 0) {
         kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot rename %s to %s/%s", dpath, l->record,
                       a->name);
@@ -173,7 +218,8 @@ out:
     if (rc < 0) {
         kt_err e2;
         a->runner_failed = 1;
-        kt_tree_remove(recfd, tmpname, &e2); /* the runner failed: no half attempt */
+        if (!ran && !a->run.started) /* nothing ran: no half attempt */
+            kt_tree_remove(recfd, tmpname, &e2);
     }
     return rc;
 }

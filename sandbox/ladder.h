@@ -30,6 +30,7 @@ typedef struct kt_attempt {
     kt_filter filter;
     const char *out_mode; /* "tmpfs", "bind" or NULL (no /out) */
     kt_outcopy out;
+    char out_error[1024]; /* "" or what went wrong copying /out or cleaning up after it */
 } kt_attempt;
 
 typedef struct kt_ladder kt_ladder;

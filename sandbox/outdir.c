@@ -49,18 +49,6 @@ typedef struct cp {
     char path[KT_OUT_PATH_MAX + 2]; /* relative path of the entry at hand */
 } cp;
 
-/* The runner cannot write the copy of the entry at hand. The payload chose
- * its name: the message names it in the bundle's member-name encoding
- * (core/name.h), as run.json does, so no byte of it reaches a terminal or
- * ladder.json's runner_error raw (an escape sequence, invalid UTF-8). */
-static int copy_failed(cp *c, int e, const char *what)
-{
-    char enc[3 * sizeof c->path];
-    kt_err ignored;
-    if (kt_name_encode(c->path, enc, sizeof enc, &ignored) < 0) snprintf(enc, sizeof enc, "?");
-    return kt_fail_errno(c->err, KT_E_IO, e, "cannot %s the copy of /out/%s", what, enc);
-}
-
 static int oom(cp *c)
 {
     return kt_fail(c->err, KT_E_NOMEM, "out of memory while copying /out");
@@ -80,6 +68,19 @@ static int refuse(cp *c, const char *reason)
     char *name = strdup(c->path);
     if (!name) return oom(c);
     o->refused[o->nrefused++] = (kt_outrefusal){name, reason};
+    return 0;
+}
+
+/* The record refused a write (errno e): the payload can fill the record's
+ * filesystem or its inodes, so this stops the copy and is recorded, never a
+ * runner failure. */
+static int record_refused(cp *c, int e)
+{
+    kt_outcopy *o = c->out;
+    o->stopped = "record write failed";
+    o->stopped_errno = e;
+    free(o->stopped_at);
+    if (!(o->stopped_at = strdup(c->path))) return oom(c);
     return 0;
 }
 
@@ -129,21 +130,21 @@ static int copy_file(cp *c, int sdir, int ddir, const char *name, const struct s
     if (o < 0) {
         int e = errno;
         close(in);
-        return copy_failed(c, e, "create");
+        return record_refused(c, e);
     }
     kt_sha256_ctx h;
     kt_sha256_init(&h);
     char buf[65536];
     uint64_t left = (uint64_t)st->st_size;
-    int rc = 0;
+    int werr = 0;
     const char *why = NULL;
-    while (left > 0 && rc == 0 && !why) {
+    while (left > 0 && !werr && !why) {
         ssize_t n = read(in, buf, left < sizeof buf ? (size_t)left : sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             why = "unreadable";
         } else if (kt_write_all(o, buf, (size_t)n) < 0) {
-            rc = copy_failed(c, errno, "write");
+            werr = errno ? errno : EIO;
         } else {
             kt_sha256_update(&h, buf, (size_t)n);
             left -= (uint64_t)n;
@@ -151,10 +152,10 @@ static int copy_file(cp *c, int sdir, int ddir, const char *name, const struct s
         }
     }
     close(in);
-    if (close(o) < 0 && rc == 0) rc = copy_failed(c, errno, "write");
-    if (rc < 0 || why) {
+    if (close(o) < 0 && !werr) werr = errno;
+    if (werr || why) {
         unlinkat(ddir, name, 0); /* never a partial file under the final name */
-        return rc < 0 ? rc : refuse(c, why);
+        return werr ? record_refused(c, werr) : refuse(c, why);
     }
     uint8_t d[KT_SHA256_LEN];
     kt_sha256_final(&h, d);
@@ -229,13 +230,16 @@ static int copy_entry(cp *c, int sdir, int ddir, const char *name, unsigned dept
         rc = refuse(c, "special file");
     } else if (depth >= c->caps->depth) {
         rc = refuse(c, "depth cap");
+    } else if (c->out->dirs >= c->caps->files) {
+        rc = refuse(c, "directory cap"); /* empty directories cost the host disk too */
     } else if (mkdirat(ddir, name, 0755) < 0) {
-        rc = copy_failed(c, errno, "create");
+        rc = record_refused(c, errno);
     } else {
+        c->out->dirs++;
         int s2 = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int d2 = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (d2 < 0)
-            rc = copy_failed(c, errno, "open");
+            rc = record_refused(c, errno);
         else if (s2 < 0)
             rc = refuse(c, "unreadable directory");
         else
@@ -272,6 +276,7 @@ void kt_outcopy_free(kt_outcopy *c)
 {
     for (size_t i = 0; i < c->nfiles; i++) free(c->files[i].name);
     for (size_t i = 0; i < c->nrefused; i++) free(c->refused[i].name);
+    free(c->stopped_at);
     free(c->files);
     free(c->refused);
     memset(c, 0, sizeof *c);
@@ -343,56 +348,96 @@ int kt_outdir_publish(int src, int dst, const char *host, kt_err *err)
 
 /* ---- removal ---------------------------------------------------------- */
 
-#define REMOVE_DEPTH 1024
+typedef struct level {
+    dev_t dev;
+    ino_t ino;
+} level;
 
-/* Depth-first with an explicit stack of directory fds (a payload can nest
- * directories deeper than any C stack). */
+/* Empty what fd holds of files and empty directories; *sub gets the first
+ * non-empty subdirectory (opened, mode 0700 whatever the payload left), or
+ * -1 when fd is empty. */
+static int empty_level(int fd, int *sub, const char *name, kt_err *err)
+{
+    *sub = -1;
+    int it = dup(fd);
+    DIR *d = it < 0 ? NULL : fdopendir(it);
+    if (!d) {
+        if (it >= 0) close(it);
+        return kt_fail_errno(err, KT_E_IO, errno, "cannot list what is under %s", name);
+    }
+    rewinddir(d); /* the duplicate shares fd's offset */
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && *sub < 0 && (de = readdir(d))) {
+        const char *n = de->d_name;
+        if (!strcmp(n, ".") || !strcmp(n, "..")) continue;
+        if (unlinkat(fd, n, 0) == 0 || errno == ENOENT) continue;
+        if (errno != EISDIR && errno != EPERM) /* EISDIR/EPERM: a directory */
+            rc = kt_fail_errno(err, KT_E_IO, errno, "cannot remove a file under %s", name);
+        else if (unlinkat(fd, n, AT_REMOVEDIR) == 0 || errno == ENOENT)
+            continue;
+        else if (errno != ENOTEMPTY && errno != EEXIST)
+            rc = kt_fail_errno(err, KT_E_IO, errno, "cannot remove a directory under %s", name);
+        else if (fchmodat(fd, n, 0700, 0) < 0 || /* rmdir said: a directory, not a link */
+                 (*sub = openat(fd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+            rc = kt_fail_errno(err, KT_E_IO, errno, "cannot open a directory under %s", name);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Depth-first, holding one directory fd; the levels above are remembered by
+ * device and inode on a heap-grown stack (a payload can nest directories
+ * deeper than any C stack or descriptor limit) and returned to through "..",
+ * checked to be the directory we came down from. */
 int kt_tree_remove(int parent, const char *name, kt_err *err)
 {
-    int stack[REMOVE_DEPTH];
-    int top = 0;
     if (unlinkat(parent, name, 0) == 0 || errno == ENOENT) return 0;
-    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return kt_fail_errno(err, KT_E_IO, errno, "cannot remove %s", name);
-    stack[top++] = fd;
+    if (fchmodat(parent, name, 0700, 0) < 0) {
+        /* not a link (unlinking it would have worked); openat below says why */
+    }
+    int cur = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (cur < 0) return kt_fail_errno(err, KT_E_IO, errno, "cannot remove %s", name);
+    level *stk = NULL;
+    size_t top = 0, cap = 0;
     int rc = 0;
-    while (top > 0 && rc == 0) {
-        int cur = stack[top - 1];
-        int it = dup(cur);
-        DIR *d = it < 0 ? NULL : fdopendir(it);
-        if (!d) {
-            if (it >= 0) close(it);
-            rc = kt_fail_errno(err, KT_E_IO, errno, "cannot list %s", name);
-            break;
-        }
-        rewinddir(d);
-        struct dirent *de;
-        int descended = 0;
-        while (!descended && (de = readdir(d))) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-            if (unlinkat(cur, de->d_name, 0) == 0 || errno == ENOENT) continue;
-            if (unlinkat(cur, de->d_name, AT_REMOVEDIR) == 0) continue;
-            /* A directory (unlinking a link never follows it): make sure we may
-             * list and empty it, whatever mode the payload left it in. */
-            if (fchmodat(cur, de->d_name, 0700, 0) < 0) {
-                /* then openat below fails and says why */
-            }
-            int sub = openat(cur, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub < 0 || top == REMOVE_DEPTH) {
-                if (sub >= 0) close(sub);
-                rc = kt_fail(err, KT_E_IO, "cannot remove everything under %s (deeper than %d)",
-                             name, REMOVE_DEPTH);
+    for (;;) {
+        struct stat st;
+        if (top == cap) {
+            size_t n = cap ? cap * 2 : 64;
+            level *g = realloc(stk, n * sizeof *g);
+            if (!g) {
+                rc = kt_fail(err, KT_E_NOMEM, "out of memory while removing %s", name);
                 break;
             }
-            stack[top++] = sub;
-            descended = 1;
+            stk = g;
+            cap = n;
         }
-        closedir(d);
-        if (!descended && rc == 0) {
-            close(stack[--top]); /* empty now: its parent removes it on the next pass */
+        if (fstat(cur, &st) < 0) {
+            rc = kt_fail_errno(err, KT_E_IO, errno, "cannot remove %s", name);
+            break;
         }
+        stk[top++] = (level){st.st_dev, st.st_ino};
+        int sub;
+        while ((rc = empty_level(cur, &sub, name, err)) == 0 && sub < 0) {
+            /* cur is empty: back to its parent, which removes it on its pass */
+            if (--top == 0) break;
+            int up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (up < 0 || fstat(up, &st) < 0 || st.st_dev != stk[top - 1].dev ||
+                st.st_ino != stk[top - 1].ino) {
+                if (up >= 0) close(up);
+                rc = kt_fail(err, KT_E_IO, "cannot remove %s: a directory moved under it", name);
+                break;
+            }
+            close(cur);
+            cur = up;
+        }
+        if (rc < 0 || top == 0) break;
+        close(cur);
+        cur = sub;
     }
-    while (top > 0) close(stack[--top]);
+    close(cur);
+    free(stk);
     if (rc == 0 && unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
         rc = kt_fail_errno(err, KT_E_IO, errno, "cannot remove %s", name);
     return rc;

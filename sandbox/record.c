@@ -196,8 +196,10 @@ static void add_out(kt_jb *b, cJSON *o, const kt_sandbox *sb, const kt_attempt *
     cJSON *caps = kt_jb_obj(b, od, "caps");
     kt_jb_int(b, caps, "bytes", (int64_t)sb->out_caps.bytes);
     kt_jb_int(b, caps, "files", (int64_t)sb->out_caps.files);
+    kt_jb_int(b, caps, "dirs", (int64_t)sb->out_caps.files);
     kt_jb_int(b, caps, "depth", (int64_t)sb->out_caps.depth);
     kt_jb_int(b, od, "bytes", (int64_t)c->bytes);
+    kt_jb_int(b, od, "dirs", (int64_t)c->dirs);
     cJSON *files = kt_jb_arr(b, od, "files");
     for (size_t i = 0; i < c->nfiles; i++) {
         cJSON *f = kt_jb_obj(b, files, NULL);
@@ -213,6 +215,18 @@ static void add_out(kt_jb *b, cJSON *o, const kt_sandbox *sb, const kt_attempt *
     }
     kt_jb_int(b, od, "refused_more", (int64_t)c->refused_more);
     kt_jb_str(b, od, "stopped", c->stopped);
+    if (c->stopped_errno) {
+        kt_jb_int(b, od, "stopped_errno", c->stopped_errno);
+        kt_jb_str(b, od, "stopped_error", strerror(c->stopped_errno));
+    } else {
+        kt_jb_null(b, od, "stopped_errno");
+        kt_jb_null(b, od, "stopped_error");
+    }
+    if (c->stopped_at)
+        kt_jb_str(b, od, "stopped_at", encoded(c->stopped_at, name, sizeof name));
+    else
+        kt_jb_null(b, od, "stopped_at");
+    kt_jb_str(b, od, "error", a->out_error[0] ? a->out_error : NULL);
 }
 
 static void add_result(kt_jb *b, cJSON *o, const kt_attempt *a)

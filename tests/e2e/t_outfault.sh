@@ -1,0 +1,80 @@
+# Issue 10 item 9 (attacker's findings F3, F6): nothing a payload writes
+# makes the runner delete an attempt's record. A record filesystem the
+# payload fills (bytes or inodes) stops the /out copy, recorded in run.json;
+# a bind-mode /out nested deeper than 1024 levels is removed; empty
+# directories count against a cap.
+SANDBOX=$KT_BIN/kiemthu-sandbox
+SAFE=$KT_SRC/profiles/seccomp-startup-safe.json
+
+rj() { # rj RUNJSON PYTHON-EXPR: evaluate against the parsed run.json as r
+    /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"
+}
+lj() { # lj LADDERJSON PYTHON-EXPR: against the parsed ladder.json as l
+    /usr/bin/python3 -c 'import json,sys; l=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"
+}
+MOUNTS=()
+cleanup() { for m in "${MOUNTS[@]}"; do umount "$m" 2> /dev/null; done; }
+trap cleanup EXIT
+smallfs() { # smallfs DIR OPTIONS: a tmpfs for a record, unmounted when the test ends
+    mkdir -p "$1" && mount -t tmpfs -o "$2" kt-outfault "$1" && MOUNTS+=("$1")
+}
+
+if ! is_root; then
+    skip "/out fault tests (need root: a small tmpfs for the record, the tmpfs /out)"
+else
+    # F3. A record on a 32 MiB tmpfs and a 40 MB file in /out: the copy stops
+    # at ENOSPC, the run is recorded whole with its own exit code.
+    M=$T/full; OUT=$(newdir)
+    if ! smallfs "$M" size=32m; then
+        skip "record on a full filesystem (cannot mount a tmpfs)"
+    else
+        expect 3 "record filesystem filled through /out: the payload's exit code (3), not 125" "$SANDBOX" run -p "$SAFE" --out "$OUT" --record "$M/rec" \
+            -- /bin/sh -c 'echo kept-stdout; echo kept-stderr >&2; echo small > /out/a; head -c 40000000 /dev/zero > /out/big; exit 3'
+        A=$M/rec/seccomp-startup-safe
+        rj "$A/run.json" 'r["out"]["stopped"]=="record write failed" and r["out"]["stopped_errno"]==28 and r["out"]["stopped_at"]=="big" and [f["name"] for f in r["out"]["files"]]==["a"] and r["exit_code"]==3' &&
+            ok "run.json says the copy stopped at big (ENOSPC); a kept" || not_ok "full record: $(head -c 800 "$A/run.json" 2>&1)"
+        [ "$(cat "$A/stdout")" = kept-stdout ] && [ "$(cat "$A/stderr")" = kept-stderr ] && [ ! -e "$A/out/big" ] &&
+            ok "stdout and stderr kept, no partial file under its name" || not_ok "full record: stdout/stderr/out: $(ls -A "$A" "$A/out" 2>&1)"
+        lj "$M/rec/ladder.json" 'l["attempts"][0]["outcome"].startswith("started") and not l["runner_error"]' &&
+            ok "ladder.json: started, no runner error" || not_ok "full record ladder.json: $(cat "$M/rec/ladder.json" 2>&1)"
+        [ -z "$(ls -A "$M/rec" | grep '^\.partial')" ] && ok "no .partial directory left" || not_ok "full record: $(ls -A "$M/rec")"
+    fi
+
+    # F3. Out of inodes: 2000 empty directories against a record with 1000
+    # inodes; run.json cannot be written beside the copy, so the copy goes
+    # and run.json says so.
+    M=$T/inodes; OUT=$(newdir)
+    if ! smallfs "$M" size=64m,nr_inodes=1000; then
+        skip "record out of inodes (cannot mount a tmpfs)"
+    else
+        expect 0 "record out of inodes through /out: exit 0, not 125" "$SANDBOX" run -p "$SAFE" --out "$OUT" --record "$M/rec" \
+            -- /bin/sh -c 'cd /out && mkdir $(seq 2000) && echo done'
+        A=$M/rec/seccomp-startup-safe
+        rj "$A/run.json" 'r["out"]["stopped"]=="record write failed" and r["out"]["stopped_errno"]==28 and "removed to make room" in r["out"]["error"] and r["out"]["files"]==[]' &&
+            ok "run.json: copy stopped (ENOSPC), the copy given up to write the record, said in out.error" || not_ok "inodes: $(head -c 800 "$A/run.json" 2>&1)"
+        [ "$(cat "$A/stdout")" = done ] && lj "$M/rec/ladder.json" 'l["attempts"][0]["outcome"]=="started, exit 0"' &&
+            ok "stdout kept, ladder.json says started, exit 0" || not_ok "inodes: ladder.json $(cat "$M/rec/ladder.json" 2>&1)"
+    fi
+
+    # F3. Bind mode (--out-size 0): a tree 1500 levels deep in /out, which
+    # the runner must remove from the attempt (it once stopped at 1024).
+    OUT=$(newdir); R=$T/deep
+    expect 0 "bind /out 1500 levels deep: exit 0" "$SANDBOX" run -p "$SAFE" --out-size 0 --out "$OUT" --record "$R" \
+        -- /bin/sh -c 'mkdir -p /out/$(printf "d/%.0s" $(seq 1500)) && echo x > /out/top'
+    A=$R/seccomp-startup-safe
+    rj "$A/run.json" 'r["out"]["error"] is None and "depth cap" in [x["reason"] for x in r["out"]["refused"]] and [f["name"] for f in r["out"]["files"]]==["top"]' &&
+        ok "deep bind /out: recorded (depth cap), no error" || not_ok "deep bind: $(head -c 800 "$A/run.json" 2>&1)"
+    [ -f "$A/run.json" ] && [ ! -e "$A/out.raw" ] && [ -z "$(ls -A "$R" | grep '^\.partial')" ] && ok "deep bind /out: out.raw removed, nothing left beside" ||
+        not_ok "deep bind: $(ls -A "$R" "$A")"
+
+    # F6. 100,000 empty directories: capped like files (--out-files, 4096),
+    # the rest refused by name ("directory cap") or counted.
+    OUT=$(newdir); R=$T/dirflood
+    expect 0 "100,000 empty directories in /out: exit 0" "$SANDBOX" run -p "$SAFE" --out "$OUT" --record "$R" \
+        -- /bin/sh -c 'cd /out && seq 100000 | xargs mkdir'
+    A=$R/seccomp-startup-safe
+    rj "$A/run.json" 'r["out"]["dirs"]==4096 and r["out"]["caps"]["dirs"]==4096 and len(r["out"]["refused"])==256 and {x["reason"] for x in r["out"]["refused"]}=={"directory cap"} and r["out"]["refused_more"]==100000-4096-256' &&
+        ok "4096 directories kept, 256 refused by name (directory cap), the rest counted" || not_ok "dirflood: $(head -c 600 "$A/run.json" 2>&1)"
+    n=$(find "$A/out" -mindepth 1 -type d | wc -l); h=$(find "$OUT" -mindepth 1 -type d | wc -l)
+    [ "$n" -eq 4096 ] && [ "$h" -eq 4096 ] && ok "the record and the host --out hold 4096 directories" || not_ok "dirflood: record $n, host $h directories"
+fi
