@@ -294,6 +294,7 @@ int kt_ladder_run(kt_ladder *l, kt_err *err)
     l->canonical = -1;
     l->interrupted = 0;
     l->runner_error[0] = '\0';
+    l->publish_error[0] = '\0';
     int recfd = open(l->record, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (recfd < 0)
         return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot open --record %s", l->record);
@@ -324,16 +325,20 @@ int kt_ladder_run(kt_ladder *l, kt_err *err)
         if (rc == 0 && a->run.started && l->canonical < 0) l->canonical = (int)i;
     }
     if (rc < 0) snprintf(l->runner_error, sizeof l->runner_error, "%s", err->msg);
-    kt_err lerr;
     t = kt_now_us();
+    /* before ladder.json, so that it says what could not be published */
+    if (rc == 0 && !l->interrupted && l->canonical >= 0 && l->sb->out_dir &&
+        publish_out(l, recfd, err) < 0) {
+        snprintf(l->publish_error, sizeof l->publish_error, "%s", err->msg);
+        rc = -1;
+    }
+    kt_timing_lap(&l->t, KT_PH_PUBLISH, &t);
+    kt_err lerr;
     if (kt_record_ladder(recfd, l, &lerr) < 0 && rc == 0) {
         *err = lerr;
         rc = -1;
     }
     kt_timing_lap(&l->t, KT_PH_LADDER, &t);
-    if (rc == 0 && !l->interrupted && l->canonical >= 0 && l->sb->out_dir)
-        rc = publish_out(l, recfd, err);
-    kt_timing_lap(&l->t, KT_PH_PUBLISH, &t);
     close(recfd);
     return rc;
 }

@@ -58,7 +58,8 @@ struct kt_ladder {
     kt_filter baseline_filter;
     int canonical;   /* index of the canonical attempt, -1 if none started */
     int interrupted; /* the stop signal that ended the ladder, 0 if none */
-    char runner_error[sizeof(((kt_err *)0)->msg)]; /* "" unless the runner failed */
+    char runner_error[sizeof(((kt_err *)0)->msg)];  /* "" unless the runner failed */
+    char publish_error[sizeof(((kt_err *)0)->msg)]; /* "" unless --out was not all written */
 };
 
 /* The runner's stop signals (SIGINT, SIGTERM, SIGHUP) go to a signalfd,
@@ -76,7 +77,9 @@ int kt_ladder_load(kt_ladder *l, const char *const *paths, size_t n, const char 
                    kt_err *err);
 
 /* Run the ladder. Returns 0 when it ran to its end or was interrupted (see
- * l->interrupted), -1 when the runner failed (err, and l->runner_error). */
+ * l->interrupted), -1 when the runner failed (err, and l->runner_error) or
+ * the host --out could not take every file (err, and l->publish_error; the
+ * record is complete). */
 int kt_ladder_run(kt_ladder *l, kt_err *err);
 void kt_ladder_free(kt_ladder *l);
 

@@ -284,14 +284,48 @@ void kt_outcopy_free(kt_outcopy *c)
 
 /* ---- publishing to the host --out ------------------------------------ */
 
-static int publish_tree(int src, int dst, const char *host, unsigned depth, kt_err *err)
+typedef struct pub {
+    const char *host;
+    kt_err *err;
+    size_t failed; /* names not published; err says why for the first */
+} pub;
+
+/* A name that cannot be published (a same-named file or directory of the
+ * other kind in --out, say): noted, and the rest still published. */
+static void pub_fail(pub *p, int e, const char *what, const char *name)
 {
-    if (depth > 256) return kt_fail(err, KT_E_INTERNAL, "%s: nested too deep", host);
+    if (p->failed++ > 0) return;
+    char enc[3 * 256 + 1];
+    kt_err ne;
+    if (kt_name_encode(name, enc, sizeof enc, &ne) < 0) snprintf(enc, sizeof enc, "?");
+    kt_fail_errno(p->err, KT_E_CANTCREAT, e, "%s: cannot %s %s", p->host, what, enc);
+}
+
+static void publish_file(pub *p, int src, int dst, const char *n)
+{
+    if (unlinkat(dst, n, 0) < 0 && errno != ENOENT && errno != EISDIR)
+        return pub_fail(p, errno, "replace", n);
+    int in = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int o = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    char buf[65536];
+    ssize_t r = 0;
+    while (in >= 0 && o >= 0 && (r = read(in, buf, sizeof buf)) > 0)
+        if (kt_write_all(o, buf, (size_t)r) < 0) r = -1;
+    int e = errno;
+    if (in < 0 || o < 0 || r < 0)
+        pub_fail(p, e, o < 0 ? "create (is a directory in the way?)" : "copy", n);
+    if (in >= 0) close(in);
+    if (o >= 0 && close(o) < 0 && r >= 0) pub_fail(p, errno, "copy", n);
+}
+
+static int publish_tree(pub *p, int src, int dst, unsigned depth)
+{
+    if (depth > 256) return kt_fail(p->err, KT_E_INTERNAL, "%s: nested too deep", p->host);
     int it = dup(src);
     DIR *d = it < 0 ? NULL : fdopendir(it);
     if (!d) {
         if (it >= 0) close(it);
-        return kt_fail_errno(err, KT_E_IO, errno, "cannot list what to copy to %s", host);
+        return kt_fail_errno(p->err, KT_E_IO, errno, "cannot list what to copy to %s", p->host);
     }
     rewinddir(d); /* the duplicate shares src's offset */
     int rc = 0;
@@ -301,41 +335,20 @@ static int publish_tree(int src, int dst, const char *host, unsigned depth, kt_e
         struct stat st;
         if (!strcmp(n, ".") || !strcmp(n, "..") || fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (mkdirat(dst, n, 0755) < 0 && errno != EEXIST) {
-                rc = kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create a directory in %s",
-                                   host);
-                break;
-            }
-            int s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            int d2 = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (s2 < 0 || d2 < 0)
-                rc = kt_fail_errno(err, KT_E_CANTCREAT, errno,
-                                   "cannot copy a directory into %s (is a same-named file or "
-                                   "link in the way?)",
-                                   host);
-            else
-                rc = publish_tree(s2, d2, host, depth + 1, err);
-            if (s2 >= 0) close(s2);
-            if (d2 >= 0) close(d2);
+        if (S_ISREG(st.st_mode)) publish_file(p, src, dst, n);
+        if (!S_ISDIR(st.st_mode)) continue; /* the runner wrote only files and directories */
+        if (mkdirat(dst, n, 0755) < 0 && errno != EEXIST) {
+            pub_fail(p, errno, "create the directory", n);
             continue;
         }
-        if (!S_ISREG(st.st_mode)) continue; /* the runner wrote only files and directories */
-        if (unlinkat(dst, n, 0) < 0 && errno != ENOENT && errno != EISDIR) {
-            rc = kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot replace a file in %s", host);
-            break;
-        }
-        int in = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        int o = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        char buf[65536];
-        ssize_t r = 0;
-        while (in >= 0 && o >= 0 && (r = read(in, buf, sizeof buf)) > 0)
-            if (kt_write_all(o, buf, (size_t)r) < 0) r = -1;
-        if (in < 0 || o < 0 || r < 0)
-            rc = kt_fail_errno(err, KT_E_IO, errno, "cannot copy a file into %s", host);
-        if (in >= 0) close(in);
-        if (o >= 0 && close(o) < 0 && rc == 0)
-            rc = kt_fail_errno(err, KT_E_IO, errno, "cannot copy a file into %s", host);
+        int s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int d2 = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (s2 < 0 || d2 < 0)
+            pub_fail(p, errno, "copy the directory (is a file or link in the way?)", n);
+        else
+            rc = publish_tree(p, s2, d2, depth + 1);
+        if (s2 >= 0) close(s2);
+        if (d2 >= 0) close(d2);
     }
     closedir(d);
     return rc;
@@ -343,7 +356,15 @@ static int publish_tree(int src, int dst, const char *host, unsigned depth, kt_e
 
 int kt_outdir_publish(int src, int dst, const char *host, kt_err *err)
 {
-    return publish_tree(src, dst, host, 0, err);
+    pub p = {host, err, 0};
+    if (publish_tree(&p, src, dst, 0) < 0) return -1;
+    if (!p.failed) return 0;
+    char first[sizeof err->msg];
+    snprintf(first, sizeof first, "%s", err->msg);
+    return kt_fail(err, err->cls,
+                   "%.600s (%zu name(s) not published; everything else was, and "
+                   "the record holds all of it)",
+                   first, p.failed);
 }
 
 /* ---- removal ---------------------------------------------------------- */

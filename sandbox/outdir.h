@@ -76,7 +76,9 @@ void kt_outcopy_free(kt_outcopy *c);
 
 /* Copy a tree the runner wrote itself (an attempt's out/) into the host
  * directory fd dst, replacing files of the same name, never following a
- * link; host names it in messages. */
+ * link; host names it in messages. A name that cannot be published (a
+ * directory where the tree has a file, or the reverse) is skipped and the
+ * rest published; then -1, err naming the first (encoded) and the count. */
 int kt_outdir_publish(int src, int dst, const char *host, kt_err *err);
 
 /* Remove name under directory fd parent and everything beneath it, never

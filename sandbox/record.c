@@ -327,6 +327,7 @@ int kt_record_ladder(int recfd, const kt_ladder *l, kt_err *err)
         kt_jb_null(&b, o, "interrupted");
     }
     kt_jb_str(&b, o, "runner_error", l->runner_error[0] ? l->runner_error : NULL);
+    kt_jb_str(&b, o, "publish_error", l->publish_error[0] ? l->publish_error : NULL);
     cJSON *arr = kt_jb_arr(&b, o, "attempts");
     for (size_t i = 0; i < l->n; i++) {
         const kt_attempt *a = &l->att[i];

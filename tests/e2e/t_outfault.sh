@@ -2,7 +2,8 @@
 # makes the runner delete an attempt's record. A record filesystem the
 # payload fills (bytes or inodes) stops the /out copy, recorded in run.json;
 # a bind-mode /out nested deeper than 1024 levels is removed; empty
-# directories count against a cap.
+# directories count against a cap; names colliding with the host --out's
+# are reported, the rest published.
 SANDBOX=$KT_BIN/kiemthu-sandbox
 SAFE=$KT_SRC/profiles/seccomp-startup-safe.json
 
@@ -77,4 +78,17 @@ else
         ok "4096 directories kept, 256 refused by name (directory cap), the rest counted" || not_ok "dirflood: $(head -c 600 "$A/run.json" 2>&1)"
     n=$(find "$A/out" -mindepth 1 -type d | wc -l); h=$(find "$OUT" -mindepth 1 -type d | wc -l)
     [ "$n" -eq 4096 ] && [ "$h" -eq 4096 ] && ok "the record and the host --out hold 4096 directories" || not_ok "dirflood: record $n, host $h directories"
+
+    # F9. /out names that collide with the host --out's own (a file where
+    # the payload made a directory, a directory where it made a file): exit
+    # 125, every other file published, the record whole, ladder.json says so.
+    OUT=$(newdir); R=$T/collide
+    echo host-file > "$OUT/x"; mkdir "$OUT/y"; echo host-keep > "$OUT/y/keep"
+    expect_msg 125 'not published' "--out collisions: 125, said" "$SANDBOX" run -p "$SAFE" --out "$OUT" --record "$R" \
+        -- /bin/sh -c 'mkdir /out/x && echo a > /out/x/inner && echo b > /out/y && echo c > /out/z'
+    [ "$(cat "$OUT/z")" = c ] && [ "$(cat "$OUT/x")" = host-file ] && [ "$(cat "$OUT/y/keep")" = host-keep ] &&
+        ok "--out collisions: the rest published, the host's own files untouched" || not_ok "collide: $(ls -lA "$OUT")"
+    rj "$R/seccomp-startup-safe/run.json" 'sorted(f["name"] for f in r["out"]["files"])==["x/inner","y","z"]' &&
+        lj "$R/ladder.json" 'l["runner_error"] is None and "2 name(s) not published" in l["publish_error"] and l["attempts"][0]["outcome"]=="started, exit 0"' &&
+        ok "--out collisions: the record holds every file, ladder.json says what was not published" || not_ok "collide: $(cat "$R/ladder.json" 2>&1)"
 fi

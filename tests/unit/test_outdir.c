@@ -296,7 +296,8 @@ static void deadline_and_signal(void **state)
 
 /* publish: the canonical attempt's files replace same-named host files;
  * a symlink planted at a file's name in --out is replaced, never written
- * through; a file in the way of a directory is an error. */
+ * through; a file in the way of a directory (or the reverse) is an
+ * error naming it, and the rest is published all the same. */
 static void publish(void **state)
 {
     fx *f = *state;
@@ -326,11 +327,25 @@ static void publish(void **state)
     snprintf(p, sizeof p, "%s/sub/inner", f->dst);
     assert_int_equal(lstat(p, &st), 0);
 
-    /* a file where the tree has a directory */
+    /* a file where the tree has a directory, a directory where it has a
+     * file: both named (encoded), everything else still published */
     tu_writes(f->src, "clash/x", "x");
     tu_writes(f->dst, "clash", "file");
+    tu_writes(f->src, "d\nir", "file");
+    tu_writes(f->dst, "d\nir/keep", "kept");
+    tu_writes(f->src, "zz-after", "after");
+    tu_writes(f->src, "sub/later", "later");
     assert_int_equal(kt_outdir_publish(f->srcfd, f->dstfd, f->dst, &err), -1);
     assert_non_null(strstr(err.msg, f->dst));
+    assert_true(strstr(err.msg, "clash") || strstr(err.msg, "d%0Air"));
+    assert_null(strchr(err.msg, '\n'));
+    assert_non_null(strstr(err.msg, "2 name(s) not published"));
+    snprintf(p, sizeof p, "%s/zz-after", f->dst);
+    assert_int_equal(lstat(p, &st), 0);
+    snprintf(p, sizeof p, "%s/sub/later", f->dst);
+    assert_int_equal(lstat(p, &st), 0);
+    snprintf(p, sizeof p, "%s/d\nir/keep", f->dst);
+    assert_int_equal(lstat(p, &st), 0);
 }
 
 /* Directories count against a cap of their own (as many as files): empty
