@@ -14,7 +14,9 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2> /dev/null | grep -q "install 
 
 if [ "${1:-}" = --check ]; then
     missing=()
-    if command -v dpkg-query > /dev/null 2>&1; then
+    # dpkg's database where there is one (a test VM shares /usr without it:
+    # then pkg-config answers)
+    if command -v dpkg-query > /dev/null 2>&1 && [ -r /var/lib/dpkg/status ]; then
         # what the build needs of .ci/packages.txt: the compiler, pkg-config and
         # every -dev package (the fuzzers' clang runtime is optional)
         while read -r pkg; do
@@ -24,7 +26,7 @@ if [ "${1:-}" = --check ]; then
     else
         command -v "${CC:-cc}" > /dev/null 2>&1 || missing+=("a C compiler")
         command -v pkg-config > /dev/null 2>&1 || missing+=(pkg-config)
-        for m in libsodium libcjson nettle libxml-2.0 libarchive libseccomp cmocka libelf; do
+        for m in libsodium libcjson nettle libxml-2.0 libarchive libseccomp cmocka libelf libcrypto libcurl; do
             pkg-config --exists "$m" 2> /dev/null || missing+=("$m (pkg-config)")
         done
     fi

@@ -19,6 +19,8 @@ chmod 1777 /tmp /var/tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 echo "+pids +memory +cpu" > /sys/fs/cgroup/cgroup.subtree_control
 busybox hostname kt-vm
+# loopback up: tests talk to local servers on 127.0.0.1 (the test TSA)
+busybox ip link set lo up
 . /results/vm.conf
 [ "$KT_BIN_SHARED" = 1 ] && { mkdir -p "$KT_BIN" && mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro bin "$KT_BIN"; }
 export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
