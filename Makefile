@@ -64,7 +64,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
 all: $(MVP)
-.PHONY: b4-no-baseline all check check-cgroup2 unit e2e asan bench install uninstall clean format format-check demo demo-exec-once deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke valgrind images image-pins golden
+.PHONY: b4-no-baseline all check check-cgroup2 unit e2e asan bench install uninstall clean format format-check demo deps b4 b4-exec-once fuzz fuzz-build fuzz-smoke valgrind images image-pins golden
 .PHONY: FORCE tools
 all: $(TOOLS)
 # The five tools alone (what make install puts in place; no cmocka needed).

@@ -156,35 +156,36 @@ static int cmd_keyid(int argc, char **argv)
     return 0;
 }
 
-static int cmd_create(int argc, char **argv)
+/* create's options into ctx: 0, or the exit status (0 after --help, with
+ * *done set). */
+static int parse_create(bundle_ctx *ctx, int argc, char **argv, int *done)
 {
     kt_cli cli;
     kt_cli_init(&cli, create_opts);
-    bundle_ctx ctx = {0};
     int c;
     while ((c = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1) {
         switch (c) {
         case 'e':
-            ctx.evidence = optarg;
+            ctx->evidence = optarg;
             break;
         case 'k':
-            if (ctx.nkeys == KT_MAX_SIGNERS) {
+            if (ctx->nkeys == KT_MAX_SIGNERS) {
                 fprintf(stderr, "kiemthu-bundle create: at most %d --key\n", KT_MAX_SIGNERS);
                 return KT_EXIT_USAGE;
             }
-            ctx.keys[ctx.nkeys++] = optarg;
+            ctx->keys[ctx->nkeys++] = optarg;
             break;
         case 't':
-            ctx.tsa = optarg;
+            ctx->tsa = optarg;
             break;
         case 'o':
-            ctx.out = optarg;
+            ctx->out = optarg;
             break;
         case 'p':
-            ctx.policy = optarg;
+            ctx->policy = optarg;
             break;
         case 'q':
-            ctx.quiet = 1;
+            ctx->quiet = 1;
             break;
         case OPT_HELP:
             kt_cli_usage(
@@ -192,16 +193,65 @@ static int cmd_create(int argc, char **argv)
                 "kiemthu-bundle create --evidence DIR [--key KEY]... [--policy FILE] [--tsa URL] "
                 "-o FILE",
                 "Pack an evidence folder into a signed, byte-reproducible bundle.", create_opts);
+            *done = 1;
             return 0;
         default:
             return KT_EXIT_USAGE;
         }
     }
-    if (!ctx.evidence || !ctx.out || optind != argc) {
+    if (!ctx->evidence || !ctx->out || optind != argc) {
         fprintf(stderr, "kiemthu-bundle create: usage: kiemthu-bundle create --evidence DIR "
                         "[--key KEY] [--policy FILE] -o FILE\n");
         return KT_EXIT_USAGE;
     }
+    return 0;
+}
+
+/* Every --key, or the one in $KT_KEY_ENV; on failure none is left loaded. */
+static int load_keys(const bundle_ctx *ctx, kt_seckey **keys, size_t nkeys, kt_err *err)
+{
+    if (kt_keys_init(err) < 0) return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < nkeys; i++)
+        rc = ctx->nkeys ? kt_seckey_load(ctx->keys[i], &keys[i], err)
+                        : kt_seckey_load_env(&keys[i], err);
+    if (rc == 0) return 0;
+    if (!ctx->nkeys && err->cls == KT_E_NOINPUT)
+        snprintf(err->msg, sizeof err->msg, "no signing key: pass --key KEY or set %s", KT_KEY_ENV);
+    for (size_t i = 0; i < nkeys; i++) kt_seckey_free(keys[i]), keys[i] = NULL;
+    return -1;
+}
+
+/* What was written and, with a policy, the verdict; returns the exit status. */
+static int print_created(const bundle_ctx *ctx, const kt_create_result *res, size_t nkeys)
+{
+    if (!ctx->quiet) {
+        /* names, the policy and check reasons may carry outside bytes */
+        kt_esc_line(stdout, "wrote %s: %zu evidence files, %llu bytes, signed by key %s", ctx->out,
+                    res->evidence_members, (unsigned long long)res->bundle_bytes, res->keyids[0]);
+        for (size_t i = 1; i < nkeys; i++) printf("  and by key %s\n", res->keyids[i]);
+        if (res->timestamped) kt_esc_line(stdout, "  time-stamped by %s", ctx->tsa);
+        if (res->adjudicated) {
+            kt_esc_line(stdout, "policy %s (sha256 %s):", res->policy_name, res->policy_sha256);
+            for (size_t i = 0; i < res->adj.n; i++)
+                kt_esc_line(stdout, "  %-5s %-28s %s", kt_result_name(res->adj.checks[i].result),
+                            res->adj.checks[i].id, res->adj.checks[i].reason);
+        }
+    }
+    if (!res->adjudicated) return 0;
+    size_t passed = 0;
+    for (size_t i = 0; i < res->adj.n; i++) passed += res->adj.checks[i].result == KT_RESULT_PASS;
+    fprintf(res->adj.pass ? stdout : stderr, "verdict: %s (%zu/%zu checks pass)%s\n",
+            res->adj.pass ? "PASS" : "FAIL", passed, res->adj.n,
+            res->adj.pass ? "" : "; the signed bundle records the failure");
+    return res->adj.pass ? 0 : KT_EXIT_FAIL;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+    bundle_ctx ctx = {0};
+    int done = 0, rc = parse_create(&ctx, argc, argv, &done);
+    if (rc || done) return rc;
     kt_err err;
     kt_err_clear(&err);
     kt_create_opts o = {
@@ -211,18 +261,7 @@ static int cmd_create(int argc, char **argv)
         return fail("create", &err);
     kt_seckey *keys[KT_MAX_SIGNERS] = {NULL};
     size_t nkeys = ctx.nkeys ? ctx.nkeys : 1;
-    if (kt_keys_init(&err) < 0) return fail("create", &err);
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < nkeys; i++)
-        rc = ctx.nkeys ? kt_seckey_load(ctx.keys[i], &keys[i], &err)
-                       : kt_seckey_load_env(&keys[i], &err);
-    if (rc < 0) {
-        if (!ctx.nkeys && err.cls == KT_E_NOINPUT)
-            snprintf(err.msg, sizeof err.msg, "no signing key: pass --key KEY or set %s",
-                     KT_KEY_ENV);
-        for (size_t i = 0; i < nkeys; i++) kt_seckey_free(keys[i]);
-        return fail("create", &err);
-    }
+    if (load_keys(&ctx, keys, nkeys, &err) < 0) return fail("create", &err);
     o.keys = (const kt_seckey *const *)keys;
     o.nkeys = nkeys;
     o.tsa_url = ctx.tsa;
@@ -241,28 +280,7 @@ static int cmd_create(int argc, char **argv)
                 "kiemthu-bundle create: note: SOURCE_DATE_EPOCH is not set, so the bundle's "
                 "time is 1970-01-01T00:00:00Z; set it, e.g. to the commit's time: "
                 "SOURCE_DATE_EPOCH=$(git log -1 --format=%%ct)\n");
-    if (!ctx.quiet) {
-        /* names, the policy and check reasons may carry outside bytes */
-        kt_esc_line(stdout, "wrote %s: %zu evidence files, %llu bytes, signed by key %s", ctx.out,
-                    res.evidence_members, (unsigned long long)res.bundle_bytes, res.keyids[0]);
-        for (size_t i = 1; i < nkeys; i++) printf("  and by key %s\n", res.keyids[i]);
-        if (res.timestamped) kt_esc_line(stdout, "  time-stamped by %s", ctx.tsa);
-        if (res.adjudicated) {
-            kt_esc_line(stdout, "policy %s (sha256 %s):", res.policy_name, res.policy_sha256);
-            for (size_t i = 0; i < res.adj.n; i++)
-                kt_esc_line(stdout, "  %-5s %-28s %s", kt_result_name(res.adj.checks[i].result),
-                            res.adj.checks[i].id, res.adj.checks[i].reason);
-        }
-    }
-    rc = 0;
-    if (res.adjudicated) {
-        size_t passed = 0;
-        for (size_t i = 0; i < res.adj.n; i++) passed += res.adj.checks[i].result == KT_RESULT_PASS;
-        fprintf(res.adj.pass ? stdout : stderr, "verdict: %s (%zu/%zu checks pass)%s\n",
-                res.adj.pass ? "PASS" : "FAIL", passed, res.adj.n,
-                res.adj.pass ? "" : "; the signed bundle records the failure");
-        rc = res.adj.pass ? 0 : KT_EXIT_FAIL;
-    }
+    rc = print_created(&ctx, &res, nkeys);
     kt_create_result_free(&res);
     return rc;
 }

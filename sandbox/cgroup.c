@@ -225,26 +225,30 @@ int kt_cgroup_destroy(kt_cgroup *cg)
     return left;
 }
 
-int kt_limits_fallback(const kt_sandbox *sb)
+int kt_limits_fallback(const kt_sandbox *sb, kt_err *err)
 {
     const kt_limit *l = sb->limits;
     if (strcmp(l[KT_LIMIT_PIDS].enforced_by, "rlimit") == 0) {
         struct rlimit r = {l[KT_LIMIT_PIDS].value, l[KT_LIMIT_PIDS].value};
-        if (setrlimit(RLIMIT_NPROC, &r) < 0) return -1;
+        if (setrlimit(RLIMIT_NPROC, &r) < 0)
+            return kt_fail_errno(err, KT_E_INTERNAL, errno, "setrlimit(RLIMIT_NPROC)");
     }
     if (strcmp(l[KT_LIMIT_MEMORY].enforced_by, "rlimit") == 0) {
         struct rlimit r = {l[KT_LIMIT_MEMORY].value, l[KT_LIMIT_MEMORY].value};
-        if (setrlimit(RLIMIT_AS, &r) < 0) return -1;
+        if (setrlimit(RLIMIT_AS, &r) < 0)
+            return kt_fail_errno(err, KT_E_INTERNAL, errno, "setrlimit(RLIMIT_AS)");
     }
     if (strcmp(l[KT_LIMIT_CPUS].enforced_by, "affinity") == 0) {
         /* Keep as many of the allowed CPUs as the limit rounds up to. */
         cpu_set_t have, keep;
-        if (sched_getaffinity(0, sizeof have, &have) < 0) return -1;
+        if (sched_getaffinity(0, sizeof have, &have) < 0)
+            return kt_fail_errno(err, KT_E_INTERNAL, errno, "sched_getaffinity");
         CPU_ZERO(&keep);
         uint64_t want = (l[KT_LIMIT_CPUS].value + 999) / 1000, got = 0;
         for (int c = 0; c < CPU_SETSIZE && got < want; c++)
             if (CPU_ISSET(c, &have)) CPU_SET(c, &keep), got++;
-        if (sched_setaffinity(0, sizeof keep, &keep) < 0) return -1;
+        if (sched_setaffinity(0, sizeof keep, &keep) < 0)
+            return kt_fail_errno(err, KT_E_INTERNAL, errno, "sched_setaffinity");
     }
     return 0;
 }

@@ -63,7 +63,9 @@ typedef struct kt_cgroup_report {
     kt_limit_hit hits[KT_LIMIT_N];
 } kt_cgroup_report;
 
-/* Read what the host offers (above); also enables the v2 controllers for
+/* Read what the host offers (above). Cannot fail: what the host lacks is
+ * data, not an error (v2_why says why no v2 group can be made and the
+ * limits fall back, recorded per limit). Also enables the v2 controllers for
  * the children of the group chosen as v2_parent, moving the processes it
  * holds into its leaf KT_CG_LEAF first where v2 requires that (v2_moved). */
 void kt_cgroup_host_probe(kt_cgroup_host *h);
@@ -87,7 +89,9 @@ int kt_cgroup_attach(const kt_cgroup *cg, pid_t pid, kt_err *err);
  * here); for a single-threaded process that is the whole process, and
  * every process it starts is born in the groups. */
 int kt_cgroup_join_v1(const kt_cgroup *cg, kt_err *err);
-/* After the payload exited, before kt_cgroup_destroy: which limits it hit. */
+/* After the payload exited, before kt_cgroup_destroy: which limits it hit.
+ * Cannot fail: a counter that cannot be read is recorded as hit -1 with a
+ * note, which the record shows. */
 void kt_cgroup_read_report(const kt_cgroup *cg, const kt_sandbox *sb, kt_cgroup_report *out);
 /* Kill whatever is left in the groups, wait for them to empty, remove them.
  * Returns the number of groups that could not be removed. */
@@ -100,7 +104,8 @@ int kt_cgroup_destroy(kt_cgroup *cg);
  * this may run while our sandbox starts. Returns how many could not be. */
 int kt_cgroup_reclaim(const kt_cgroup_host *h);
 
-/* In the child: rlimits / affinity for limits no cgroup enforces. */
-int kt_limits_fallback(const kt_sandbox *sb);
+/* In the child: rlimits / affinity for limits no cgroup enforces. -1 with
+ * err filled and errno preserved when the kernel refuses one. */
+int kt_limits_fallback(const kt_sandbox *sb, kt_err *err);
 
 #endif

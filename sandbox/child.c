@@ -198,8 +198,9 @@ void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io 
     /* 16. The program, as the payload's uid sees it. */
     char path[4096];
     if (resolve(sb, path, sizeof path) < 0) report(st, KT_REPORT_EXEC, errno, sb->argv[0]);
-    /* 17. Limits no cgroup enforces; nothing below allocates memory. */
-    if (kt_limits_fallback(sb) < 0) report(st, KT_REPORT_SETUP, errno, "rlimits");
+    /* 17. Limits no cgroup enforces; nothing below allocates memory (no
+     * kt_err here: report() sends errno). */
+    if (kt_limits_fallback(sb, NULL) < 0) report(st, KT_REPORT_SETUP, errno, "rlimits");
     /* 18. The runner blocked its stop signals before the fork (it handles
      * them through a signalfd); the payload starts with none blocked. */
     sigset_t none;

@@ -261,12 +261,12 @@ static int profile_name(const char *path, char *out, size_t n)
 int kt_ladder_load(kt_ladder *l, const char *const *paths, size_t n, const char *baseline_spec,
                    kt_err *err)
 {
-    char why[PATH_MAX + 128];
+    kt_err why;
     if (n > KT_LADDER_MAX) return kt_fail(err, KT_E_USAGE, "at most %d profiles", KT_LADDER_MAX);
     for (size_t i = 0; i < n; i++) {
         kt_attempt *a = &l->att[i];
-        if (kt_reach(paths[i], 1, why, sizeof why) < 0)
-            return kt_fail(err, KT_E_NOINPUT, "profile %s: %s", paths[i], why);
+        if (kt_reach(paths[i], 1, &why) < 0)
+            return kt_fail(err, KT_E_NOINPUT, "profile %s: %s", paths[i], why.msg);
         if (profile_name(paths[i], a->name, sizeof a->name) < 0)
             return kt_fail(err, KT_E_DATA,
                            "profile %s: its file name must be letters, digits, '.', '_', '+' or "

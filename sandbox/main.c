@@ -11,6 +11,7 @@
 #include "paths.h"
 #include "profile.h"
 #include "reach.h"
+#include "runmsg.h"
 #include "sandbox.h"
 #include "shipped.h"
 #include "tee.h"
@@ -27,7 +28,7 @@
 #include <unistd.h>
 
 #define MAX_PROFILES KT_LADDER_MAX
-#define EXIT_RUNNER 125 /* Docker's: the runner failed or no profile let the payload start */
+#define EXIT_RUNNER KT_EXIT_RUNNER
 
 enum {
     OPT_HELP = 'h',
@@ -170,10 +171,10 @@ static __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ..
 static int resolve_dir(const char *opt, const char *in, char *out)
 {
     struct stat st;
-    char why[PATH_MAX + 128];
-    if (kt_reach(in, 1, why, sizeof why) < 0) {
+    kt_err why;
+    if (kt_reach(in, 1, &why) < 0) {
         kt_esc_line(stderr, "kiemthu-sandbox: %s %s: %s", opt, in,
-                    errno == ENOENT ? "not an existing directory" : why);
+                    errno == ENOENT ? "not an existing directory" : why.msg);
         return -1;
     }
     if (!realpath(in, out) || stat(out, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -184,11 +185,11 @@ static int resolve_dir(const char *opt, const char *in, char *out)
 }
 
 /* Why path cannot be used, as kt_reach words it for EACCES. */
-static const char *path_why(const char *path, int e, char *why, size_t n)
+static const char *path_why(const char *path, int e, kt_err *why)
 {
-    if (e != EACCES || kt_reach(path, 0, why, n) == 0 || errno != EACCES)
-        snprintf(why, n, "%s", strerror(e));
-    return why;
+    if (e != EACCES || kt_reach(path, 0, why) == 0 || errno != EACCES)
+        snprintf(why->msg, sizeof why->msg, "%s", strerror(e));
+    return why->msg;
 }
 
 /* --in, --rootfs: existing directories; --out: made if missing (as docker
@@ -198,20 +199,19 @@ static const char *path_why(const char *path, int e, char *why, size_t n)
 static int check_paths(sb_ctx *c)
 {
     kt_sandbox *sb = &c->sb;
-    char why[PATH_MAX + 128];
+    kt_err why;
     if (sb->in_dir && resolve_dir("--in", sb->in_dir, c->in_real) < 0) return KT_EXIT_USAGE;
     if (sb->rootfs && resolve_dir("--rootfs", sb->rootfs, c->rootfs_real) < 0) return KT_EXIT_USAGE;
     if (kt_path_absolute(c->record, c->record_real, sizeof c->record_real) < 0) {
         kt_esc_line(stderr, "kiemthu-sandbox: cannot create --record %s: %s", c->record,
-                    path_why(c->record, errno, why, sizeof why));
+                    path_why(c->record, errno, &why));
         return EXIT_RUNNER;
     }
     if (kt_evidence_root(c->evidence, c->record_real, c->evidence_real, sizeof c->evidence_real))
         return usage_error("--evidence %s: %s", c->evidence, strerror(errno));
     if (sb->out_dir) {
         if (kt_path_absolute(sb->out_dir, c->out_real, sizeof c->out_real) < 0)
-            return usage_error("--out %s: %s", sb->out_dir,
-                               path_why(sb->out_dir, errno, why, sizeof why));
+            return usage_error("--out %s: %s", sb->out_dir, path_why(sb->out_dir, errno, &why));
         if (kt_path_overlap(c->out_real, c->record_real))
             return usage_error("--out %s and --record %s overlap (one is inside the other); the "
                                "payload could write over its own record",
@@ -221,8 +221,7 @@ static int check_paths(sb_ctx *c)
                                "would be evidence it chose (a policy.json, a venue.json)",
                                c->out_real, c->evidence_real);
         if (kt_mkdir_parents(c->out_real, 0755) < 0)
-            return usage_error("--out %s: %s", sb->out_dir,
-                               path_why(sb->out_dir, errno, why, sizeof why));
+            return usage_error("--out %s: %s", sb->out_dir, path_why(sb->out_dir, errno, &why));
         if (resolve_dir("--out", c->out_real, c->out_real) < 0) return KT_EXIT_USAGE;
     }
     if (sb->in_dir) sb->in_dir = c->in_real;
@@ -318,9 +317,9 @@ static int parse_args(sb_ctx *c, int argc, char **argv)
                 return usage_error("--ro-bind takes SRC:/DST, not \"%s\"", optarg);
             *colon = '\0';
             size_t i = sb->nbinds;
-            char why[PATH_MAX + 128] = "does not exist";
-            if (kt_reach(optarg, 1, why, sizeof why) < 0 || !realpath(optarg, c->bind_src[i]))
-                return usage_error("--ro-bind source %s: %s", optarg, why);
+            kt_err why = {.msg = "does not exist"};
+            if (kt_reach(optarg, 1, &why) < 0 || !realpath(optarg, c->bind_src[i]))
+                return usage_error("--ro-bind source %s: %s", optarg, why.msg);
             c->bind_dst[i] = colon + 1;
             sb->binds[i] = (kt_bind){c->bind_src[i], c->bind_dst[i]};
             sb->nbinds++;
@@ -403,56 +402,13 @@ typedef struct run_ctx {
     kt_hostexec hx;
 } run_ctx;
 
-/* --timings: where the time went, phase by phase (timings.h). */
-static void print_phases(const char *name, const kt_timings *t, int from, int to)
-{
-    char buf[1024];
-    kt_timings_format(t, (enum kt_phase)from, (enum kt_phase)to, buf, sizeof buf);
-    fprintf(stderr, "kiemthu-sandbox: timings: %s: %s\n", name, buf);
-}
-
-static void print_attempt(void *ctx, const kt_ladder *l, const kt_attempt *a)
-{
-    const sb_ctx *c = ctx;
-    char outcome[256];
-    kt_attempt_outcome(a, outcome, sizeof outcome);
-    for (size_t k = 0; k < a->filter.nignored; k++)
-        kt_esc_line(stderr, "kiemthu-sandbox: warning: %s: syscall \"%s\" is unknown here; ignored",
-                    a->name, a->filter.ignored[k]);
-    fprintf(stderr, "kiemthu-sandbox: %s: %s (%llu ms)\n", a->name, outcome,
-            (unsigned long long)a->run.duration_ms);
-    if (c->timings) {
-        fprintf(stderr,
-                "kiemthu-sandbox: timings: %s: %llu us in total, %llu us of it on cgroups\n",
-                a->name, (unsigned long long)a->run.total_us, (unsigned long long)a->run.cgroup_us);
-        print_phases(a->name, &a->run.t, KT_PH_COMPILE, KT_PH_N);
-    }
-    if (a->run.cgroup_why[0])
-        kt_esc_line(stderr,
-                    "kiemthu-sandbox: warning: %s: limits fall back to rlimits/CPU affinity "
-                    "(pids %s, memory %s, cpus %s): %s",
-                    a->name, l->sb->limits[KT_LIMIT_PIDS].enforced_by,
-                    l->sb->limits[KT_LIMIT_MEMORY].enforced_by,
-                    l->sb->limits[KT_LIMIT_CPUS].enforced_by, a->run.cgroup_why);
-    if (a->run.cgroups_left)
-        fprintf(stderr, "kiemthu-sandbox: warning: %d cgroup(s) could not be removed\n",
-                a->run.cgroups_left);
-    uint64_t refused = a->out.nrefused + a->out.refused_more;
-    if (refused || a->out.stopped)
-        fprintf(stderr,
-                "kiemthu-sandbox: %s: /out: %zu file(s) kept, %llu not kept%s%s (listed in "
-                "%s/%s/run.json)\n",
-                a->name, a->out.nfiles, (unsigned long long)refused,
-                a->out.stopped ? "; copy stopped: " : "", a->out.stopped ? a->out.stopped : "",
-                l->record, a->name);
-}
-
 /* Load and validate everything before anything runs. */
 static int prepare(run_ctx *r, kt_err *err)
 {
     sb_ctx *c = r->c;
     kt_ladder *l = &r->l;
-    char why[PATH_MAX + 128];
+    kt_err why;
+    char host_path[PATH_MAX];
     uint64_t t = kt_now_us();
     if (kt_shipped_resolve(c->profiles, c->nprofiles, c->profile_path, &c->baseline,
                            c->baseline_path, err) < 0)
@@ -472,8 +428,8 @@ static int prepare(run_ctx *r, kt_err *err)
     c->sb.hostexec = &r->hx;
     if (kt_mkdir_parents(c->record, 0755) < 0)
         return kt_fail(err, KT_E_CANTCREAT, "cannot create --record %s: %s", c->record,
-                       path_why(c->record, errno, why, sizeof why));
-    if (kt_image_digest(&c->sb, r->digest, why, sizeof why, err) < 0) return -1;
+                       path_why(c->record, errno, &why));
+    if (kt_image_digest(&c->sb, r->digest, host_path, sizeof host_path, err) < 0) return -1;
     l->image_digest = r->digest;
     int n;
     if (c->evidence_real[0] && kt_evidence_profiles(c->evidence_real, l, &n, err) < 0) return -1;
@@ -484,72 +440,13 @@ static int prepare(run_ctx *r, kt_err *err)
     return 0;
 }
 
-/* Why no profile let the payload start, as docker run would say it: 127 if
- * the program is not there, 126 if it cannot be executed, else 125. Only
- * attempts under profiles that let execve through say why. */
-static int exec_exit(const kt_sandbox *sb, int e, const char *cmd)
+/* The seed's profile before any option: uid 65532, 64 pids, 256 MiB,
+ * one CPU, 16 MiB /tmp and output, PATH alone in the environment. */
+static void set_defaults(sb_ctx *c)
 {
-    if (e == ENOENT && sb->image) {
-        kt_esc_line(stderr, "kiemthu-sandbox: %s: not found in the image", cmd);
-        return 127;
-    }
-    if (e == ENOENT) {
-        kt_esc_line(stderr,
-                    "kiemthu-sandbox: %s: not found in the sandbox (host mode sees /usr, /in and "
-                    "--ro-bind; e.g. --ro-bind \"$PWD/app.sh:/app/app.sh\" -- /app/app.sh)",
-                    cmd);
-        return 127;
-    }
-    if (e == EACCES || e == ENOEXEC) {
-        kt_esc_line(stderr, "kiemthu-sandbox: %s: found but cannot be executed (%s)", cmd,
-                    strerror(e));
-        return 126;
-    }
-    fprintf(stderr, "kiemthu-sandbox: no profile let the payload start\n");
-    return EXIT_RUNNER;
-}
-
-static int not_started_exit(const kt_ladder *l, const char *cmd)
-{
-    int e = 0;
-    for (size_t i = 0; i < l->n; i++)
-        if (l->att[i].ran && !kt_filter_denies_exec(&l->att[i].filter))
-            e = !e || e == l->att[i].run.exec_errno ? l->att[i].run.exec_errno : -1;
-    return exec_exit(l->sb, e, cmd);
-}
-
-static int report(const run_ctx *r)
-{
-    const kt_ladder *l = &r->l;
-    if (l->interrupted) {
-        fprintf(stderr,
-                "kiemthu-sandbox: interrupted by %s; the sandbox was ended and the "
-                "record written\n",
-                strsignal(l->interrupted));
-        return 128 + l->interrupted;
-    }
-    if (l->canonical < 0) return not_started_exit(l, r->c->sb.argv[0]);
-    fprintf(stderr, "kiemthu-sandbox: canonical profile: %s (the strictest that started",
-            l->att[l->canonical].name);
-    for (int i = 0; i < l->canonical; i++) {
-        char outcome[256];
-        kt_attempt_outcome(&l->att[i], outcome, sizeof outcome);
-        fprintf(stderr, "; %s: %s", l->att[i].name, outcome);
-    }
-    fprintf(stderr, ")\n");
-    const kt_run *run = &l->att[l->canonical].run;
-    return run->signal ? 128 + run->signal : run->exit_code;
-}
-
-static int cmd_run(int argc, char **argv)
-{
-    uint64_t t0 = kt_now_us();
-    static sb_ctx c;
-    static run_ctx r;
-    memset(&c, 0, sizeof c);
-    memset(&r, 0, sizeof r);
-    kt_sandbox *sb = &c.sb;
     static char default_path[] = KT_SB_PATH;
+    memset(c, 0, sizeof *c);
+    kt_sandbox *sb = &c->sb;
     sb->envp[0] = default_path;
     sb->uid = KT_SB_UID;
     sb->gid = KT_SB_GID;
@@ -564,7 +461,17 @@ static int cmd_run(int argc, char **argv)
     sb->outer_uid = getuid();
     sb->outer_gid = getgid();
     sb->userns = geteuid() != 0;
-    kt_img_caps_default(&c.caps);
+    kt_img_caps_default(&c->caps);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    uint64_t t0 = kt_now_us();
+    static sb_ctx c;
+    static run_ctx r;
+    memset(&r, 0, sizeof r);
+    set_defaults(&c);
+    kt_sandbox *sb = &c.sb;
     kt_err err;
     kt_err_clear(&err);
     sigset_t oldmask;
@@ -583,8 +490,8 @@ static int cmd_run(int argc, char **argv)
     l->record = c.record;
     l->all = c.all;
     l->exec_once = c.exec_once;
-    l->progress = print_attempt;
-    l->progress_ctx = &c;
+    l->progress = kt_msg_attempt;
+    l->progress_ctx = &c.timings;
     l->sigfd = sigfd;
     static kt_tee tee;
     if (c.tee) {
@@ -592,7 +499,8 @@ static int cmd_run(int argc, char **argv)
         l->tee = &tee;
     }
     if (prepare(&r, &err) < 0 && r.hx.host_mode && !r.hx.program.set) {
-        rc = exec_exit(sb, ENOENT, sb->argv[0]); /* host mode: not there, as exec would say */
+        rc =
+            kt_msg_exec_exit(sb, ENOENT, sb->argv[0]); /* host mode: not there, as exec would say */
     } else if (err.cls) {
         say(err.msg);
         rc = err.cls == KT_E_USAGE ? KT_EXIT_USAGE : EXIT_RUNNER;
@@ -600,7 +508,7 @@ static int cmd_run(int argc, char **argv)
         say(err.msg);
         rc = l->interrupted ? 128 + l->interrupted : EXIT_RUNNER;
     } else {
-        rc = report(&r);
+        rc = kt_msg_outcome(l, sb->argv[0]);
     }
     char note[160];
     for (int i = 0; c.tee && i < 2; i++)
@@ -613,7 +521,7 @@ static int cmd_run(int argc, char **argv)
                 "that holds processes hand no controllers to the sandbox's groups\n",
                 l->cghost.v2_moved, l->cghost.v2_leaf);
     if (c.timings) {
-        print_phases("run", &l->t, KT_PH_LOAD, KT_PH_COMPILE);
+        kt_msg_phases("run", &l->t, KT_PH_LOAD, KT_PH_COMPILE);
         fprintf(stderr, "kiemthu-sandbox: timings: %llu us from main() to here\n",
                 (unsigned long long)(kt_now_us() - t0));
     }

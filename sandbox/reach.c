@@ -29,7 +29,7 @@ static void first_blocked(const char *abs, char *out, size_t n)
     }
 }
 
-int kt_reach(const char *path, int want_read, char *why, size_t n)
+int kt_reach(const char *path, int want_read, kt_err *err)
 {
     char abs[PATH_MAX];
     if (path[0] == '/') {
@@ -38,7 +38,7 @@ int kt_reach(const char *path, int want_read, char *why, size_t n)
         char cwd[PATH_MAX];
         if (!getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, ".");
         if ((size_t)snprintf(abs, sizeof abs, "%s/%s", cwd, path) >= sizeof abs) {
-            snprintf(why, n, "path too long");
+            kt_fail(err, KT_E_DATA, "path too long");
             return errno = ENAMETOOLONG, -1;
         }
     }
@@ -53,17 +53,17 @@ int kt_reach(const char *path, int want_read, char *why, size_t n)
         char blocked[PATH_MAX];
         first_blocked(abs, blocked, sizeof blocked);
         if (blocked[0])
-            snprintf(why, n,
-                     "permission denied for uid %u (it cannot enter %s); move it or pass a copy",
-                     (unsigned)getuid(), blocked);
+            kt_fail(err, KT_E_DATA,
+                    "permission denied for uid %u (it cannot enter %s); move it or pass a copy",
+                    (unsigned)getuid(), blocked);
         else
-            snprintf(why, n,
-                     "permission denied for uid %u (it cannot read it); move it or pass a copy",
-                     (unsigned)getuid());
+            kt_fail(err, KT_E_DATA,
+                    "permission denied for uid %u (it cannot read it); move it or pass a copy",
+                    (unsigned)getuid());
     } else if (e == ENOENT) {
-        snprintf(why, n, "does not exist");
+        kt_fail(err, KT_E_NOINPUT, "does not exist");
     } else {
-        snprintf(why, n, "%s", strerror(e));
+        kt_fail(err, KT_E_DATA, "%s", strerror(e));
     }
     errno = e;
     return -1;

@@ -290,7 +290,8 @@ static void fallback(void **state)
     sb->limits[KT_LIMIT_CPUS].enforced_by = "affinity";
     pid_t pid = fork();
     if (pid == 0) {
-        if (kt_limits_fallback(sb) < 0) _exit(2);
+        kt_err e;
+        if (kt_limits_fallback(sb, &e) < 0) _exit(2);
         struct rlimit r;
         cpu_set_t set;
         getrlimit(RLIMIT_NPROC, &r);
