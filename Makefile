@@ -159,7 +159,7 @@ $(BUILD)/kiemthu-probe: $(PROBE_OBJ)
 	@echo '  LD      $@'
 	@$(CC) -static -o $@ $^ -l:libseccomp.a
 
-GUARD_CORE := $(call obj,core/cli.c core/sha256.c core/err.c core/buf.c core/fsutil.c core/jsonb.c core/datadir.c \
+GUARD_CORE := $(call obj,core/cli.c core/sha256.c core/err.c core/buf.c core/fsutil.c core/jsonb.c core/name.c core/datadir.c \
                            core/json_canon.c)
 $(BUILD)/kiemthu-guard: $(call obj,guard/main.c $(GUARD_SRC)) $(GUARD_CORE)
 	@echo '  LD      $@'
@@ -210,7 +210,7 @@ $(BUILD)/tests/with-session-key: tests/helpers/with-session-key.c
 	@$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -o $@ $<
 # The demo's reproducible image builder (tests/helpers/mkimage.c).
 $(BUILD)/tests/kt-mkimage: $(BUILD)/obj/tests/helpers/mkimage.o \
-    $(call obj,core/err.c core/buf.c core/json_canon.c core/jsonb.c core/sha256.c)
+    $(call obj,core/err.c core/buf.c core/json_canon.c core/jsonb.c core/name.c core/sha256.c)
 	@mkdir -p $(dir $@)
 	@echo '  LD      $@'
 	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcjson nettle)

@@ -1,6 +1,11 @@
 #include "jsonb.h"
 
+#include "json_canon.h"
+#include "name.h"
+
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static void mark(kt_jb *b, const char *key)
 {
@@ -52,6 +57,23 @@ cJSON *kt_jb_arr(kt_jb *b, cJSON *parent, const char *key)
 cJSON *kt_jb_str(kt_jb *b, cJSON *parent, const char *key, const char *v)
 {
     return kt_jb_item(b, parent, key, v ? cJSON_CreateString(v) : cJSON_CreateNull());
+}
+
+cJSON *kt_jb_text(kt_jb *b, cJSON *parent, const char *key, const char *v)
+{
+    if (!v || kt_utf8_valid(v, strlen(v))) return kt_jb_str(b, parent, key, v);
+    size_t n = kt_name_encoded_len(v) + 1;
+    char *enc = malloc(n);
+    kt_err e;
+    if (!enc || kt_name_encode(v, enc, n, &e) < 0) {
+        free(enc);
+        mark(b, key);
+        return NULL;
+    }
+    cJSON *o = kt_jb_obj(b, parent, key);
+    kt_jb_str(b, o, "encoded", enc);
+    free(enc);
+    return o;
 }
 
 cJSON *kt_jb_int(kt_jb *b, cJSON *parent, const char *key, int64_t v)

@@ -28,7 +28,12 @@ void kt_jb_init_array(kt_jb *b);
 cJSON *kt_jb_obj(kt_jb *b, cJSON *parent, const char *key);
 cJSON *kt_jb_arr(kt_jb *b, cJSON *parent, const char *key);
 cJSON *kt_jb_str(kt_jb *b, cJSON *parent, const char *key, const char *v); /* NULL v: null */
-cJSON *kt_jb_int(kt_jb *b, cJSON *parent, const char *key, int64_t v);     /* |v| <= 2^53-1 */
+/* Bytes from outside (an argument, a path, an image's config, a message
+ * naming them): the string itself when it is valid UTF-8, else the object
+ * {"encoded": E} with E its member-name encoding (name.h, reversible), so a
+ * record is never unwritable, nor lossy, because of the bytes it records. */
+cJSON *kt_jb_text(kt_jb *b, cJSON *parent, const char *key, const char *v);
+cJSON *kt_jb_int(kt_jb *b, cJSON *parent, const char *key, int64_t v); /* |v| <= 2^53-1 */
 cJSON *kt_jb_bool(kt_jb *b, cJSON *parent, const char *key, int v);
 cJSON *kt_jb_null(kt_jb *b, cJSON *parent, const char *key);
 /* Attach an item built elsewhere; the builder owns it from here on (freed on failure). */

@@ -252,9 +252,9 @@ static void json_hashed(kt_jb *b, cJSON *o, const char *key, const kt_hashed *h)
         return;
     }
     cJSON *e = kt_jb_obj(b, o, key);
-    kt_jb_str(b, e, "path", h->path);
-    kt_jb_str(b, e, "host_path", h->host);
-    kt_jb_str(b, e, "sha256", h->digest);
+    kt_jb_text(b, e, "path", h->path);
+    kt_jb_text(b, e, "host_path", h->host);
+    kt_jb_text(b, e, "sha256", h->digest);
 }
 
 void kt_hostexec_json(const kt_hostexec *hx, const kt_sandbox *sb, kt_jb *b, cJSON *parent)
@@ -264,18 +264,18 @@ void kt_hostexec_json(const kt_hostexec *hx, const kt_sandbox *sb, kt_jb *b, cJS
         json_hashed(b, e, "program", &hx->program);
         json_hashed(b, e, "interpreter", &hx->interpreter);
         json_hashed(b, e, "script", &hx->script);
-        kt_jb_str(b, e, "shebang", hx->shebang[0] ? hx->shebang : NULL);
-        kt_jb_str(b, e, "note", hx->note[0] ? hx->note : NULL);
+        kt_jb_text(b, e, "shebang", hx->shebang[0] ? hx->shebang : NULL);
+        kt_jb_text(b, e, "note", hx->note[0] ? hx->note : NULL);
     } else {
         kt_jb_null(b, parent, "executed");
     }
     cJSON *rb = kt_jb_arr(b, parent, "ro_binds");
     for (size_t i = 0; hx && i < hx->nbinds; i++) {
         cJSON *e = kt_jb_obj(b, rb, NULL);
-        kt_jb_str(b, e, "source", sb->binds[i].src);
-        kt_jb_str(b, e, "destination", sb->binds[i].dst);
-        kt_jb_str(b, e, "kind", hx->binds[i].kind);
-        kt_jb_str(b, e, "digest", hx->binds[i].digest[0] ? hx->binds[i].digest : NULL);
+        kt_jb_text(b, e, "source", sb->binds[i].src);
+        kt_jb_text(b, e, "destination", sb->binds[i].dst);
+        kt_jb_text(b, e, "kind", hx->binds[i].kind);
+        kt_jb_text(b, e, "digest", hx->binds[i].digest[0] ? hx->binds[i].digest : NULL);
     }
 }
 

@@ -307,7 +307,7 @@ static void json_strv(kt_jb *b, cJSON *o, const char *key, char **v, size_t n)
         return;
     }
     cJSON *a = kt_jb_arr(b, o, key);
-    for (size_t i = 0; i < n; i++) kt_jb_str(b, a, NULL, v[i]);
+    for (size_t i = 0; i < n; i++) kt_jb_text(b, a, NULL, v[i]);
 }
 
 static const char *or_null(const char *s)
@@ -333,39 +333,40 @@ static void json_unpacked(kt_jb *b, cJSON *o, const kt_rootfs *r)
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
         kt_jb_int(b, u, counts[i].k, (int64_t)counts[i].v);
     cJSON *dev = kt_jb_arr(b, u, "devices");
-    for (size_t i = 0; i < r->st.nskipped_listed; i++) kt_jb_str(b, dev, NULL, r->st.skipped[i]);
+    for (size_t i = 0; i < r->st.nskipped_listed; i++) kt_jb_text(b, dev, NULL, r->st.skipped[i]);
 }
 
 void kt_image_json(const kt_image *img, kt_jb *b, cJSON *parent)
 {
     cJSON *o = kt_jb_obj(b, parent, "image");
-    kt_jb_str(b, o, "reference", img->ref.text);
-    kt_jb_str(b, o, "transport", kt_imgref_kind_name(img->ref.kind));
-    kt_jb_str(b, o, "manifest_digest", or_null(img->manifest_digest));
-    kt_jb_str(b, o, "index_digest", or_null(img->index_digest));
-    kt_jb_str(b, o, "config_digest", img->config_digest);
-    kt_jb_str(b, o, "platform", img->platform);
+    kt_jb_text(b, o, "reference", img->ref.text);
+    kt_jb_text(b, o, "transport", kt_imgref_kind_name(img->ref.kind));
+    kt_jb_text(b, o, "manifest_digest", or_null(img->manifest_digest));
+    kt_jb_text(b, o, "index_digest", or_null(img->index_digest));
+    kt_jb_text(b, o, "config_digest", img->config_digest);
+    kt_jb_text(b, o, "platform", img->platform);
     cJSON *ls = kt_jb_arr(b, o, "layers");
     for (size_t i = 0; i < img->nlayers; i++) {
         const kt_rootfs_layer *l = &img->layers[i];
         cJSON *e = kt_jb_obj(b, ls, NULL);
-        kt_jb_str(b, e, "digest", or_null(l->digest));
-        kt_jb_str(b, e, "media_type", or_null(img->media_types[i]));
+        kt_jb_text(b, e, "digest", or_null(l->digest));
+        kt_jb_text(b, e, "media_type", or_null(img->media_types[i]));
         kt_jb_int(b, e, "size", (int64_t)l->size);
-        kt_jb_str(b, e, "diff_id", l->diff_id);
-        if (img->ref.kind == KT_REF_DOCKER_ARCHIVE) kt_jb_str(b, e, "member", l->member);
+        kt_jb_text(b, e, "diff_id", l->diff_id);
+        if (img->ref.kind == KT_REF_DOCKER_ARCHIVE) kt_jb_text(b, e, "member", l->member);
     }
     kt_jb_bool(b, o, "cache_hit", img->rootfs.hit);
-    kt_jb_str(b, o, "cache_key", img->rootfs.key);
-    kt_jb_str(b, o, "rootfs_digest", img->rootfs.digest);
+    kt_jb_text(b, o, "cache_key", img->rootfs.key);
+    kt_jb_text(b, o, "rootfs_digest", img->rootfs.digest);
     kt_jb_int(b, o, "rootfs_entries", (int64_t)img->rootfs.tree_entries);
     json_unpacked(b, o, &img->rootfs);
     cJSON *added = kt_jb_arr(b, o, "mount_points_added");
-    for (size_t i = 0; i < img->rootfs.nadded; i++) kt_jb_str(b, added, NULL, img->rootfs.added[i]);
+    for (size_t i = 0; i < img->rootfs.nadded; i++)
+        kt_jb_text(b, added, NULL, img->rootfs.added[i]);
     json_strv(b, o, "entrypoint", img->config.entrypoint, img->config.nentrypoint);
     json_strv(b, o, "cmd", img->config.cmd, img->config.ncmd);
-    kt_jb_str(b, o, "working_dir", img->config.workdir ? img->config.workdir : "");
-    kt_jb_str(b, o, "user", img->config.user ? img->config.user : "");
+    kt_jb_text(b, o, "working_dir", img->config.workdir ? img->config.workdir : "");
+    kt_jb_text(b, o, "user", img->config.user ? img->config.user : "");
 }
 
 /* A --ro-bind into an image's tree needs its mount point there already, a

@@ -85,13 +85,13 @@ static void add_limit(kt_jb *b, cJSON *lim, const char *key, const kt_limit *l, 
 {
     cJSON *o = kt_jb_obj(b, lim, key);
     kt_jb_int(b, o, "value", (int64_t)l->value);
-    kt_jb_str(b, o, "unit", unit);
-    kt_jb_str(b, o, "enforced_by", l->enforced_by ? l->enforced_by : "none");
+    kt_jb_text(b, o, "unit", unit);
+    kt_jb_text(b, o, "enforced_by", l->enforced_by ? l->enforced_by : "none");
     /* Whether the payload reached the limit: true, false, or null when the
      * mechanism keeps no count (rlimit, affinity); the raw counters beside. */
     if (h->hit < 0) {
         kt_jb_null(b, o, "hit");
-        kt_jb_str(b, o, "hit_unknown", h->note ? h->note : "");
+        kt_jb_text(b, o, "hit_unknown", h->note ? h->note : "");
     } else {
         kt_jb_bool(b, o, "hit", h->hit);
     }
@@ -113,7 +113,7 @@ static void add_limits(kt_jb *b, cJSON *o, const kt_sandbox *sb, const kt_run *r
     else
         kt_jb_null(b, cgv, "version");
     kt_jb_bool(b, cgv, "delegated", r->cgroup.delegated);
-    kt_jb_str(b, cgv, "fallback_reason", r->cgroup_why[0] ? r->cgroup_why : NULL);
+    kt_jb_text(b, cgv, "fallback_reason", r->cgroup_why[0] ? r->cgroup_why : NULL);
 }
 
 static void add_stream(kt_jb *b, cJSON *o, const char *key, const kt_run *r, int i, size_t cap)
@@ -128,12 +128,12 @@ static void add_stream(kt_jb *b, cJSON *o, const char *key, const kt_run *r, int
 static void add_baseline(kt_jb *b, cJSON *o, const kt_ladder *l)
 {
     if (!l->baseline) {
-        kt_jb_str(b, o, "baseline", "none");
+        kt_jb_text(b, o, "baseline", "none");
         return;
     }
     cJSON *bl = kt_jb_obj(b, o, "baseline");
-    kt_jb_str(b, bl, "name", l->baseline_name);
-    kt_jb_str(b, bl, "sha256", kt_profile_sha256(l->baseline));
+    kt_jb_text(b, bl, "name", l->baseline_name);
+    kt_jb_text(b, bl, "sha256", kt_profile_sha256(l->baseline));
 }
 
 static void add_isolation(kt_jb *b, cJSON *o, const kt_sandbox *sb)
@@ -143,39 +143,39 @@ static void add_isolation(kt_jb *b, cJSON *o, const kt_sandbox *sb)
     kt_jb_int(b, iso, "gid", sb->gid);
     cJSON *ns = kt_jb_arr(b, iso, "namespaces");
     static const char *const names[] = {"mount", "pid", "network", "ipc", "uts"};
-    for (size_t i = 0; i < 5; i++) kt_jb_str(b, ns, NULL, names[i]);
-    if (sb->userns) kt_jb_str(b, ns, NULL, "user");
+    for (size_t i = 0; i < 5; i++) kt_jb_text(b, ns, NULL, names[i]);
+    if (sb->userns) kt_jb_text(b, ns, NULL, "user");
     kt_jb_bool(b, iso, "no_new_privileges", 1);
-    kt_jb_str(b, iso, "capabilities",
-              "none (bounding, permitted, effective, inheritable and ambient sets empty)");
-    kt_jb_str(b, iso, "keyrings",
-              sb->userns
-                  ? "fresh session keyring; user keyrings of the sandbox's user namespace"
-                  : "fresh session keyring; uid 65532's user keyrings emptied before the run");
-    kt_jb_str(b, iso, "root", sb->rootfs ? sb->rootfs : "host /usr, read-only");
+    kt_jb_text(b, iso, "capabilities",
+               "none (bounding, permitted, effective, inheritable and ambient sets empty)");
+    kt_jb_text(b, iso, "keyrings",
+               sb->userns
+                   ? "fresh session keyring; user keyrings of the sandbox's user namespace"
+                   : "fresh session keyring; uid 65532's user keyrings emptied before the run");
+    kt_jb_text(b, iso, "root", sb->rootfs ? sb->rootfs : "host /usr, read-only");
     kt_jb_bool(b, iso, "read_only_root", 1);
     char tmp[96];
     snprintf(tmp, sizeof tmp, "tmpfs rw,noexec,nosuid,nodev,size=%llu",
              (unsigned long long)sb->tmp_size);
-    kt_jb_str(b, iso, "tmp", tmp);
-    kt_jb_str(b, iso, "network", "loopback only");
+    kt_jb_text(b, iso, "tmp", tmp);
+    kt_jb_text(b, iso, "network", "loopback only");
     /* What the payload may execute besides the read-only root: /out only with
      * --out-exec; memory (memfd_create + execveat) always, as in Docker. */
     cJSON *ex = kt_jb_arr(b, iso, "exec_from");
-    kt_jb_str(b, ex, NULL, "read-only root and binds");
-    if (sb->out_dir && sb->out_exec) kt_jb_str(b, ex, NULL, "/out (--out-exec)");
-    kt_jb_str(b, ex, NULL, "memfd (memfd_create + execveat)");
+    kt_jb_text(b, ex, NULL, "read-only root and binds");
+    if (sb->out_dir && sb->out_exec) kt_jb_text(b, ex, NULL, "/out (--out-exec)");
+    kt_jb_text(b, ex, NULL, "memfd (memfd_create + execveat)");
     cJSON *env = kt_jb_arr(b, iso, "env");
     cJSON *host = kt_jb_arr(b, iso, "env_from_host"); /* --env NAME: the name, never the value */
     for (size_t i = 0; sb->envp[i]; i++) {
         char name[256];
         snprintf(name, sizeof name, "%.*s", (int)strcspn(sb->envp[i], "="), sb->envp[i]);
-        kt_jb_str(b, kt_env_from_host(sb, sb->envp[i]) ? host : env, NULL,
-                  kt_env_from_host(sb, sb->envp[i]) ? name : sb->envp[i]);
+        kt_jb_text(b, kt_env_from_host(sb, sb->envp[i]) ? host : env, NULL,
+                   kt_env_from_host(sb, sb->envp[i]) ? name : sb->envp[i]);
     }
-    kt_jb_str(b, iso, "workdir", sb->workdir ? sb->workdir : "/");
-    kt_jb_str(b, iso, "in", sb->in_dir);
-    kt_jb_str(b, iso, "out", sb->out_dir);
+    kt_jb_text(b, iso, "workdir", sb->workdir ? sb->workdir : "/");
+    kt_jb_text(b, iso, "in", sb->in_dir);
+    kt_jb_text(b, iso, "out", sb->out_dir);
 }
 
 static void add_out(kt_jb *b, cJSON *o, const kt_sandbox *sb, const kt_attempt *a)
@@ -187,7 +187,7 @@ static void add_out(kt_jb *b, cJSON *o, const kt_sandbox *sb, const kt_attempt *
     const kt_outcopy *c = &a->out;
     char name[3 * KT_OUT_PATH_MAX + 8];
     cJSON *od = kt_jb_obj(b, o, "out");
-    kt_jb_str(b, od, "mode", a->out_mode);
+    kt_jb_text(b, od, "mode", a->out_mode);
     if (sb->out_size)
         kt_jb_int(b, od, "size_cap", (int64_t)sb->out_size);
     else
@@ -203,30 +203,30 @@ static void add_out(kt_jb *b, cJSON *o, const kt_sandbox *sb, const kt_attempt *
     cJSON *files = kt_jb_arr(b, od, "files");
     for (size_t i = 0; i < c->nfiles; i++) {
         cJSON *f = kt_jb_obj(b, files, NULL);
-        kt_jb_str(b, f, "name", encoded(c->files[i].name, name, sizeof name));
+        kt_jb_text(b, f, "name", encoded(c->files[i].name, name, sizeof name));
         kt_jb_int(b, f, "size", (int64_t)c->files[i].size);
-        kt_jb_str(b, f, "sha256", c->files[i].sha256);
+        kt_jb_text(b, f, "sha256", c->files[i].sha256);
     }
     cJSON *ref = kt_jb_arr(b, od, "refused");
     for (size_t i = 0; i < c->nrefused; i++) {
         cJSON *f = kt_jb_obj(b, ref, NULL);
-        kt_jb_str(b, f, "name", encoded(c->refused[i].name, name, sizeof name));
-        kt_jb_str(b, f, "reason", c->refused[i].reason);
+        kt_jb_text(b, f, "name", encoded(c->refused[i].name, name, sizeof name));
+        kt_jb_text(b, f, "reason", c->refused[i].reason);
     }
     kt_jb_int(b, od, "refused_more", (int64_t)c->refused_more);
-    kt_jb_str(b, od, "stopped", c->stopped);
+    kt_jb_text(b, od, "stopped", c->stopped);
     if (c->stopped_errno) {
         kt_jb_int(b, od, "stopped_errno", c->stopped_errno);
-        kt_jb_str(b, od, "stopped_error", strerror(c->stopped_errno));
+        kt_jb_text(b, od, "stopped_error", strerror(c->stopped_errno));
     } else {
         kt_jb_null(b, od, "stopped_errno");
         kt_jb_null(b, od, "stopped_error");
     }
     if (c->stopped_at)
-        kt_jb_str(b, od, "stopped_at", encoded(c->stopped_at, name, sizeof name));
+        kt_jb_text(b, od, "stopped_at", encoded(c->stopped_at, name, sizeof name));
     else
         kt_jb_null(b, od, "stopped_at");
-    kt_jb_str(b, od, "error", a->out_error[0] ? a->out_error : NULL);
+    kt_jb_text(b, od, "error", a->out_error[0] ? a->out_error : NULL);
 }
 
 static void add_result(kt_jb *b, cJSON *o, const kt_attempt *a)
@@ -235,7 +235,7 @@ static void add_result(kt_jb *b, cJSON *o, const kt_attempt *a)
     char outcome[256];
     kt_attempt_outcome(a, outcome, sizeof outcome);
     kt_jb_bool(b, o, "started", r->started);
-    kt_jb_str(b, o, "outcome", outcome);
+    kt_jb_text(b, o, "outcome", outcome);
     if (r->started || !r->exec_errno)
         kt_jb_null(b, o, "not_started_errno");
     else
@@ -246,7 +246,7 @@ static void add_result(kt_jb *b, cJSON *o, const kt_attempt *a)
         kt_jb_null(b, o, "exit_code");
     if (r->signal) {
         kt_jb_int(b, o, "signal", r->signal);
-        kt_jb_str(b, o, "signal_name", sigabbrev_np(r->signal) ? sigabbrev_np(r->signal) : "?");
+        kt_jb_text(b, o, "signal_name", sigabbrev_np(r->signal) ? sigabbrev_np(r->signal) : "?");
     } else {
         kt_jb_null(b, o, "signal");
         kt_jb_null(b, o, "signal_name");
@@ -256,7 +256,7 @@ static void add_result(kt_jb *b, cJSON *o, const kt_attempt *a)
     if (r->interrupted) {
         char sig[32];
         snprintf(sig, sizeof sig, "SIG%s", sigabbrev_np(r->interrupted));
-        kt_jb_str(b, o, "interrupted", sig);
+        kt_jb_text(b, o, "interrupted", sig);
     } else {
         kt_jb_null(b, o, "interrupted");
     }
@@ -271,25 +271,25 @@ int kt_record_run(int dirfd, const kt_ladder *l, const kt_attempt *a, kt_err *er
     kt_jb_init(&b);
     cJSON *o = b.root;
     kt_jb_int(&b, o, "schema", RECORD_SCHEMA);
-    kt_jb_str(&b, o, "tool", "kiemthu-sandbox " KT_VERSION);
-    kt_jb_str(&b, o, "profile", a->name);
-    kt_jb_str(&b, o, "profile_sha256", kt_profile_sha256(a->profile));
+    kt_jb_text(&b, o, "tool", "kiemthu-sandbox " KT_VERSION);
+    kt_jb_text(&b, o, "profile", a->name);
+    kt_jb_text(&b, o, "profile_sha256", kt_profile_sha256(a->profile));
     add_baseline(&b, o, l);
     add_result(&b, o, a);
     cJSON *argv = kt_jb_arr(&b, o, "argv");
-    for (char *const *p = sb->argv; *p; p++) kt_jb_str(&b, argv, NULL, *p);
-    kt_jb_str(&b, o, "image_digest", l->image_digest);
-    kt_jb_str(&b, o, "image_kind",
-              sb->image    ? "container-image"
-              : sb->rootfs ? "rootfs-tree"
-                           : "host-program");
+    for (char *const *p = sb->argv; *p; p++) kt_jb_text(&b, argv, NULL, *p);
+    kt_jb_text(&b, o, "image_digest", l->image_digest);
+    kt_jb_text(&b, o, "image_kind",
+               sb->image    ? "container-image"
+               : sb->rootfs ? "rootfs-tree"
+                            : "host-program");
     if (sb->image)
         kt_image_json(sb->image, &b, o);
     else
         kt_jb_null(&b, o, "image");
     kt_hostexec_json(sb->hostexec, sb, &b, o);
     cJSON *ig = kt_jb_arr(&b, o, "ignored_syscalls");
-    for (size_t i = 0; i < a->filter.nignored; i++) kt_jb_str(&b, ig, NULL, a->filter.ignored[i]);
+    for (size_t i = 0; i < a->filter.nignored; i++) kt_jb_text(&b, ig, NULL, a->filter.ignored[i]);
     add_limits(&b, o, sb, r);
     if (r->exec_once) {
         cJSON *eo = kt_jb_obj(&b, o, "exec_once");
@@ -316,29 +316,30 @@ int kt_record_ladder(int recfd, const kt_ladder *l, kt_err *err)
     kt_jb_init(&b);
     cJSON *o = b.root;
     kt_jb_int(&b, o, "schema", RECORD_SCHEMA);
-    kt_jb_str(&b, o, "canonical", l->canonical >= 0 ? l->att[l->canonical].name : NULL);
-    kt_jb_str(&b, o, "rule", "the first profile, strictest first, under which the payload started");
+    kt_jb_text(&b, o, "canonical", l->canonical >= 0 ? l->att[l->canonical].name : NULL);
+    kt_jb_text(&b, o, "rule",
+               "the first profile, strictest first, under which the payload started");
     add_baseline(&b, o, l);
     if (l->interrupted) {
         char sig[32];
         snprintf(sig, sizeof sig, "SIG%s", sigabbrev_np(l->interrupted));
-        kt_jb_str(&b, o, "interrupted", sig);
+        kt_jb_text(&b, o, "interrupted", sig);
     } else {
         kt_jb_null(&b, o, "interrupted");
     }
-    kt_jb_str(&b, o, "runner_error", l->runner_error[0] ? l->runner_error : NULL);
-    kt_jb_str(&b, o, "publish_error", l->publish_error[0] ? l->publish_error : NULL);
+    kt_jb_text(&b, o, "runner_error", l->runner_error[0] ? l->runner_error : NULL);
+    kt_jb_text(&b, o, "publish_error", l->publish_error[0] ? l->publish_error : NULL);
     cJSON *arr = kt_jb_arr(&b, o, "attempts");
     for (size_t i = 0; i < l->n; i++) {
         const kt_attempt *a = &l->att[i];
         cJSON *e = kt_jb_obj(&b, arr, NULL);
         char outcome[256];
         kt_attempt_outcome(a, outcome, sizeof outcome);
-        kt_jb_str(&b, e, "profile", a->name);
-        kt_jb_str(&b, e, "profile_sha256", kt_profile_sha256(a->profile));
+        kt_jb_text(&b, e, "profile", a->name);
+        kt_jb_text(&b, e, "profile_sha256", kt_profile_sha256(a->profile));
         kt_jb_bool(&b, e, "attempted", a->ran);
         kt_jb_bool(&b, e, "started", a->ran && a->run.started);
-        kt_jb_str(&b, e, "outcome", outcome);
+        kt_jb_text(&b, e, "outcome", outcome);
     }
     cJSON *doc;
     if (kt_jb_done(&b, &doc, "ladder.json", err) < 0) return -1;

@@ -191,10 +191,10 @@ static int meta_build(const kt_rootfs *r, const kt_rootfs_layer *layers, size_t 
     kt_jb_init(&b);
     cJSON *o = b.root, *ids = kt_jb_arr(&b, o, "diff_ids"), *un;
     kt_jb_int(&b, o, "schema", 1);
-    kt_jb_str(&b, o, "key", r->key);
-    kt_jb_str(&b, o, "tool", "kiemthu-sandbox " KT_VERSION);
-    for (size_t i = 0; i < n; i++) kt_jb_str(&b, ids, NULL, layers[i].diff_id);
-    kt_jb_str(&b, o, "rootfs_digest", r->digest);
+    kt_jb_text(&b, o, "key", r->key);
+    kt_jb_text(&b, o, "tool", "kiemthu-sandbox " KT_VERSION);
+    for (size_t i = 0; i < n; i++) kt_jb_text(&b, ids, NULL, layers[i].diff_id);
+    kt_jb_text(&b, o, "rootfs_digest", r->digest);
     kt_jb_int(&b, o, "tree_entries", (int64_t)r->tree_entries);
     un = kt_jb_obj(&b, o, "unpacked");
     const struct {
@@ -212,9 +212,9 @@ static int meta_build(const kt_rootfs *r, const kt_rootfs_layer *layers, size_t 
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
         kt_jb_int(&b, un, counts[i].k, (int64_t)counts[i].v);
     cJSON *dev = kt_jb_arr(&b, un, "devices");
-    for (size_t i = 0; i < r->st.nskipped_listed; i++) kt_jb_str(&b, dev, NULL, r->st.skipped[i]);
+    for (size_t i = 0; i < r->st.nskipped_listed; i++) kt_jb_text(&b, dev, NULL, r->st.skipped[i]);
     cJSON *added = kt_jb_arr(&b, o, "mount_points_added");
-    for (size_t i = 0; i < r->nadded; i++) kt_jb_str(&b, added, NULL, r->added[i]);
+    for (size_t i = 0; i < r->nadded; i++) kt_jb_text(&b, added, NULL, r->added[i]);
     cJSON *doc;
     if (kt_jb_done(&b, &doc, "meta.json", err) < 0) return -1;
     int rc = kt_json_emit_doc(doc, out, err);

@@ -133,6 +133,44 @@ run "$SANDBOX" run -p "$SAFE" --record "$REC" -- /bin/true
 kiemthu-sandbox: canonical profile: seccomp-startup-safe (the strictest that started)" ] &&
     ok "a plain run: stderr as before" || not_ok "a plain run (exit $RC): $(cat -v "$T/err")"
 
+# --- bytes that are not UTF-8 in what run.json records ----------------------
+# An argument, an --env value and the working directory (a real one, under
+# /in) with 0xFF: the payload runs, run.json is written and valid UTF-8 JSON
+# with those values as {"encoded": ...} (member-name encoding, reversible),
+# and the evidence can be bundled and verified. Before, run.json could not be
+# written ("string is not valid UTF-8") and the run exited 125.
+FF=$(printf '\377')
+D=$(newdir)
+mkdir -m 755 "$D/in" "$D/in/w$FF"
+REC=$T/rec/not-utf8
+run "$SANDBOX" run -p "$SAFE" --record "$REC" --in "$D/in" --chdir "/in/w$FF" --env "K=v$FF" \
+    -- /bin/sh -c 'test "$(pwd)" = "$1" && test "$K" = "$2"' sh "/in/w$FF" "v$FF"
+RUNJ=$REC/seccomp-startup-safe/run.json
+if [ "$RC" -ne 0 ]; then
+    not_ok "invalid UTF-8 in argv, env, workdir: the payload's exit (exit $RC, want 0)"
+elif ! json_ok "$RUNJ"; then
+    not_ok "invalid UTF-8 in argv, env, workdir: run.json missing or not UTF-8 JSON"
+elif [ "$(jget "$RUNJ" 'd["argv"][4]')" != '{"encoded": "/in/w%FF"}' ] ||
+    [ "$(jget "$RUNJ" 'd["argv"][5]')" != '{"encoded": "v%FF"}' ] ||
+    [ "$(jget "$RUNJ" 'd["argv"][0]')" != /bin/sh ] ||
+    [ "$(jget "$RUNJ" 'd["isolation"]["workdir"]')" != '{"encoded": "/in/w%FF"}' ] ||
+    [ "$(jget "$RUNJ" '[e for e in d["isolation"]["env"] if not isinstance(e, str)]')" != '[{"encoded": "K=v%FF"}]' ]; then
+    not_ok "invalid UTF-8 in argv, env, workdir: not recorded as {\"encoded\": ...}: $(jget "$RUNJ" '[d["argv"], d["isolation"]["workdir"]]')"
+else
+    ok "invalid UTF-8 in argv, env, workdir: the payload ran, run.json records them encoded"
+fi
+EV=$(newdir)
+mkdir -p "$EV/runs"
+cp -r "$REC" "$EV/runs/r"
+KEY=$(seckey nu.key test-ed25519.key)
+run "$KT_BIN/kiemthu-bundle" create -q -e "$EV" -k "$KEY" -o "$T/nu.tar"
+if [ "$RC" -eq 0 ]; then
+    run "$KT_BIN/kiemthu-verify" "$T/nu.tar" --key "$FIXKEYS/test-ed25519.pub"
+    [ "$RC" -eq 4 ] && ok "that record bundles and verifies (AUTHENTIC, exit 4)" || not_ok "verify of that record (exit $RC)"
+else
+    not_ok "bundle create of that record (exit $RC)"
+fi
+
 # --- run-evidence.sh: the runtime's not-started message, echoed -----------
 FAKEBIN=$(newdir)
 cp "$KT_SRC/tests/helpers/fake-docker" "$FAKEBIN/docker"

@@ -106,12 +106,46 @@ static void misuse_is_a_failure(void **state)
     assert_int_equal(kt_jb_done(&b, &doc, "arr", &err), -1);
 }
 
+/* Bytes from outside: valid UTF-8 stays a string; anything else becomes
+ * {"encoded": ...} in the member-name encoding, and the document can be
+ * written (a plain kt_jb_str of the same bytes cannot). */
+static void text_from_outside(void **state)
+{
+    (void)state;
+    kt_jb b;
+    cJSON *doc;
+    kt_err err;
+    kt_buf out;
+    kt_jb_init(&b);
+    cJSON *argv = kt_jb_arr(&b, b.root, "argv");
+    kt_jb_text(&b, argv, NULL, "caf\xc3\xa9");
+    kt_jb_text(&b, argv, NULL, "a\xff b%");
+    kt_jb_text(&b, argv, NULL, "\xed\xa0\x80"); /* a surrogate: not UTF-8 */
+    kt_jb_text(&b, b.root, "none", NULL);
+    assert_int_equal(kt_jb_done(&b, &doc, "text", &err), 0);
+    kt_buf_init(&out, 0);
+    assert_int_equal(kt_json_emit(doc, &out, &err), 0);
+    assert_string_equal(out.data, "{\"argv\":[\"caf\xc3\xa9\",{\"encoded\":\"a%FF%20b%25\"},"
+                                  "{\"encoded\":\"%ED%A0%80\"}],\"none\":null}");
+    kt_buf_free(&out);
+    cJSON_Delete(doc);
+
+    kt_jb_init(&b);
+    kt_jb_str(&b, b.root, "raw", "a\xff");
+    assert_int_equal(kt_jb_done(&b, &doc, "raw", &err), 0);
+    kt_buf_init(&out, 0);
+    assert_int_equal(kt_json_emit(doc, &out, &err), -1); /* why records used kt_jb_text */
+    kt_buf_free(&out);
+    cJSON_Delete(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(complete_document),
         cmocka_unit_test(every_allocation_failure_is_caught),
         cmocka_unit_test(misuse_is_a_failure),
+        cmocka_unit_test(text_from_outside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
