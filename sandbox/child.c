@@ -117,15 +117,31 @@ static void descriptors(const kt_child_io *io)
             if (fd != io->status_fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
+/* The profile's filter, as the runner sends it after "a" (child.h). An
+ * oversized one is the kernel's EINVAL, as installing it would be. */
+static void receive_profile(int sync_fd, int st, kt_bpf *out, int *listen)
+{
+    static struct sock_filter prog[BPF_MAXINSNS];
+    kt_child_go go;
+    if (kt_read_full(sync_fd, &go, sizeof go) != (ssize_t)sizeof go)
+        report(st, KT_REPORT_SETUP, errno, "receive the seccomp filter");
+    if (go.len > BPF_MAXINSNS) report(st, KT_REPORT_SETUP, EINVAL, "install the seccomp filter");
+    size_t n = (size_t)go.len * sizeof prog[0];
+    if (kt_read_full(sync_fd, prog, n) != (ssize_t)n)
+        report(st, KT_REPORT_SETUP, errno, "receive the seccomp filter");
+    *out = (kt_bpf){go.len ? prog : NULL, go.len, go.flags};
+    *listen = go.listen;
+}
+
 /* The profile first, the baseline after: where both answer ERRNO the kernel
  * takes the answer of the filter installed last, so clone3 gets the
  * baseline's ENOSYS (glibc then falls back to clone, whose flags the
  * baseline can see) even where a profile says EPERM. */
-static void install_filters(const kt_child_filters *f, int exec_once, int st)
+static void install_filters(const kt_bpf *baseline, const kt_bpf *profile, int exec_once, int st)
 {
-    if (f->profile) {
+    if (profile->len) {
         unsigned listen = exec_once ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
-        long lfd = install(f->profile, listen);
+        long lfd = install(profile, listen);
         if (lfd < 0) report(st, KT_REPORT_SETUP, errno, "install the seccomp filter");
         if (listen) {
             /* The runner takes the listener with pidfd_getfd; our execve
@@ -136,7 +152,7 @@ static void install_filters(const kt_child_filters *f, int exec_once, int st)
             if (write(st, msg, sizeof msg) != (ssize_t)sizeof msg) _exit(127);
         }
     }
-    if (f->baseline && install(f->baseline, 0) < 0)
+    if (baseline && install(baseline, 0) < 0)
         report(st, KT_REPORT_SETUP, errno, "install the baseline seccomp filter");
 }
 
@@ -195,6 +211,9 @@ void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io 
      * set up, and says "a" when done; end of file: it failed or died. */
     if (read(io->sync_fd, &go, 1) != 1 || go != 'a')
         report(st, KT_REPORT_SETUP, errno, "wait to be put into the cgroups");
+    kt_bpf profile;
+    int listen;
+    receive_profile(io->sync_fd, st, &profile, &listen);
     /* 16. The program, as the payload's uid sees it. */
     char path[4096];
     if (resolve(sb, path, sizeof path) < 0) report(st, KT_REPORT_EXEC, errno, sb->argv[0]);
@@ -207,9 +226,10 @@ void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io 
     sigemptyset(&none);
     if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) report(st, KT_REPORT_SETUP, errno, "sigmask");
     if (write(st, &(char){KT_CHILD_READY}, 1) != 1) _exit(127);
-    /* 19. Seccomp last: compiled before the fork, installed just before
-     * exec, so a profile that denies execve denies the payload's own exec. */
-    install_filters(f, sb->exec_once_errno != 0, st);
+    /* 19. Seccomp last: compiled by the runner (the baseline before the
+     * fork, the profile while we set up), installed just before exec, so a
+     * profile that denies execve denies the payload's own exec. */
+    install_filters(f->baseline, &profile, listen, st);
     execve(path, sb->argv, sb->envp);
     report(st, KT_REPORT_EXEC, errno, path);
 }

@@ -26,13 +26,22 @@ typedef struct kt_child_report {
 /* The filters, installed in this order as the last step before execve. */
 typedef struct kt_child_filters {
     const kt_bpf *baseline; /* NULL: --baseline none */
-    const kt_bpf *profile;
+    const kt_bpf *profile;  /* NULL: none; not read by the child, which gets it with "a" */
 } kt_child_filters;
 
+/* After "a" the runner sends the profile's filter (it may compile it while
+ * the child sets itself up): this header, then len struct sock_filter. */
+typedef struct kt_child_go {
+    unsigned int flags;   /* SECCOMP_FILTER_FLAG_* */
+    unsigned short len;   /* 0: no profile filter */
+    unsigned char listen; /* exec-once: ask for a seccomp listener */
+} kt_child_go;
+
 typedef struct kt_child_io {
-    int sync_fd;   /* "g" once the id maps are written; "a" once we are in every group
-                      we join neither at birth nor ourselves; the runner keeps its
-                      end open while it lives (end of file = it died) */
+    int sync_fd;   /* "g" once the id maps are written; "a" (then kt_child_go and the
+                      profile's filter) once we are in every group we join neither at
+                      birth nor ourselves; the runner keeps its end open while it
+                      lives (end of file = it died) */
     int status_fd; /* write end of the status pipe */
     int out_w, err_w;
     int out_sock;        /* where the /out tmpfs's mount fd goes to the runner (SCM_RIGHTS) */

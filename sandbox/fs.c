@@ -111,25 +111,27 @@ struct kt_mount_attr {
 #define KT_ATTR_NOEXEC 0x8
 #define KT_AT_RECURSIVE 0x8000
 
-/* The remount below changes only the top mount; a mount beneath the bind's
- * source (a tmpfs under --in, say) came along with MS_REC and stayed
- * writable. Every mount of the tree gets the flags too. A kernel without
- * mount_setattr (before 5.12) keeps the old behaviour: said in the docs. */
+/* A read-only bind's flags on every mount of its tree: a mount beneath the
+ * bind's source (a tmpfs under --in, say) comes along with MS_REC, and a
+ * remount would change only the top one. One call sets them all (and
+ * clears none: what a user namespace locks stays). 1 where the kernel has
+ * no mount_setattr (before 5.12): the caller remounts the top mount, the
+ * old behaviour, said in the docs. */
 static int flags_recursive(int fd, unsigned long flags, const char *inside, kt_err *st)
 {
     struct kt_mount_attr a = {0, 0, 0, 0};
     a.attr_set =
         ((flags & MS_RDONLY) ? KT_ATTR_RDONLY : 0) | ((flags & MS_NOSUID) ? KT_ATTR_NOSUID : 0) |
         ((flags & MS_NODEV) ? KT_ATTR_NODEV : 0) | ((flags & MS_NOEXEC) ? KT_ATTR_NOEXEC : 0);
-    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | KT_AT_RECURSIVE, &a, sizeof a) == 0 ||
-        errno == ENOSYS)
+    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | KT_AT_RECURSIVE, &a, sizeof a) == 0)
         return 0;
+    if (errno == ENOSYS) return 1;
     return kt_fail_errno(st, KT_E_INTERNAL, errno, "make every mount under %s read-only", inside);
 }
 
-/* Bind src (a host path or /proc/self/fd/N) onto `inside`, then remount it
- * with flags. The remount goes through the mount's own root, looked up again
- * beneath the stage after the bind. */
+/* Bind src (a host path or /proc/self/fd/N) onto `inside`, then set flags
+ * on it. That goes through the mount's own root, looked up again beneath
+ * the stage after the bind. */
 static int bind(const kt_sandbox *sb, const char *src, const char *inside, unsigned long flags,
                 kt_err *st)
 {
@@ -143,14 +145,14 @@ static int bind(const kt_sandbox *sb, const char *src, const char *inside, unsig
     close(fd);
     if (rc < 0) return kt_fail_errno(st, KT_E_INTERNAL, e, "bind %s on %s", src, inside);
     if ((fd = target(sb, inside, 0, at, sizeof at, st)) < 0) return -1;
-    unsigned long f = MS_REMOUNT | MS_BIND | flags | locked_flags(src);
-    rc = mount("none", at, "none", f, NULL);
-    e = errno;
-    if (rc == 0 && (flags & MS_RDONLY)) {
-        rc = flags_recursive(fd, flags, inside, st);
+    rc = (flags & MS_RDONLY) ? flags_recursive(fd, flags, inside, st) : 1;
+    if (rc <= 0) {
         close(fd);
         return rc;
     }
+    unsigned long f = MS_REMOUNT | MS_BIND | flags | locked_flags(src);
+    rc = mount("none", at, "none", f, NULL);
+    e = errno;
     close(fd);
     if (rc < 0) return kt_fail_errno(st, KT_E_INTERNAL, e, "remount %s", inside);
     return 0;
@@ -238,10 +240,32 @@ static int dev_setup(const kt_sandbox *sb, kt_err *st)
     };
     if (mount_fs(sb, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k", st) < 0)
         return -1;
-    /* From here on /dev is our own tmpfs: what is made in it stays in it. */
+    /* From here on /dev is our own tmpfs: what is made in it stays in it.
+     * As root (no user namespace) the nodes are made, as runc makes them;
+     * in a user namespace, where mknod is refused, the host's are bound. */
     kt_sandbox host = *sb;
     host.rootfs = NULL;
-    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+    int made = 0;
+    if (!sb->userns) {
+        char at[64];
+        int fd = target(&host, "/dev", 0, at, sizeof at, st);
+        if (fd < 0) return -1;
+        for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+            char host_node[64];
+            struct stat hs;
+            snprintf(host_node, sizeof host_node, "/dev/%s", nodes[i]);
+            if (stat(host_node, &hs) < 0 || !S_ISCHR(hs.st_mode) ||
+                mknodat(fd, nodes[i], S_IFCHR | 0666, hs.st_rdev) < 0)
+                break;
+            if (fchmodat(fd, nodes[i], 0666, 0) < 0) { /* the umask took bits: bind it instead */
+                unlinkat(fd, nodes[i], 0);
+                break;
+            }
+            made++;
+        }
+        close(fd);
+    }
+    for (size_t i = (size_t)made; i < sizeof nodes / sizeof nodes[0]; i++) {
         char node[64];
         snprintf(node, sizeof node, "/dev/%s", nodes[i]);
         if (bind(&host, node, node, MS_NOSUID | MS_NOEXEC, st) < 0) return -1;
@@ -265,9 +289,11 @@ static int proc_setup(const kt_sandbox *sb, kt_err *st)
         int e = errno;
         close(fd);
         if (rc < 0) return kt_fail_errno(st, KT_E_INTERNAL, e, "make %s read-only", ro[i]);
-        if (remount(sb, ro[i], MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, st) <
-            0)
-            return -1;
+        const unsigned long ro_flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        if ((fd = target(sb, ro[i], 0, at, sizeof at, st)) < 0) return -1;
+        rc = flags_recursive(fd, ro_flags, ro[i], st);
+        close(fd);
+        if (rc < 0 || (rc > 0 && remount(sb, ro[i], MS_BIND | ro_flags, NULL, st) < 0)) return -1;
     }
     return 0;
 }

@@ -156,6 +156,39 @@ static int record_run(kt_ladder *l, kt_attempt *a, int dfd, kt_err *err)
     return kt_record_run(dfd, l, a, err);
 }
 
+/* What the runner does while an attempt's sandbox sets itself up (spawn.h):
+ * compile the profile for this sandbox and, once per run, remove the groups
+ * killed runners left (ours are spared, cgroup.h). */
+typedef struct late_ctx {
+    kt_ladder *l;
+    kt_attempt *a;
+    uint64_t compile_us;
+} late_ctx;
+
+static void reclaim_groups(kt_ladder *l)
+{
+    if (l->reclaimed) return;
+    uint64_t t = kt_now_us();
+    kt_cgroup_reclaim(&l->cghost);
+    kt_timing_lap(&l->t, KT_PH_RECLAIM, &t);
+    l->reclaimed = 1;
+}
+
+static int meanwhile(void *ctx, kt_child_filters *f, kt_sandbox *sb, kt_err *err)
+{
+    late_ctx *c = ctx;
+    kt_filter_opts fo = {c->l->exec_once};
+    kt_rulesel_env env;
+    kt_rulesel_env_host(&env);
+    uint64_t t = kt_now_us();
+    if (kt_filter_compile(c->a->profile, &env, &fo, &c->a->filter, err) < 0) return -1;
+    c->compile_us = kt_now_us() - t;
+    f->profile = &c->a->filter.bpf;
+    sb->exec_once_errno = c->l->exec_once ? c->a->filter.exec_errno : 0;
+    reclaim_groups(c->l);
+    return 0;
+}
+
 /* One attempt, written into RECORD/.partial-NAME.PID and renamed to
  * RECORD/NAME once complete. -1: the runner failed; the half attempt is
  * removed if the payload never ran, else kept (stdout, stderr) under its
@@ -167,16 +200,12 @@ static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, 
     snprintf(tmpname, sizeof tmpname, PARTIAL "%s.%ld", a->name, (long)getpid());
     snprintf(dpath, sizeof dpath, "%s/%s", l->record, tmpname);
     a->ran = 1;
-    kt_filter_opts fo = {l->exec_once};
-    kt_rulesel_env env;
-    kt_rulesel_env_host(&env);
-    uint64_t t = kt_now_us();
-    if (kt_filter_compile(a->profile, &env, &fo, &a->filter, err) < 0) return -1;
-    uint64_t compiled = kt_now_us() - t;
+    uint64_t t;
     if (mkdirat(recfd, tmpname, 0755) < 0)
         return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create %s", dpath);
     int dfd = openat(recfd, tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    kt_spawn_io io = {-1, -1, sigfd, -1, l->tee};
+    late_ctx late = {l, a, 0};
+    kt_spawn_io io = {-1, -1, sigfd, -1, l->tee, meanwhile, &late};
     int rc = -1, ran = 0;
     if (dfd < 0) {
         kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot open %s", dpath);
@@ -191,12 +220,11 @@ static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, 
         make_out_bind(sb, dfd, dpath, outraw, sizeof outraw, err) < 0)
         goto out;
     sb->profile_view = kt_profile_bytes(a->profile, &sb->profile_view_len);
-    sb->exec_once_errno = l->exec_once ? a->filter.exec_errno : 0;
-    kt_child_filters f = {l->baseline ? &l->baseline_filter.bpf : NULL, &a->filter.bpf};
+    kt_child_filters f = {l->baseline ? &l->baseline_filter.bpf : NULL, NULL};
     snprintf(tag, sizeof tag, "kiemthu-%ld-%zu", (long)getpid(), i);
     sb->cgroup_host = &l->cghost;
     int spawned = kt_spawn(sb, &f, &io, tag, &a->run, err);
-    a->run.t.us[KT_PH_COMPILE] = compiled;
+    a->run.t.us[KT_PH_COMPILE] = late.compile_us;
     if (spawned < 0) goto out;
     ran = 1; /* from here on, whatever the payload did is recorded, never removed */
     t = kt_now_us();
@@ -301,9 +329,9 @@ int kt_ladder_run(kt_ladder *l, kt_err *err)
     int sigfd = l->sigfd, rc = 0;
     uint64_t t = kt_now_us();
     kt_cgroup_host_probe(&l->cghost);
-    reclaim_partials(recfd);
-    kt_cgroup_reclaim(&l->cghost);
-    kt_timing_lap(&l->t, KT_PH_RECLAIM, &t);
+    reclaim_partials(recfd); /* before ours exist: a dead namesake's may be in the way */
+    l->reclaimed = 0;        /* the groups: while the first sandbox sets itself up */
+    t = kt_now_us();
     if (l->baseline) {
         /* the built-in baseline was compiled with the sandbox (baseline.h) */
         int pre = kt_baseline_precompiled(l->baseline, &l->baseline_filter, err);
@@ -325,6 +353,7 @@ int kt_ladder_run(kt_ladder *l, kt_err *err)
         if (rc == 0 && a->run.started && l->canonical < 0) l->canonical = (int)i;
     }
     if (rc < 0) snprintf(l->runner_error, sizeof l->runner_error, "%s", err->msg);
+    reclaim_groups(l); /* when no sandbox got that far */
     t = kt_now_us();
     /* before ladder.json, so that it says what could not be published */
     if (rc == 0 && !l->interrupted && l->canonical >= 0 && l->sb->out_dir &&

@@ -54,6 +54,7 @@ struct kt_ladder {
     struct kt_tee *tee;
     /* out */
     kt_cgroup_host cghost; /* read once, before the first attempt */
+    int reclaimed;         /* what killed runners left was reclaimed (first attempt's setup) */
     kt_timings t;          /* the run's phases; each attempt's are in its run.t */
     kt_filter baseline_filter;
     int canonical;   /* index of the canonical attempt, -1 if none started */

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -105,8 +106,38 @@ static int tell(sbx *s, char what, kt_err *err)
     return kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot start the sandbox");
 }
 
-static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, const char *tag, kt_run *run,
-                 kt_err *err)
+/* "a", then the profile's filter (child.h): the child may go on to exec. */
+static int send_go(sbx *s, const kt_bpf *profile, int listen, kt_err *err)
+{
+    kt_child_go go;
+    memset(&go, 0, sizeof go);
+    go.flags = profile ? profile->flags : 0;
+    go.len = profile ? profile->len : 0;
+    go.listen = (unsigned char)(listen != 0);
+    char a = 'a';
+    struct iovec iov[3] = {{&a, 1}, {&go, sizeof go}, {profile ? profile->insns : NULL, 0}};
+    iov[2].iov_len = (size_t)go.len * sizeof(struct sock_filter);
+    size_t total = 1 + sizeof go + iov[2].iov_len, sent = 0;
+    struct msghdr m = {NULL, 0, iov, 3, NULL, 0, 0};
+    while (sent < total) {
+        ssize_t r = sendmsg(s->sync_w, &m, MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && (errno == EPIPE || errno == ECONNRESET)) return 0; /* gone: see tell() */
+        if (r < 0) return kt_fail_errno(err, KT_E_INTERNAL, errno, "cannot start the sandbox");
+        sent += (size_t)r;
+        for (size_t k = (size_t)r; k;) { /* skip what went */
+            size_t step = k < m.msg_iov->iov_len ? k : m.msg_iov->iov_len;
+            m.msg_iov->iov_base = (char *)m.msg_iov->iov_base + step;
+            m.msg_iov->iov_len -= step;
+            k -= step;
+            if (!m.msg_iov->iov_len && m.msg_iovlen > 1) m.msg_iov++, m.msg_iovlen--;
+        }
+    }
+    return 0;
+}
+
+static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io *io,
+                 const char *tag, kt_run *run, kt_err *err)
 {
     int syncp[2] = {-1, -1}, statp[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
     int sockp[2] = {-1, -1};
@@ -132,8 +163,8 @@ static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, const char *
     s->pid = sandbox_clone(s, sb);
     if (s->pid == 0) {
         close(syncp[1]), close(statp[0]), close(outp[0]), close(errp[0]), close(sockp[0]);
-        kt_child_io io = {syncp[0], statp[1], outp[1], errp[1], sockp[1], &s->cg};
-        kt_child_main(sb, f, &io);
+        kt_child_io cio = {syncp[0], statp[1], outp[1], errp[1], sockp[1], &s->cg};
+        kt_child_main(sb, f, &cio);
     }
     int e = errno;
     close(syncp[0]), close(statp[1]), close(outp[1]), close(errp[1]), close(sockp[1]);
@@ -148,7 +179,11 @@ static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, const char *
     int attached = kt_cgroup_attach(&s->cg, s->pid, err);
     kt_timing_lap(&run->t, KT_PH_CG_ATTACH, &t);
     if (attached < 0) return -1;
-    return tell(s, 'a', err);
+    /* The caller's work in the child's set-up time: compile the profile. */
+    kt_child_filters late = *f;
+    if (io->meanwhile && io->meanwhile(io->meanwhile_ctx, &late, sb, err) < 0) return -1;
+    run->exec_once = sb->exec_once_errno != 0;
+    return send_go(s, late.profile, run->exec_once, err);
 }
 
 /* ---- supervise -------------------------------------------------------- */
@@ -357,14 +392,13 @@ int kt_spawn(kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io *io, const c
 {
     memset(run, 0, sizeof *run);
     run->exit_code = -1;
-    run->exec_once = sb->exec_once_errno != 0;
     sbx s;
     memset(&s, 0, sizeof s);
     s.pidfd = s.listener = s.sync_w = s.status_r = s.out_r = s.err_r = s.out_sock = -1;
     s.cg.v2_fd = -1;
     io->out_mfd = -1;
     uint64_t start_us = kt_now_us();
-    int rc = start(&s, sb, f, tag, run, err);
+    int rc = start(&s, sb, f, io, tag, run, err);
     if (rc == 0) rc = supervise(&s, sb, io, run, err);
     if (io->tee) kt_tee_end(io->tee);
     kill_and_reap(&s); /* only does something when we stopped early */

@@ -42,6 +42,12 @@ typedef struct kt_spawn_io {
     int out_mfd;        /* set by kt_spawn: /out's tmpfs (mount fd) handed over by the
                            sandbox, for the caller to copy and close; -1 if none */
     struct kt_tee *tee; /* --tee: what is stored is also shown (tee.h); NULL: not */
+    /* The caller's work while the child sets itself up (after the clone,
+     * before the child may exec), e.g. compiling the profile: it may set
+     * f->profile and sb->exec_once_errno. -1 (err filled) ends the sandbox
+     * before anything of the payload ran. NULL: nothing to do. */
+    int (*meanwhile)(void *ctx, kt_child_filters *f, kt_sandbox *sb, kt_err *err);
+    void *meanwhile_ctx;
 } kt_spawn_io;
 
 /* Run sb->argv under the filters (installed as the last step before execve).

@@ -15,12 +15,13 @@ enum kt_phase {
     /* the run */
     KT_PH_LOAD,     /* profiles and baseline: read, hashed, parsed, validated */
     KT_PH_PREPARE,  /* image, program and --ro-bind hashing; the record directory */
-    KT_PH_RECLAIM,  /* scans for what killed runners left (.partial-*, cgroups) */
+    KT_PH_RECLAIM,  /* scans for what killed runners left (.partial-*, cgroups), done
+                       while the first sandbox sets itself up (overlaps SETUP) */
     KT_PH_BASELINE, /* the baseline compiled to BPF */
     KT_PH_LADDER,   /* ladder.json */
     KT_PH_PUBLISH,  /* the canonical attempt's files to --out */
     /* each attempt */
-    KT_PH_COMPILE,   /* the profile compiled to BPF */
+    KT_PH_COMPILE,   /* the profile compiled to BPF, while the child sets up (overlaps SETUP) */
     KT_PH_CG_CREATE, /* cgroups made and their limits written */
     KT_PH_CLONE,     /* clone (and the id maps) */
     KT_PH_SETUP,     /* from clone to the child's ready-to-exec (namespaces, mounts, ids) */

@@ -85,7 +85,7 @@ static cJSON *ladder_json(fx *f)
 
 static int exists(fx *f, const char *rel)
 {
-    char p[4200];
+    char p[4400];
     snprintf(p, sizeof p, "%s/%s", f->rec, rel);
     struct stat st;
     return lstat(p, &st) == 0;
@@ -158,8 +158,28 @@ static void all_profiles(void **state)
     assert_false(f->l.att[1].run.started);
 }
 
-/* The runner fails (a profile exec-once cannot use): ladder.json is still
- * written, with runner_error; the failed attempt leaves nothing behind. */
+/* None of this runner's groups for attempt i is left (the tag is ours:
+ * kiemthu-PID-i, so a parallel run cannot change what this looks at). */
+static void no_groups(fx *f, int i)
+{
+    const kt_cgroup_host *h = &f->l.cghost;
+    char p[3 * 4096];
+    if (h->v2_parent[0]) {
+        snprintf(p, sizeof p, "%s/kiemthu-%d-%d", h->v2_parent, (int)getpid(), i);
+        if (access(p, F_OK) == 0) fail_msg("left behind: %s", p);
+    }
+    for (int k = 0; k < KT_CG_V1_N; k++) {
+        if (!h->v1_mnt[k][0]) continue;
+        snprintf(p, sizeof p, "%s%s/kiemthu-%d-%d", h->v1_mnt[k],
+                 strcmp(h->v1_own[k], "/") ? h->v1_own[k] : "", (int)getpid(), i);
+        if (access(p, F_OK) == 0) fail_msg("left behind: %s", p);
+    }
+}
+
+/* The runner fails (a profile exec-once cannot use, found while the sandbox
+ * sets itself up, spawn.h): ladder.json is still written, with
+ * runner_error; the failed attempt leaves nothing behind, neither files
+ * nor cgroups. */
 static void runner_failure(void **state)
 {
     fx *f = *state;
@@ -181,6 +201,7 @@ static void runner_failure(void **state)
     assert_non_null(strstr(err.msg, "--exec-once needs unconditional"));
     assert_false(exists(f, "cond"));
     no_partial(f);
+    no_groups(f, 0);
     cJSON *o = ladder_json(f);
     const cJSON *re = cJSON_GetObjectItem(o, "runner_error");
     assert_true(cJSON_IsString(re));
@@ -324,6 +345,9 @@ static void reclaims_partials(void **state)
     tu_writes(f->rec, rel, "half");
     snprintf(rel, sizeof rel, "%s/stdout", live);
     tu_writes(f->rec, rel, "running");
+    /* a dead runner that had our pid: its half attempt is where ours goes */
+    snprintf(rel, sizeof rel, ".partial-safe.%d/stdout", (int)getpid());
+    tu_writes(f->rec, rel, "namesake's");
     char *argv[] = {"/bin/true", NULL};
     sb_defaults(&f->sb, argv);
     kt_err err;
@@ -332,6 +356,10 @@ static void reclaims_partials(void **state)
     assert_false(exists(f, name));
     assert_true(exists(f, live));
     assert_true(exists(f, ".partial-old.0"));
+    assert_true(f->l.att[0].run.started && exists(f, "safe/run.json"));
+    snprintf(rel, sizeof rel, ".partial-safe.%d", (int)getpid());
+    assert_false(exists(f, rel));
+    no_groups(f, 0);
 }
 
 int main(void)
