@@ -80,11 +80,6 @@ static void free_dirs(dirmeta *d, size_t n)
     for (size_t i = 0; i < n; i++) free(d[i].rel);
 }
 
-static const char *esc(const char *s, char *out, size_t n)
-{
-    return kt_esc(s, out, n);
-}
-
 /* The parent directory of an entry, created (0755, as Docker does) where
  * missing. The descriptor belongs to the cache: never close it. */
 static int parent_fd(kt_tree *u, const char *rel, int create, const char *what, kt_err *err)
@@ -126,8 +121,9 @@ static int parent_fd(kt_tree *u, const char *rel, int create, const char *what, 
             return kt_fail(err, KT_E_DATA,
                            "%s: refused: the directory %s leads out of the image root (through a "
                            "symlink or \"..\")",
-                           what, esc(rel, eb, sizeof eb));
-        return kt_fail_errno(err, KT_E_DATA, e, "%s: directory %s", what, esc(rel, eb, sizeof eb));
+                           what, kt_clip(rel, eb, sizeof eb));
+        return kt_fail_errno(err, KT_E_DATA, e, "%s: directory %s", what,
+                             kt_clip(rel, eb, sizeof eb));
     }
     snprintf(u->cached_rel, sizeof u->cached_rel, "%s", rel);
     u->cached_fd = fd;
@@ -331,7 +327,7 @@ static int make_symlink(kt_tree *u, int pfd, const char *base, struct archive_en
 static void note_device(kt_tree *u, const char *rel)
 {
     if (u->st.nskipped_listed < KT_UNPACK_LISTED)
-        esc(rel, u->st.skipped[u->st.nskipped_listed++], sizeof u->st.skipped[0]);
+        kt_esc(rel, u->st.skipped[u->st.nskipped_listed++], sizeof u->st.skipped[0]);
     u->st.devices_skipped++;
 }
 
@@ -342,7 +338,7 @@ static int make_hardlink(kt_tree *u, int pfd, const char *base, const char *rel,
     if (kt_member_name(archive_entry_hardlink(e), target, sizeof target) < 0 || !target[0])
         return kt_fail(err, KT_E_DATA,
                        "%s: refused: hard link to \"%s\" (absolute or \"..\": outside the image)",
-                       what, esc(archive_entry_hardlink(e), eb, sizeof eb));
+                       what, kt_clip(archive_entry_hardlink(e), eb, sizeof eb));
     if (strcmp(target, rel) == 0) return 0;
     const char *slash = strrchr(target, '/');
     char tparent[PATH_MAX];
@@ -358,7 +354,7 @@ static int make_hardlink(kt_tree *u, int pfd, const char *base, const char *rel,
     if (tfd < 0) goto out;
     if (fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         kt_fail(err, KT_E_DATA, "%s: hard link to %s, which does not exist", what,
-                esc(target, eb, sizeof eb));
+                kt_clip(target, eb, sizeof eb));
         goto out;
     }
     if (S_ISDIR(st.st_mode)) {
@@ -428,7 +424,7 @@ int kt_entry_apply(kt_tree *u, struct archive *tar, struct archive_entry *e, con
     const char *raw = archive_entry_pathname(e);
     char rel[PATH_MAX], what[PATH_MAX / 2], eb[300];
     if (!raw) return kt_fail(err, KT_E_DATA, "%s: an entry without a name", layer);
-    snprintf(what, sizeof what, "%s: entry %s", layer, esc(raw, eb, sizeof eb));
+    snprintf(what, sizeof what, "%s: entry %s", layer, kt_clip(raw, eb, sizeof eb));
     if (++u->st.entries > u->caps.max_entries)
         return kt_fail(err, KT_E_LIMIT, "%s: more than %llu entries in the image", layer,
                        (unsigned long long)u->caps.max_entries);

@@ -94,7 +94,7 @@ static int open_oci(kt_image *img, kt_imgsrc *src, const kt_img_caps *caps, kt_e
     if (kt_media_kind(md.media_type, NULL) != KT_MT_MANIFEST) {
         free(blob);
         return kt_fail(err, KT_E_DATA, "%s: %s is not an image manifest (media type \"%s\")",
-                       img->ref.text, md.digest, kt_esc(md.media_type, eb, sizeof eb));
+                       img->ref.text, md.digest, kt_clip(md.media_type, eb, sizeof eb));
     }
     snprintf(img->manifest_digest, sizeof img->manifest_digest, "%s", md.digest);
     snprintf(what, sizeof what, "%.400s: manifest %s", img->ref.text, md.digest);
@@ -153,7 +153,7 @@ static int open_docker(kt_image *img, kt_imgsrc *src, const kt_img_caps *caps, k
     free(p);
     if (rc < 0) return -1;
     snprintf(what, sizeof what, "%.400s: config %s", img->ref.text,
-             kt_esc(dm.config, eb, sizeof eb));
+             kt_clip(dm.config, eb, sizeof eb));
     rc = kt_imgsrc_read(src, dm.config, caps->max_json, &p, &n, img->config_digest, err);
     if (rc == 0) {
         rc = check_config_name(dm.config, img->config_digest, &img->ref, err);
@@ -184,7 +184,7 @@ static int check_layers(const kt_image *img, kt_imgsrc *src, const kt_img_caps *
     for (size_t i = 0; i < img->nlayers; i++) {
         const kt_rootfs_layer *l = &img->layers[i];
         char eb[200];
-        const char *name = l->digest[0] ? l->digest : kt_esc(l->member, eb, sizeof eb);
+        const char *name = l->digest[0] ? l->digest : kt_clip(l->member, eb, sizeof eb);
         if (l->size > max || (total += l->size) > max)
             return kt_fail(err, KT_E_LIMIT,
                            "%s: layer %zu (%s) declares %llu bytes: over the cap of %llu for "

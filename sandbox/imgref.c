@@ -182,3 +182,18 @@ const char *kt_esc(const char *s, char *out, size_t n)
     if (n) out[o] = '\0';
     return out;
 }
+
+const char *kt_clip(const char *s, char *out, size_t n)
+{
+    if (!n) return out;
+    size_t len = strlen(s);
+    if (len < n) {
+        memcpy(out, s, len + 1);
+    } else if (n >= 4) {
+        memcpy(out, s, n - 4);
+        memcpy(out + n - 4, "...", 4);
+    } else {
+        out[0] = '\0';
+    }
+    return out;
+}

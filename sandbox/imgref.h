@@ -53,7 +53,11 @@ int kt_digest_valid(const char *d);
 int kt_member_name(const char *in, char *out, size_t n);
 
 /* s with every byte outside printable ASCII (and '\\') written as \xNN,
- * cut to fit n bytes: for names and strings from an image in messages. */
+ * cut to fit n bytes: for names from an image kept in a record field. */
 const char *kt_esc(const char *s, char *out, size_t n);
+/* s as it is, cut to fit n bytes ("..." at the end when cut): for names and
+ * strings from an image in error messages, which are escaped once where
+ * they are shown (core/escape.h) or recorded (kt_jb_text), never twice. */
+const char *kt_clip(const char *s, char *out, size_t n);
 
 #endif

@@ -88,18 +88,18 @@ static int add_member(kt_imgsrc *s, struct archive_entry *e, size_t ordinal, siz
     if (type == AE_IFDIR || !name[0]) return 0;
     if (archive_entry_hardlink(e))
         return kt_fail(err, KT_E_DATA, "%s: member %s is a hard link", s->where,
-                       kt_esc(name, eb, sizeof eb));
+                       kt_clip(name, eb, sizeof eb));
     int is_link = type == AE_IFLNK;
     if (!is_link && type != AE_IFREG)
         return kt_fail(err, KT_E_DATA, "%s: member %s is not a regular file", s->where,
-                       kt_esc(name, eb, sizeof eb));
+                       kt_clip(name, eb, sizeof eb));
     if (is_link && (s->kind != KT_REF_DOCKER_ARCHIVE || !archive_entry_symlink(e) ||
                     link_target(name, archive_entry_symlink(e), target, sizeof target) < 0))
         return kt_fail(err, KT_E_DATA, "%s: member %s is a symlink out of the archive", s->where,
-                       kt_esc(name, eb, sizeof eb));
+                       kt_clip(name, eb, sizeof eb));
     if (!is_link && !archive_entry_size_is_set(e))
         return kt_fail(err, KT_E_DATA, "%s: member %s has no size", s->where,
-                       kt_esc(name, eb, sizeof eb));
+                       kt_clip(name, eb, sizeof eb));
     if (s->nix == *cap) {
         *cap = *cap ? *cap * 2 : 64;
         member_ix *p = realloc(s->ix, *cap * sizeof *p);
@@ -182,7 +182,7 @@ static int index_archive(kt_imgsrc *s, const kt_img_caps *caps, kt_err *err)
     for (size_t i = 1; i < s->nix; i++)
         if (strcmp(s->ix[i - 1].name, s->ix[i].name) == 0)
             return kt_fail(err, KT_E_DATA, "%s: member %s appears twice", s->where,
-                           kt_esc(s->ix[i].name, eb, sizeof eb));
+                           kt_clip(s->ix[i].name, eb, sizeof eb));
     return 0;
 }
 
@@ -231,12 +231,12 @@ static const member_ix *ix_resolve(const kt_imgsrc *s, const char *name, kt_err 
     for (int hops = 0; m && m->link; hops++) {
         if (hops == MAX_LINK_HOPS) {
             kt_fail(err, KT_E_DATA, "%s: %s: too many links", s->where,
-                    kt_esc(name, eb, sizeof eb));
+                    kt_clip(name, eb, sizeof eb));
             return NULL;
         }
         m = ix_find(s, m->link);
     }
-    if (!m) kt_fail(err, KT_E_NOINPUT, "%s: no member %s", s->where, kt_esc(name, eb, sizeof eb));
+    if (!m) kt_fail(err, KT_E_NOINPUT, "%s: no member %s", s->where, kt_clip(name, eb, sizeof eb));
     return m;
 }
 
@@ -306,7 +306,7 @@ int kt_imgsrc_member(kt_imgsrc *s, const char *name, kt_member *m, kt_err *err)
     m->src = s;
     m->fd = -1;
     kt_sha256_init(&m->h);
-    kt_esc(name, m->name, sizeof m->name); /* for messages only */
+    kt_clip(name, m->name, sizeof m->name); /* for messages only */
     int rc;
     if (s->kind == KT_REF_OCI) {
         struct stat st;

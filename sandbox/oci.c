@@ -87,7 +87,7 @@ static int check_keys(const cJSON *v, int depth, const char *what, kt_err *err)
     for (i = 1; i < n && rc == 0; i++)
         if (strcmp(keys[i - 1], keys[i]) == 0)
             rc = kt_fail(err, KT_E_DATA, "%s: key \"%s\" appears twice", what,
-                         kt_esc(keys[i], eb, sizeof eb));
+                         kt_clip(keys[i], eb, sizeof eb));
     free(keys);
     return rc;
 }
@@ -175,7 +175,7 @@ static int parse_desc(const cJSON *o, kt_desc *d, const char *what, kt_err *err)
         return kt_fail(err, KT_E_DATA,
                        "%s: digest \"%s\" is not sha256: and 64 lowercase hex digits "
                        "(other algorithms are not supported)",
-                       what, kt_esc(d->digest, eb, sizeof eb));
+                       what, kt_clip(d->digest, eb, sizeof eb));
     const cJSON *ann = cJSON_GetObjectItemCaseSensitive(o, "annotations");
     if (ann && !cJSON_IsNull(ann)) {
         if (!cJSON_IsObject(ann))
@@ -199,7 +199,7 @@ int kt_oci_parse_index(const char *p, size_t n, const char *what, const kt_img_c
         goto out;
     if (mt[0] && kt_media_kind(mt, NULL) != KT_MT_INDEX) {
         kt_fail(err, KT_E_DATA, "%s: mediaType \"%s\" is not an image index", what,
-                kt_esc(mt, eb, sizeof eb));
+                kt_clip(mt, eb, sizeof eb));
         goto out;
     }
     if (cJSON_GetObjectItemCaseSensitive(doc, "layers") ||
@@ -284,8 +284,8 @@ int kt_index_select_platform(const kt_index *ix, const char *what, const kt_desc
         char e1[40], e2[40];
         if (used < sizeof seen - 1)
             used += (size_t)snprintf(seen + used, sizeof seen - used, "%s%s/%s", used ? ", " : "",
-                                     kt_esc(d->has_platform ? d->os : "?", e1, sizeof e1),
-                                     kt_esc(d->has_platform ? d->arch : "?", e2, sizeof e2));
+                                     kt_clip(d->has_platform ? d->os : "?", e1, sizeof e1),
+                                     kt_clip(d->has_platform ? d->arch : "?", e2, sizeof e2));
         if (used >= sizeof seen) used = sizeof seen - 1;
     }
     return kt_fail(err, KT_E_DATA, "%s: no linux/amd64 image (this host's platform); it has: %s",
@@ -312,7 +312,7 @@ static int parse_layers(const cJSON *ls, kt_manifest *m, const char *what, const
         char eb[128];
         if (kt_media_kind(d->media_type, NULL) != KT_MT_LAYER)
             return kt_fail(err, KT_E_DATA, "%s: unknown layer media type \"%s\"", w,
-                           kt_esc(d->media_type, eb, sizeof eb));
+                           kt_clip(d->media_type, eb, sizeof eb));
         m->nlayers++;
     }
     return 0;
@@ -332,7 +332,7 @@ int kt_oci_parse_manifest(const char *p, size_t n, const char *what, const char 
     if (mt[0] && (kt_media_kind(mt, NULL) != KT_MT_MANIFEST ||
                   (media_type && media_type[0] && strcmp(mt, media_type) != 0))) {
         kt_fail(err, KT_E_DATA, "%s: mediaType \"%s\" is not the descriptor's \"%s\"", what,
-                kt_esc(mt, eb, sizeof eb), kt_esc(media_type ? media_type : "", eb2, sizeof eb2));
+                kt_clip(mt, eb, sizeof eb), kt_clip(media_type ? media_type : "", eb2, sizeof eb2));
         goto out;
     }
     if (cJSON_GetObjectItemCaseSensitive(doc, "manifests")) {
@@ -344,7 +344,7 @@ int kt_oci_parse_manifest(const char *p, size_t n, const char *what, const char 
         goto out;
     if (kt_media_kind(out->config.media_type, NULL) != KT_MT_CONFIG) {
         kt_fail(err, KT_E_DATA, "%s: config media type \"%s\" is not a container image's", w,
-                kt_esc(out->config.media_type, eb, sizeof eb));
+                kt_clip(out->config.media_type, eb, sizeof eb));
         goto out;
     }
     if (parse_layers(cJSON_GetObjectItemCaseSensitive(doc, "layers"), out, what, caps, err) < 0)
@@ -410,7 +410,7 @@ static int parse_run_config(const cJSON *c, kt_imgconfig *out, const char *what,
     char eb[128];
     if (wd[0] && wd[0] != '/')
         return kt_fail(err, KT_E_DATA, "%s: WorkingDir \"%s\" is not absolute", what,
-                       kt_esc(wd, eb, sizeof eb));
+                       kt_clip(wd, eb, sizeof eb));
     if (!(out->workdir = strdup(wd)) || !(out->user = strdup(user)))
         return kt_fail(err, KT_E_NOMEM, "out of memory");
     return 0;
@@ -457,7 +457,7 @@ int kt_oci_parse_config(const char *p, size_t n, const char *what, const kt_img_
     if (strcmp(out->os, "linux") != 0 || strcmp(out->arch, "amd64") != 0) {
         char e1[136], e2[136];
         kt_fail(err, KT_E_DATA, "%s: the image is for %s/%s; this host runs linux/amd64", what,
-                kt_esc(out->os, e1, sizeof e1), kt_esc(out->arch, e2, sizeof e2));
+                kt_clip(out->os, e1, sizeof e1), kt_clip(out->arch, e2, sizeof e2));
         goto out;
     }
     if (parse_rootfs(cJSON_GetObjectItemCaseSensitive(doc, "rootfs"), out, what, caps, err) < 0 ||
@@ -552,7 +552,7 @@ int kt_docker_parse_manifest(const char *p, size_t n, const char *what, const kt
     if (kt_member_name(cfg, out->config, sizeof out->config) < 0 || !out->config[0]) {
         char eb[128];
         kt_fail(err, KT_E_DATA, "%s: Config \"%s\" is not a safe relative name", what,
-                kt_esc(cfg, eb, sizeof eb));
+                kt_clip(cfg, eb, sizeof eb));
         goto out;
     }
     size_t budget = caps->max_layers;

@@ -159,7 +159,7 @@ static int verify_layers(kt_imgsrc *src, const char *where, const kt_rootfs_laye
     for (size_t i = 0; i < n; i++) {
         char what[KT_OCI_PATH + 128], eb[200];
         snprintf(what, sizeof what, "%s: layer %zu (%s)", where, i,
-                 layers[i].digest[0] ? layers[i].digest : kt_esc(layers[i].member, eb, sizeof eb));
+                 layers[i].digest[0] ? layers[i].digest : kt_clip(layers[i].member, eb, sizeof eb));
         if (verify_one(src, &layers[i], caps, &bytes, what, err) < 0) return -1;
     }
     return 0;
@@ -174,7 +174,7 @@ static int build_tree(kt_imgsrc *src, const char *where, const kt_rootfs_layer *
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char what[KT_OCI_PATH + 128], eb[200];
         snprintf(what, sizeof what, "%s: layer %zu (%s)", where, i,
-                 layers[i].digest[0] ? layers[i].digest : kt_esc(layers[i].member, eb, sizeof eb));
+                 layers[i].digest[0] ? layers[i].digest : kt_clip(layers[i].member, eb, sizeof eb));
         rc = unpack_one(src, u, &layers[i], what, err);
     }
     if (rc == 0) rc = add_mount_points(treefd, where, out, err);

@@ -91,7 +91,7 @@ static int list_entry(walker *w, int dfd, const char *name, const char *path, in
     char head[32], ep[256];
     if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return kt_fail_errno(w->err, KT_E_DATA, errno, "cannot stat %s/%s", w->root,
-                             kt_esc(path, ep, sizeof ep));
+                             kt_clip(path, ep, sizeof ep));
     unsigned mode = (unsigned)st.st_mode & 07777;
     w->entries++;
     if (S_ISDIR(st.st_mode)) {
@@ -100,7 +100,7 @@ static int list_entry(walker *w, int dfd, const char *name, const char *path, in
         int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sub < 0)
             return kt_fail_errno(w->err, KT_E_DATA, errno, "cannot open %s/%s", w->root,
-                                 kt_esc(path, ep, sizeof ep));
+                                 kt_clip(path, ep, sizeof ep));
         return walk(w, sub, path, depth + 1);
     }
     if (S_ISREG(st.st_mode)) {
@@ -111,7 +111,7 @@ static int list_entry(walker *w, int dfd, const char *name, const char *path, in
         if (fd >= 0) close(fd);
         if (rc < 0)
             return kt_fail_errno(w->err, KT_E_DATA, e, "cannot read %s/%s", w->root,
-                                 kt_esc(path, ep, sizeof ep));
+                                 kt_clip(path, ep, sizeof ep));
         snprintf(head, sizeof head, "f %04o ", mode);
         put_line(w, head, path, dg + strlen("sha256:"));
         return 0;
@@ -121,7 +121,7 @@ static int list_entry(walker *w, int dfd, const char *name, const char *path, in
         ssize_t t = readlinkat(dfd, name, target, sizeof target - 1);
         if (t < 0)
             return kt_fail_errno(w->err, KT_E_DATA, errno, "readlink %s/%s", w->root,
-                                 kt_esc(path, ep, sizeof ep));
+                                 kt_clip(path, ep, sizeof ep));
         target[t] = '\0';
         put_line(w, "l ", path, target);
         return 0;
@@ -153,7 +153,7 @@ static int read_names(walker *w, DIR *d, const char *rel, char ***out, size_t *c
     if (de) return kt_fail(w->err, KT_E_NOMEM, "out of memory");
     if (errno)
         return kt_fail_errno(w->err, KT_E_DATA, errno, "cannot list %s/%s", w->root,
-                             kt_esc(rel, ep, sizeof ep));
+                             kt_clip(rel, ep, sizeof ep));
     if (n) qsort(names, n, sizeof *names, cmp_names);
     return 0;
 }
@@ -169,7 +169,7 @@ static int walk(walker *w, int dfd, const char *rel, int depth)
     if (!d) {
         close(dfd);
         return kt_fail_errno(w->err, KT_E_DATA, errno, "cannot list %s/%s", w->root,
-                             kt_esc(rel, ep, sizeof ep));
+                             kt_clip(rel, ep, sizeof ep));
     }
     char **names;
     size_t n;

@@ -113,6 +113,18 @@ else
         "a plain Entrypoint not found: the message as before" --cache "$T/cache" --image "oci:$I/plain" --chdir /
     sb_case plain-wd 125 "sandbox setup failed: working directory /no/such/dir: No such file or directory" \
         "a plain WorkingDir missing: the message as before" --cache "$T/cache" --image "oci:$I/plain"
+    # A string from the image's JSON in an error message: escaped once, where
+    # shown (it was escaped when the message was made too: \\x1b on screen).
+    mkdir -p "$I/mt/blobs/sha256"
+    echo '{"imageLayoutVersion":"1.0.0"}' > "$I/mt/oci-layout"
+    printf '{}' > "$I/mt/b"
+    H=$(sha256sum "$I/mt/b" | cut -c1-64)
+    mv "$I/mt/b" "$I/mt/blobs/sha256/$H"
+    printf '{"schemaVersion":2,"manifests":[{"mediaType":"x\\u001b[31mred\\\\z","digest":"sha256:%s","size":2,"annotations":{"org.opencontainers.image.ref.name":"t"}}]}' \
+        "$H" > "$I/mt/index.json"
+    sb_case media-type 125 "oci:$I/mt:t: sha256:$H is not an image manifest (media type \"x\\x1b[31mred\\\\z\")" \
+        "an index's media type with ESC and a backslash in a message: escaped once" \
+        --cache "$T/cache" --image "oci:$I/mt:t"
 fi
 
 # --- host mode: --chdir, usage errors, an unknown command -----------------

@@ -87,6 +87,11 @@ static void names_and_digests(void **state)
     kt_esc("0123456789012345678901234567890123456789", eb, sizeof eb);
     assert_true(strlen(eb) < sizeof eb);
     assert_non_null(strstr(eb, "..."));
+    /* messages carry the bytes; they are escaped once, where shown */
+    assert_string_equal(kt_clip("a\nb\\c\xff", eb, sizeof eb), "a\nb\\c\xff");
+    kt_clip("0123456789012345678901234567890123456789", eb, sizeof eb);
+    assert_int_equal(strlen(eb), sizeof eb - 1);
+    assert_string_equal(eb + sizeof eb - 4, "...");
 }
 
 static int parse_index(const char *json, kt_index *ix, kt_err *err)
