@@ -498,10 +498,11 @@ static int cmd_run(int argc, char **argv)
         kt_tee_open(&tee);
         l->tee = &tee;
     }
-    if (prepare(&r, &err) < 0 && r.hx.host_mode && !r.hx.program.set) {
-        rc =
-            kt_msg_exec_exit(sb, ENOENT, sb->argv[0]); /* host mode: not there, as exec would say */
-    } else if (err.cls) {
+    int prepared = prepare(&r, &err);
+    if (prepared < 0 && r.hx.host_mode && !r.hx.program.set) {
+        /* host mode: not there, as exec would say */
+        rc = kt_msg_exec_exit(sb, ENOENT, sb->argv[0]);
+    } else if (prepared < 0) {
         say(err.msg);
         rc = err.cls == KT_E_USAGE ? KT_EXIT_USAGE : EXIT_RUNNER;
     } else if (kt_ladder_run(l, &err) < 0) {

@@ -36,3 +36,19 @@ done
 (cd "$P" && SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) "$KT_BIN/kiemthu-bundle" create --evidence evidence \
     --key ../wordcount-ci.key --policy policy.json -o again.tar > /dev/null 2>&1)
 cmp -s "$P/bundle.tar" "$P/again.tar" && ok "the same evidence and commit give the same bundle bytes" || not_ok "bundle not reproducible"
+# The README's sample hashes are the real ones: each profile line of its
+# `kiemthu-sandbox profiles` sample is that file's sha256 (they went stale
+# once when the baseline changed), and its verify sample names the policy the
+# walk-through signs.
+stale=
+while read -r name hash _; do
+    [ "$(sha256sum "$KT_SRC/profiles/$name.json" 2> /dev/null | cut -c1-64)" = "$hash" ] || stale="$stale $name"
+done << LINES
+$(grep -E '^(baseline|seccomp-[a-z-]+) +[0-9a-f]{64} ' "$KT_SRC/README.md")
+LINES
+n=$(grep -cE '^(baseline|seccomp-[a-z-]+) +[0-9a-f]{64} ' "$KT_SRC/README.md")
+[ "$n" -ge 3 ] && [ -z "$stale" ] && ok "README: the $n profile hashes it shows are the files' sha256" ||
+    not_ok "README: stale profile hashes:${stale:- (none found)}"
+shown=$(grep -oE 'policy:  wordcount, sha256 [0-9a-f]{64}' "$KT_SRC/README.md")
+[ -n "$shown" ] && grep -qF -- "$shown" "$T/out" && ok "README: the walk-through policy's sha256 it shows is the one verify printed" ||
+    not_ok "README shows '$shown'; verify printed '$(grep -oE 'policy: .*' "$T/out" | head -1)'"
