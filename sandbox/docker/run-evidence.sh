@@ -61,7 +61,9 @@ case $digest in sha256:*) ;; *) digest=sha256:$digest ;; esac
 
 # Did the payload start? Exit codes cannot tell (runc <= 1.1 exits 1 when
 # its exec is denied, as a payload may): the runtime's own exec-failure
-# message decides, and it must be all the attempt printed.
+# message decides, it must be all the attempt printed, and only under a
+# profile that denies execve (denies_exec below): elsewhere the payload may
+# have printed it.
 #   runc <= 1.1: stderr is exactly "exec PATH: operation not permitted", exit 1
 #   runc >= 1.2: "... unable to start container process: ... exec ...: operation not permitted", exit 255
 #   crun:        {"msg":"exec container process `PATH`: Operation not permitted",...}
@@ -82,6 +84,29 @@ not_started_rule() { # not_started_rule RC DIR: print the matched rule, or nothi
     elif [ "$rc" -ge 125 ] && [ "$rc" -le 127 ] && grep -qE '^(Error|docker): .*(OCI|runc|crun)' "$dir/stderr"; then
         echo "$DOCKER: the runtime could not start the container, exit $rc"
     fi
+}
+
+# Whether a profile certainly denies execve: then the payload cannot have
+# started under it, and whatever the attempt printed is the runtime's. Under
+# a profile that lets execve through (or might: a conditional or gated allow
+# rule, an action this does not know) the payload ran and could have written
+# the runtime's message itself, so the message decides nothing there.
+denies_exec() { # denies_exec PROFILE: exit 0 if every execve is denied
+    /usr/bin/python3 - "$1" << 'PY'
+import json, sys
+deny = {"SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP"}
+try:
+    p = json.load(open(sys.argv[1], encoding="utf-8"))
+    rules = [r for r in p.get("syscalls") or [] if "execve" in (r.get("names") or []) + [r.get("name")]]
+    if any(r.get("action") not in deny for r in rules):
+        sys.exit(1)  # an allow (or unknown) rule for execve, whatever its conditions
+    if p.get("defaultAction") in deny:
+        sys.exit(0)
+    plain = lambda r: not r.get("args") and not r.get("includes") and not r.get("excludes")
+    sys.exit(0 if any(plain(r) for r in rules) else 1)
+except Exception:
+    sys.exit(1)
+PY
 }
 
 canonical=
@@ -115,6 +140,11 @@ for p in "${profiles[@]}"; do
     set -e
     dur=$(( $(date +%s%3N) - start ))
     rule=$(not_started_rule "$rc" "$dir")
+    ignored=null
+    if [ -n "$rule" ] && ! denies_exec "$p"; then
+        ignored=$(json_str "$rule (the profile lets execve through: the payload could have written it)")
+        rule=
+    fi
     if [ -n "$rule" ]; then
         started=false exit_code=null
         outcome="not started: $(head -c 200 "$dir/stderr" | tr '\n' ' ' | sed 's/ *$//')"
@@ -128,7 +158,7 @@ for p in "${profiles[@]}"; do
     unk='"events":{},"hit":null,"hit_unknown":"run-evidence.sh does not read the container runtime'"'"'s cgroup counters"'
     lim() { printf '"%s":{"enforced_by":"%s",%s,"unit":"%s","value":%s}' "$1" "$DOCKER" "$unk" "$2" "$3"; }
     cat > "$dir/run.json" << JSON
-{"argv":[$argv],"duration_ms":$dur,"exit_code":$exit_code,"image_digest":"$digest","image_kind":"docker-image","limits":{$(lim cpus millicpus 1000),$(lim memory bytes 268435456),$(lim memory_swap bytes 268435456),$(lim pids tasks 64)},"not_started_rule":$why,"outcome":$(json_str "$outcome"),"profile":"$name","profile_sha256":"$sha","runtime":$(json_str "$DOCKER${runtime:+ + $runtime}"),"runtime_argv":[$rargv],"runtime_exit_code":$rc,"schema":1,"signal":null,"started":$started,"timed_out":false,"tool":"run-evidence.sh ($DOCKER run)"}
+{"argv":[$argv],"duration_ms":$dur,"exit_code":$exit_code,"image_digest":"$digest","image_kind":"docker-image","limits":{$(lim cpus millicpus 1000),$(lim memory bytes 268435456),$(lim memory_swap bytes 268435456),$(lim pids tasks 64)},"not_started_rule":$why,"not_started_rule_ignored":$ignored,"outcome":$(json_str "$outcome"),"profile":"$name","profile_sha256":"$sha","runtime":$(json_str "$DOCKER${runtime:+ + $runtime}"),"runtime_argv":[$rargv],"runtime_exit_code":$rc,"schema":1,"signal":null,"started":$started,"timed_out":false,"tool":"run-evidence.sh ($DOCKER run)"}
 JSON
     attempts+="${attempts:+,}{\"attempted\":true,\"outcome\":$(json_str "$outcome"),\"profile\":\"$name\",\"profile_sha256\":\"$sha\",\"started\":$started}"
     echo "run-evidence: $(shown "$run/$name: $outcome")" >&2

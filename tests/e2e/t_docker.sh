@@ -57,6 +57,20 @@ podman_suite() { # podman_suite OCI_RUNTIME
         --in "$IN" --out "$OUT" --profile "$SAFE" -- /bin/sh -c 'exit 255'
     [ "$RC" -eq 255 ] && [ "$(jget "$P/neg255/runs/neg/seccomp-startup-safe/run.json" "d['started']")" = true ] &&
         ok "podman+$oci: a payload that exits 255 is recorded as started (runc 1.2's code alone proves nothing)" || not_ok "podman+$oci: exit-255 payload: exit $RC"
+    # Redteam F2: the runtime's exact messages, printed by a payload that
+    # started under a profile that lets execve through: never "not started"
+    # (that would make a looser profile canonical), and run.json says which
+    # rule matched and why it was not believed.
+    local msg
+    for msg in 'exec /bin/sh: operation not permitted:1' 'Error: OCI runtime error: runc: exec failed:126'; do
+        run env DOCKER=podman bash "$RUNEV" --evidence "$P/forge" --run "f${msg##*:}" --image localhost/kiemthu-probe:test \
+            --in "$IN" --out "$OUT" --profile "$SAFE" -- /bin/sh -c 'printf "%s\n" "$1" >&2; exit "$2"' sh "${msg%:*}" "${msg##*:}"
+        local FJ=$P/forge/runs/f${msg##*:}/seccomp-startup-safe/run.json
+        [ "$RC" -eq "${msg##*:}" ] && [ "$(jget "$FJ" "d['started']")" = true ] && [ "$(jget "$FJ" "d['not_started_rule']")" = null ] &&
+            jget "$FJ" "d['not_started_rule_ignored']" | grep -q 'the payload could have written it' &&
+            ok "podman+$oci: a payload printing '${msg%:*}' and exiting ${msg##*:} under startup-safe: started (the rule matched, not believed)" ||
+            not_ok "podman+$oci: forged not-started '${msg%:*}': exit $RC, $(cat "$FJ")"
+    done
     podman rmi -f localhost/kiemthu-probe:test > /dev/null 2>&1
 }
 
@@ -83,6 +97,25 @@ run env PATH="$FAKEBIN:$PATH" FAKE_DOCKER_STDOUT='{}' FAKE_DOCKER_LOG="$T/docker
     ok "stand-in docker: docker run called once per profile, with exactly the seed's flags" || not_ok "stand-in docker: exit $RC, calls: $(cat "$T/docker.log")"
 grep -q '"image_digest":"sha256:0000000000000000000000000000000000000000000000000000000000000007"' "$DEV/runs/probe/seccomp-startup-safe/run.json" &&
     ok "stand-in docker: image digest from docker inspect" || not_ok "stand-in docker: image digest from docker inspect"
+# Which profiles let the runtime's exec-failure message decide "not started"
+# (the stand-in answers with that message for any profile naming execve):
+# only one that denies every execve; a conditional, gated or allowing execve
+# rule leaves the payload able to run and print the message itself.
+mkprof() { printf '{"defaultAction":"%s","syscalls":[{"names":["execve"],"action":"%s"%s}]}' "$2" "$3" "${4:-}" > "$T/$1.json"; }
+mkprof deny-uncond SCMP_ACT_ALLOW SCMP_ACT_ERRNO
+mkprof deny-default SCMP_ACT_ERRNO SCMP_ACT_KILL_PROCESS ',"args":[{"index":1,"value":0,"op":"SCMP_CMP_EQ"}]'
+mkprof deny-args SCMP_ACT_ALLOW SCMP_ACT_ERRNO ',"args":[{"index":1,"value":0,"op":"SCMP_CMP_EQ"}]'
+mkprof deny-gated SCMP_ACT_ALLOW SCMP_ACT_ERRNO ',"excludes":{"caps":["CAP_SYS_ADMIN"]}'
+mkprof allow-args SCMP_ACT_ERRNO SCMP_ACT_ALLOW ',"args":[{"index":1,"value":0,"op":"SCMP_CMP_NE"}]'
+mkprof unknown-action SCMP_ACT_ERRNO SCMP_ACT_NEW
+for c in deny-uncond:false deny-default:false deny-args:true deny-gated:true allow-args:true unknown-action:true; do
+    n=${c%:*} EV1=$(newdir)
+    run env PATH="$FAKEBIN:$PATH" bash "$RUNEV" --evidence "$EV1" --run r --image kiemthu/probe:test --in "$DIN" --out "$DOUT" \
+        --profile "$T/$n.json" -- /app/main.py
+    [ "$(jget "$EV1/runs/r/$n/run.json" "d['started']")" = "${c#*:}" ] &&
+        ok "stand-in docker, profile $n: the exec-failure message $([ "${c#*:}" = false ] && echo decides: not started || echo is not believed: started)" ||
+        not_ok "stand-in docker, profile $n: $(cat "$EV1/runs/r/$n/run.json" 2>&1 | head -c 300)"
+done
 sed 's/--pids-limit 64/--pids-limit 128/' "$RUNEV" > "$T/drifted.sh"
 run env PATH="$FAKEBIN:$PATH" bash "$T/drifted.sh" --evidence "$(newdir)" --run probe --image i --in "$DIN" --out "$DOUT" \
     --profile "$SAFE"
