@@ -175,6 +175,36 @@ done
 [ -e "$T/fail.tar" ] && not_ok "a failed time-stamp left $T/fail.tar" || ok "no failed time-stamp left a bundle behind"
 expect_msg 64 'must be http:// or https://' "--tsa file:// is refused" "$BUNDLE" create -e "$E" -k "$KA" --tsa "file:///etc/passwd" -o "$T/fail.tar"
 
+# https:// (libcurl, certificate checked against the system's CA bundle): a
+# TSA whose TLS certificate no trusted CA issued is refused, nothing written;
+# trusted (the test CA bind-mounted over the CA bundle, in a mount namespace of
+# this test's own), the token arrives over TLS and verifies.
+mkdir -p "$PKI/tls" && cp "$PKI"/tsa1/* "$PKI/tls/"
+sh "$HELP/mktsa.sh" "$PKI/tlsca" "kt test TLS CA"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$PKI/tls/https.key" -out "$PKI/tls/https.csr" \
+    -subj "/CN=127.0.0.1" 2> /dev/null &&
+    printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:false\n' > "$PKI/tls/https.ext" &&
+    openssl x509 -req -in "$PKI/tls/https.csr" -CA "$PKI/tlsca/ca.crt" -CAkey "$PKI/tlsca/ca.key" -CAcreateserial \
+        -days 30 -extfile "$PKI/tls/https.ext" -out "$PKI/tls/https.crt" 2> /dev/null || not_ok "could not make the TLS test certificate"
+US=$(start_tsa "$PKI/tls" tls | sed 's|^http://|https://|')
+expect_msg 74 "TSA $US" "create with an https TSA whose certificate no trusted CA issued: refused (exit 74), naming it" \
+    "$BUNDLE" create -e "$E" -k "$KA" --tsa "$US" -o "$T/tls-untrusted.tar"
+grep -qi 'certificate' "$T/err" && ok "  ... and the reason is the certificate: $(tail -c 120 "$T/err" | tr '\n' ' ')" ||
+    not_ok "untrusted TLS: reason does not name the certificate"
+[ -e "$T/tls-untrusted.tar" ] && not_ok "a refused TLS time-stamp left a bundle" || ok "a refused TLS time-stamp left no bundle"
+if [ ! -f /etc/ssl/certs/ca-certificates.crt ]; then
+    skip "https TSA trusted (no /etc/ssl/certs/ca-certificates.crt, libcurl's CA bundle, to stand in for)"
+elif is_root && unshare -m true 2> /dev/null; then
+    cat /etc/ssl/certs/ca-certificates.crt "$PKI/tlsca/ca.crt" > "$T/cabundle.crt"
+    run unshare -m sh -c 'mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && shift && exec "$@"' sh "$T/cabundle.crt" \
+        "$BUNDLE" create -e "$E" -k "$KA" --tsa "$US" -o "$T/tls.tar"
+    [ "$RC" -eq 0 ] && grep -q "time-stamped by $US" "$T/out" && ok "create --tsa https:// with the TSA's CA trusted: time-stamped over TLS" ||
+        not_ok "create --tsa https:// trusted (exit $RC)"
+    expect 4 "  ... and the token verifies (AUTHENTIC, exit 4)" "$VERIFY" "$T/tls.tar" --key "$PA" --tsa-cert "$CA1"
+else
+    skip "https TSA trusted (needs root and a mount namespace to trust the test CA without changing the host)"
+fi
+
 kill $(cat "$TSA_PIDS") 2> /dev/null
 for _ in $(seq 1 100); do
     left=0

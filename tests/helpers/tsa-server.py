@@ -6,11 +6,12 @@ Usage: tsa-server.py DIR PORTFILE [MODE [OWNER_PID]]
   DIR holds tsa.cnf, tsa.key, tsa.crt (and chain.pem, the CA, sent with the
   token's certificates). The port chosen is written to PORTFILE once the
   server listens. MODE makes a broken TSA: "http500", "text" (wrong
-  Content-Type), "garbage" (random bytes), "huge" (a 1 MiB body).
+  Content-Type), "garbage" (random bytes), "huge" (a 1 MiB body); or an
+  HTTPS one: "tls" serves over TLS with DIR/https.crt and DIR/https.key.
 The test starts it in the background and kills it by its pid when done (a
 trap); with OWNER_PID (the test's shell) it also exits by itself within half a
 second of that process going away, e.g. killed by SIGKILL, which runs no trap."""
-import http.server, os, subprocess, sys, tempfile
+import http.server, os, ssl, subprocess, sys, tempfile
 
 # Hold nothing the test's parents opened (a lock such as /work/wt/.land.lock
 # must not outlive them in a stray server).
@@ -66,6 +67,10 @@ class Server(http.server.HTTPServer):
 
 
 srv = Server(("127.0.0.1", 0), Handler)
+if MODE == "tls":
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(DIR, "https.crt"), os.path.join(DIR, "https.key"))
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 with open(PORTFILE + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))
 os.rename(PORTFILE + ".tmp", PORTFILE)
