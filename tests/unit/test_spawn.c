@@ -56,7 +56,7 @@ static int setup(void **state)
     f->out_fd = open(p, O_RDWR | O_CREAT | O_EXCL, 0644);
     snprintf(p, sizeof p, "%s/stderr", f->dir);
     f->err_fd = open(p, O_RDWR | O_CREAT | O_EXCL, 0644);
-    f->io = (kt_spawn_io){f->out_fd, f->err_fd, -1, -1, NULL};
+    f->io = (kt_spawn_io){f->out_fd, f->err_fd, -1, -1, NULL, NULL, NULL};
     snprintf(f->tag, sizeof f->tag, "kiemthu-%d-80", (int)getpid());
     *state = f;
     return 0;
@@ -270,6 +270,62 @@ static void runner_failures(void **state)
     no_group_left(f);
 }
 
+/* The caller's work while the child sets itself up (kt_spawn_io.meanwhile):
+ * the profile it compiles there is the one installed (the strict profile
+ * denies the exec: not started, EPERM), and a failure there ends the
+ * sandbox before the payload ran: -1 with the caller's reason, no group
+ * left, nothing of the payload's output. */
+typedef struct late {
+    fx *f;
+    int fail, calls;
+} late;
+
+static int compile_late(void *ctx, kt_child_filters *filters, kt_sandbox *sb, kt_err *err)
+{
+    late *l = ctx;
+    l->calls++;
+    (void)sb;
+    if (l->fail) return kt_fail(err, KT_E_DATA, "the caller refused");
+    kt_rulesel_env env;
+    kt_rulesel_env_host(&env);
+    kt_filter_free(&l->f->pf);
+    kt_profile *strict = sb_profile("profiles/seccomp-deny-by-default.json");
+    int rc = kt_filter_compile(strict, &env, NULL, &l->f->pf, err);
+    kt_profile_free(strict);
+    filters->profile = &l->f->pf.bpf;
+    return rc;
+}
+
+static void meanwhile(void **state)
+{
+    fx *f = *state;
+    sb_needs_sandbox();
+    char *argv[] = {"/bin/sh", "-c", "echo ran", NULL};
+    kt_err err;
+    late l = {f, 0, 0};
+    prepare(f, argv);
+    kt_child_filters filters;
+    if (compile(f, &filters, &err) < 0) fail_msg("%s", err.msg);
+    filters.profile = NULL; /* the startup-safe one would let it start */
+    f->io.meanwhile = compile_late;
+    f->io.meanwhile_ctx = &l;
+    if (kt_spawn(&f->sb, &filters, &f->io, f->tag, &f->run, &err) < 0) fail_msg("%s", err.msg);
+    assert_int_equal(l.calls, 1);
+    assert_false(f->run.started);
+    assert_int_equal(f->run.exec_errno, EPERM);
+    assert_string_equal(captured(f->out_fd), "");
+    no_group_left(f);
+
+    l.fail = 1;
+    memset(&f->run, 0, sizeof f->run);
+    assert_int_equal(kt_spawn(&f->sb, &filters, &f->io, f->tag, &f->run, &err), -1);
+    assert_int_equal(l.calls, 2);
+    assert_string_equal(err.msg, "the caller refused");
+    assert_false(f->run.started);
+    assert_string_equal(captured(f->out_fd), "");
+    no_group_left(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +337,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(stop_signal, setup, teardown),
         cmocka_unit_test_setup_teardown(pids_hit, setup, teardown),
         cmocka_unit_test_setup_teardown(runner_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(meanwhile, setup, teardown),
     };
     return cmocka_run_group_tests_name("spawn", tests, NULL, NULL);
 }
