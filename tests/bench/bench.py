@@ -121,6 +121,15 @@ def verify_same_bundle(work, bundle, verify, key, pub, env):
     row("openssl dgst -sha256 bundle.tar", base, rss)
     t, rss = measure([verify, out, "--key", pub], ok=(4,))  # no policy: AUTHENTIC
     row("kiemthu-verify bundle.tar", t, rss, base, "0.8x")
+    # The floor: one member is one SHA-256 stream, which no second core can
+    # share; at this CPU's rate (openssl speed, 1 MiB blocks) its bytes alone
+    # take this long, reading and everything else overlapped.
+    r = subprocess.run(["openssl", "speed", "-evp", "sha256", "-bytes", "1048576", "-seconds", "2"],
+                       capture_output=True, text=True)
+    rate = [l.split()[-1] for l in r.stdout.splitlines() if l.startswith("sha256")]
+    if r.returncode == 0 and rate and rate[-1].endswith("k"):
+        floor = os.path.getsize(out) / (float(rate[-1][:-1]) * 1000)
+        row("SHA-256 of its bytes alone (the floor)", floor, 0, base)
     os.unlink(out)
 
 

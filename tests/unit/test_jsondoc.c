@@ -2,6 +2,7 @@
  * every failure leaves nothing behind and names the file. */
 #include "testutil.h"
 
+#include "../../core/fsutil.h"
 #include "../../core/jsondoc.h"
 #include "../../core/sha256.h"
 
@@ -97,11 +98,30 @@ static void failures(void **state)
     tu_rmrf(dir);
 }
 
+/* kt_read_file sizes its buffer by fstat and grows it when the file holds
+ * more than that said: /proc files say 0 bytes. The cap still holds. */
+static void read_file_sizes(void **state)
+{
+    (void)state;
+    char *buf;
+    size_t n;
+    kt_err err;
+    assert_int_equal(kt_read_file("/proc/self/status", 1 << 20, &buf, &n, &err), 0);
+    assert_true(n > 200);
+    assert_int_equal(strlen(buf), n);
+    assert_non_null(strstr(buf, "VmRSS:"));
+    free(buf);
+    assert_int_equal(kt_read_file("/proc/self/status", 100, &buf, &n, &err), -1);
+    assert_int_equal(err.cls, KT_E_LIMIT);
+    assert_non_null(strstr(err.msg, "grew past the limit of 100 bytes"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(load_and_parse),
         cmocka_unit_test(failures),
+        cmocka_unit_test(read_file_sizes),
     };
     return cmocka_run_group_tests_name("jsondoc", tests, NULL, NULL);
 }
