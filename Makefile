@@ -242,7 +242,7 @@ check: all unit fuzz-smoke e2e
 
 # The whole e2e suite in a VM on Debian's kernel with cgroup v2 alone
 # (tests/vm/run.sh; make check runs only its smoke set there).
-check-cgroup2: all $(HELPERS)
+check-cgroup2: all $(HELPERS) $(HOSTILE_BIN)
 	@KT_BIN=$(abspath $(BUILD)) flock /tmp/kt-vm.lock bash tests/vm/run.sh full
 
 deps:
