@@ -18,15 +18,13 @@ int kt_caps_no_new_privs(kt_err *err)
 
 int kt_caps_drop_bounding(kt_err *err)
 {
-    /* Walk every capability the kernel knows: PR_CAPBSET_READ says EINVAL past
-     * the last one, so newer kernels' capabilities are dropped too. */
+    /* Walk every capability the kernel knows: PR_CAPBSET_DROP says EINVAL
+     * past the last one (one call per capability, no read first), so newer
+     * kernels' capabilities are dropped too. */
     for (int cap = 0; cap < 64; cap++) {
-        if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0) {
-            if (errno == EINVAL) return 0;
-            return kt_fail_errno(err, KT_E_INTERNAL, errno, "read capability %d", cap);
-        }
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-            return kt_fail_errno(err, KT_E_INTERNAL, errno, "drop capability %d", cap);
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+        if (errno == EINVAL && cap > 0 && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0) return 0;
+        return kt_fail_errno(err, KT_E_INTERNAL, errno, "drop capability %d", cap);
     }
     return 0;
 }

@@ -163,8 +163,9 @@ void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io 
     kt_err_clear(&err);
     int st = io->status_fd;
     char go;
-    /* 1. Wait until the runner has written our id maps (not root). */
-    if (read(io->sync_fd, &go, 1) != 1) report(st, KT_REPORT_SETUP, errno, "wait for the runner");
+    /* 1. Not root: wait until the runner has written our id maps. */
+    if (sb->userns && read(io->sync_fd, &go, 1) != 1)
+        report(st, KT_REPORT_SETUP, errno, "wait for the runner");
     /* 2. No new privileges, first and fatal: nothing below can gain any. */
     if (kt_caps_no_new_privs(&err) < 0) setup_failed(st, &err);
     /* 3. Into our cgroup v1 groups before anything else runs here (a v2

@@ -309,9 +309,11 @@ static int write_view(int dfd, const char *name, const char *bytes, size_t n, kt
     return rc < 0 ? kt_fail_errno(st, KT_E_INTERNAL, e, "write %s", name) : 0;
 }
 
-/* The filters in force, for kiemthu-probe: a small read-only tmpfs at
- * KT_SB_VIEW_DIR holding the exact profile and baseline bytes. A --rootfs
- * tree gets it only if it has that directory (the tree is never changed). */
+/* The filters in force, for kiemthu-probe: the exact profile and baseline
+ * bytes at KT_SB_VIEW_DIR, read-only. In host mode they are files of the
+ * root tmpfs, which is made read-only with the root; a --rootfs tree gets a
+ * small read-only tmpfs there, only if it has that directory (the tree is
+ * never changed). */
 static int views_setup(const kt_sandbox *sb, kt_err *st)
 {
     if (!sb->profile_view && !sb->baseline_view) return 0;
@@ -319,11 +321,14 @@ static int views_setup(const kt_sandbox *sb, kt_err *st)
     kt_err absent;
     int fd = target(sb, KT_SB_VIEW_DIR, 'd', at, sizeof at, sb->rootfs ? &absent : st);
     if (fd < 0) return sb->rootfs ? 0 : -1;
-    int rc = mount("tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=8m");
-    int e = errno;
-    close(fd);
-    if (rc < 0) return kt_fail_errno(st, KT_E_INTERNAL, e, "mount tmpfs on %s", KT_SB_VIEW_DIR);
-    if ((fd = target(sb, KT_SB_VIEW_DIR, 0, at, sizeof at, st)) < 0) return -1;
+    int rc = 0, e = 0;
+    if (sb->rootfs) {
+        rc = mount("tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=9m");
+        e = errno;
+        close(fd);
+        if (rc < 0) return kt_fail_errno(st, KT_E_INTERNAL, e, "mount tmpfs on %s", KT_SB_VIEW_DIR);
+        if ((fd = target(sb, KT_SB_VIEW_DIR, 0, at, sizeof at, st)) < 0) return -1;
+    }
     const char *pv = strrchr(KT_SB_PROFILE_VIEW, '/') + 1,
                *bv = strrchr(KT_SB_BASELINE_VIEW, '/') + 1;
     rc = (sb->profile_view && write_view(fd, pv, sb->profile_view, sb->profile_view_len, st) < 0) ||
@@ -332,7 +337,7 @@ static int views_setup(const kt_sandbox *sb, kt_err *st)
              ? -1
              : 0;
     close(fd);
-    if (rc < 0) return -1;
+    if (rc < 0 || !sb->rootfs) return rc;
     return remount(sb, KT_SB_VIEW_DIR, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755",
                    st);
 }
@@ -415,7 +420,8 @@ int kt_fs_setup(const kt_sandbox *sb, kt_err *st)
         if (mount(fdpath, STAGE, "none", MS_BIND | MS_REC, NULL) < 0)
             return kt_fail_errno(st, KT_E_INTERNAL, errno, "bind --rootfs %s", sb->rootfs);
     } else {
-        if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
+        /* room for the views (views_setup): a profile and the baseline, 4 MiB each at most */
+        if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=9m") < 0)
             return kt_fail_errno(st, KT_E_INTERNAL, errno, "mount the root tmpfs");
         if (host_system_dirs(sb, st) < 0) return -1;
     }
