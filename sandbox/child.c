@@ -14,6 +14,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -163,6 +164,11 @@ void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io 
     kt_err_clear(&err);
     int st = io->status_fd;
     char go;
+    /* 0. Into the network namespace made ahead (netprep.h), before anything
+     * else: until then we are in the runner's. */
+    if (sb->netns_fd >= 0 && setns(sb->netns_fd, CLONE_NEWNET) < 0)
+        report(st, KT_REPORT_SETUP, errno, "join the sandbox's network namespace");
+    if (sb->netns_fd >= 0) close(sb->netns_fd);
     /* 1. Not root: wait until the runner has written our id maps. */
     if (sb->userns && read(io->sync_fd, &go, 1) != 1)
         report(st, KT_REPORT_SETUP, errno, "wait for the runner");

@@ -7,6 +7,7 @@
 #include "evidence.h"
 #include "image.h"
 #include "ladder.h"
+#include "netprep.h"
 #include "ns.h"
 #include "paths.h"
 #include "profile.h"
@@ -455,6 +456,7 @@ static void set_defaults(sb_ctx *c)
     sb->out_size = KT_SB_OUT_SIZE;
     sb->out_caps = (kt_out_caps){0, 4096, 32};
     sb->out_mfd = -1;
+    sb->netns_fd = -1;
     sb->limits[KT_LIMIT_PIDS].value = KT_SB_PIDS;
     sb->limits[KT_LIMIT_MEMORY].value = KT_SB_MEMORY;
     sb->limits[KT_LIMIT_CPUS].value = KT_SB_MILLICPUS;
@@ -483,6 +485,12 @@ static int cmd_run(int argc, char **argv)
     }
     int rc = parse_args(&c, argc, argv);
     if (rc) return rc;
+    /* As root, the first sandbox's network namespace is made meanwhile. */
+    static kt_netprep net;
+    if (!sb->userns) {
+        kt_netprep_start(&net);
+        sb->netprep = &net;
+    }
     sb->envp[1 + sb->nenv] = NULL;
     sb->out_caps.bytes = sb->out_size ? sb->out_size : KT_SB_OUT_SIZE;
     r.c = &c;
@@ -527,6 +535,8 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "kiemthu-sandbox: timings: %llu us from main() to here\n",
                 (unsigned long long)(kt_now_us() - t0));
     }
+    int unused = sb->netprep ? kt_netprep_take(&net) : -1; /* joined; no attempt took it */
+    if (unused >= 0) close(unused);
     kt_ladder_free(l);
     kt_image_free(&r.img);
     close(sigfd);

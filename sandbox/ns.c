@@ -15,7 +15,8 @@
 
 int kt_ns_clone_flags(const kt_sandbox *sb)
 {
-    int f = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+    int f = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+    if (sb->netns_fd < 0) f |= CLONE_NEWNET; /* else the child joins the one made ahead */
     if (sb->userns) f |= CLONE_NEWUSER;
     return f;
 }

@@ -8,7 +8,8 @@
 
 #include <sys/types.h>
 
-/* CLONE_NEW* flags for this sandbox (user namespace only when not root). */
+/* CLONE_NEW* flags for this sandbox (user namespace only when not root;
+ * no network namespace when one was made ahead: sb->netns_fd). */
 int kt_ns_clone_flags(const kt_sandbox *sb);
 /* Parent: map uid/gid inside to the caller outside; setgroups denied. */
 int kt_ns_write_maps(const kt_sandbox *sb, pid_t child, kt_err *err);

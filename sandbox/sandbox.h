@@ -87,6 +87,11 @@ typedef struct kt_sandbox {
     /* What was hashed of the program, its script and the --ro-bind sources
      * (hostexec.h), for run.json. */
     const struct kt_hostexec *hostexec;
+    /* A network namespace made ahead (netprep.h), or NULL; spawn takes it
+     * for the first sandbox and sets netns_fd for the child (-1: the clone
+     * makes one). */
+    struct kt_netprep *netprep;
+    int netns_fd;
 } kt_sandbox;
 
 #endif

@@ -2,6 +2,7 @@
 
 #include "../core/fsutil.h"
 #include "cgroup.h"
+#include "netprep.h"
 #include "ns.h"
 #include "tee.h"
 
@@ -160,6 +161,9 @@ static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io 
     kt_timing_lap(&run->t, KT_PH_CG_CREATE, &t);
     cgroup_views(sb, &s->cg);
     run->start_ms = kt_now_ms();
+    /* The network namespace made ahead, for the first sandbox only (the
+     * thread that made it is joined here: nothing else runs at the clone). */
+    sb->netns_fd = sb->netprep ? kt_netprep_take(sb->netprep) : -1;
     s->pid = sandbox_clone(s, sb);
     if (s->pid == 0) {
         close(syncp[1]), close(statp[0]), close(outp[0]), close(errp[0]), close(sockp[0]);
@@ -168,6 +172,8 @@ static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io 
     }
     int e = errno;
     close(syncp[0]), close(statp[1]), close(outp[1]), close(errp[1]), close(sockp[1]);
+    if (sb->netns_fd >= 0) close(sb->netns_fd);
+    sb->netns_fd = -1;
     if (s->pid < 0)
         return kt_fail_errno(err, KT_E_INTERNAL, e, "cannot create the sandbox namespaces (clone)");
     s->clone_us = t;

@@ -40,6 +40,7 @@ static inline void sb_defaults(kt_sandbox *sb, char *const *argv)
     sb->tmp_size = KT_SB_TMP_SIZE;
     sb->out_caps = (kt_out_caps){1 << 20, 4096, 32};
     sb->out_mfd = -1;
+    sb->netns_fd = -1;
     sb->limits[KT_LIMIT_PIDS].value = KT_SB_PIDS;
     sb->limits[KT_LIMIT_MEMORY].value = KT_SB_MEMORY;
     sb->limits[KT_LIMIT_SWAP].value = KT_SB_MEMORY;
