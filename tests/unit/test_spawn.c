@@ -5,6 +5,8 @@
  * which no process and no cgroup of the attempt is left. */
 #include "sbutil.h"
 
+#include "../../sandbox/netprep.h"
+
 #include "../../sandbox/spawn.h"
 
 #include <errno.h>
@@ -326,6 +328,42 @@ static void meanwhile(void **state)
     no_group_left(f);
 }
 
+/* The network namespace made ahead (netprep.h): the thread leaves the
+ * caller's own namespace alone, hands the namespace over once, and the
+ * sandbox runs in exactly that one (its inode), with loopback. */
+static void netns_made_ahead(void **state)
+{
+    fx *f = *state;
+    sb_needs_sandbox();
+    if (geteuid() != 0) skip();
+    struct stat before, ns, after;
+    assert_int_equal(stat("/proc/self/ns/net", &before), 0);
+    kt_netprep np;
+    kt_netprep_start(&np);
+    if (!np.started) skip(); /* one CPU: nothing made ahead, the clone makes it */
+    int fd = kt_netprep_take(&np);
+    assert_true(fd >= 0);
+    assert_false(np.started);
+    assert_int_equal(kt_netprep_take(&np), -1); /* once */
+    assert_int_equal(fstat(fd, &ns), 0);
+    assert_int_equal(stat("/proc/self/ns/net", &after), 0);
+    assert_int_equal(before.st_ino, after.st_ino); /* the caller is where it was */
+    assert_true(ns.st_ino != before.st_ino);
+    np.fd = fd; /* handed to spawn as if the thread were still to be joined */
+    char *argv[] = {"/bin/sh", "-c",
+                    "readlink /proc/self/ns/net; grep -q '^ *lo:' /proc/net/dev && echo lo", NULL};
+    kt_err err;
+    prepare(f, argv);
+    f->sb.netprep = &np;
+    if (go(f, &err) < 0) fail_msg("%s", err.msg);
+    assert_int_equal(np.fd, -1);          /* taken */
+    assert_int_equal(f->sb.netns_fd, -1); /* and closed */
+    char want[64];
+    snprintf(want, sizeof want, "net:[%lu]\nlo\n", (unsigned long)ns.st_ino);
+    assert_string_equal(captured(f->out_fd), want);
+    no_group_left(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +376,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(pids_hit, setup, teardown),
         cmocka_unit_test_setup_teardown(runner_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(meanwhile, setup, teardown),
+        cmocka_unit_test_setup_teardown(netns_made_ahead, setup, teardown),
     };
     return cmocka_run_group_tests_name("spawn", tests, NULL, NULL);
 }
