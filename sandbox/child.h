@@ -38,7 +38,8 @@ typedef struct kt_child_go {
 } kt_child_go;
 
 typedef struct kt_child_io {
-    int sync_fd;   /* "g" once the id maps are written (user namespace only); "a" (then
+    int sync_fd;   /* we send "j" once in our v1 groups (if any); we get "g" once the id
+                      maps are written (user namespace only); "a" (then
                       kt_child_go and the
                       profile's filter) once we are in every group we join neither at
                       birth nor ourselves; the runner keeps its end open while it
