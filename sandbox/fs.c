@@ -111,6 +111,12 @@ struct kt_mount_attr {
 #define KT_ATTR_NOEXEC 0x8
 #define KT_AT_RECURSIVE 0x8000
 
+static uint64_t attr_bits(unsigned long flags)
+{
+    return ((flags & MS_RDONLY) ? KT_ATTR_RDONLY : 0) | ((flags & MS_NOSUID) ? KT_ATTR_NOSUID : 0) |
+           ((flags & MS_NODEV) ? KT_ATTR_NODEV : 0) | ((flags & MS_NOEXEC) ? KT_ATTR_NOEXEC : 0);
+}
+
 /* A read-only bind's flags on every mount of its tree: a mount beneath the
  * bind's source (a tmpfs under --in, say) comes along with MS_REC, and a
  * remount would change only the top one. One call sets them all (and
@@ -119,19 +125,44 @@ struct kt_mount_attr {
  * old behaviour, said in the docs. */
 static int flags_recursive(int fd, unsigned long flags, const char *inside, kt_err *st)
 {
-    struct kt_mount_attr a = {0, 0, 0, 0};
-    a.attr_set =
-        ((flags & MS_RDONLY) ? KT_ATTR_RDONLY : 0) | ((flags & MS_NOSUID) ? KT_ATTR_NOSUID : 0) |
-        ((flags & MS_NODEV) ? KT_ATTR_NODEV : 0) | ((flags & MS_NOEXEC) ? KT_ATTR_NOEXEC : 0);
+    struct kt_mount_attr a = {attr_bits(flags), 0, 0, 0};
     if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | KT_AT_RECURSIVE, &a, sizeof a) == 0)
         return 0;
     if (errno == ENOSYS) return 1;
     return kt_fail_errno(st, KT_E_INTERNAL, errno, "make every mount under %s read-only", inside);
 }
 
-/* Bind src (a host path or /proc/self/fd/N) onto `inside`, then set flags
- * on it. That goes through the mount's own root, looked up again beneath
- * the stage after the bind. */
+/* A recursive copy of the mount tree at src, detached (open_tree), given
+ * flags on every mount of it and attached on tfd (a directory or file
+ * beneath the stage, resolved without links): three calls, nothing looked
+ * up again, and no moment where the copy is attached without its flags.
+ * 1 where the kernel lacks open_tree or mount_setattr (before 5.12): the
+ * caller binds and remounts instead. */
+static int attach_copy(const char *src, int tfd, unsigned long flags, const char *inside,
+                       kt_err *st)
+{
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src,
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | KT_AT_RECURSIVE);
+    if (tree < 0)
+        return errno == ENOSYS
+                   ? 1
+                   : kt_fail_errno(st, KT_E_INTERNAL, errno, "bind %s on %s", src, inside);
+    struct kt_mount_attr a = {attr_bits(flags), 0, 0, 0};
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | KT_AT_RECURSIVE, &a, sizeof a) < 0) {
+        int e = errno;
+        close(tree);
+        return e == ENOSYS ? 1 : kt_fail_errno(st, KT_E_INTERNAL, e, "set the flags of %s", inside);
+    }
+    int rc = move_mount(tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    int e = errno;
+    close(tree);
+    return rc < 0 ? kt_fail_errno(st, KT_E_INTERNAL, e, "bind %s on %s", src, inside) : 0;
+}
+
+/* Bind src (a host path or /proc/self/fd/N) onto `inside` with flags on
+ * every mount of its tree (attach_copy). Where the kernel cannot, the old
+ * way: bind, then set the flags through the mount's own root, looked up
+ * again beneath the stage after the bind. */
 static int bind(const kt_sandbox *sb, const char *src, const char *inside, unsigned long flags,
                 kt_err *st)
 {
@@ -140,7 +171,12 @@ static int bind(const kt_sandbox *sb, const char *src, const char *inside, unsig
     char at[64];
     int fd = target(sb, inside, S_ISDIR(s.st_mode) ? 'd' : 'f', at, sizeof at, st);
     if (fd < 0) return -1;
-    int rc = mount(src, at, "none", MS_BIND | MS_REC, NULL);
+    int rc = attach_copy(src, fd, flags, inside, st);
+    if (rc <= 0) {
+        close(fd);
+        return rc;
+    }
+    rc = mount(src, at, "none", MS_BIND | MS_REC, NULL);
     int e = errno;
     close(fd);
     if (rc < 0) return kt_fail_errno(st, KT_E_INTERNAL, e, "bind %s on %s", src, inside);
@@ -285,11 +321,17 @@ static int proc_setup(const kt_sandbox *sb, kt_err *st)
         kt_err absent;
         int fd = target(sb, ro[i], 0, at, sizeof at, &absent);
         if (fd < 0) continue;
-        int rc = mount(at, at, "none", MS_BIND | MS_REC, NULL);
+        const unsigned long ro_flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        int rc = attach_copy(at, fd, ro_flags, ro[i], st);
+        if (rc <= 0) {
+            close(fd);
+            if (rc < 0) return -1;
+            continue;
+        }
+        rc = mount(at, at, "none", MS_BIND | MS_REC, NULL);
         int e = errno;
         close(fd);
         if (rc < 0) return kt_fail_errno(st, KT_E_INTERNAL, e, "make %s read-only", ro[i]);
-        const unsigned long ro_flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
         if ((fd = target(sb, ro[i], 0, at, sizeof at, st)) < 0) return -1;
         rc = flags_recursive(fd, ro_flags, ro[i], st);
         close(fd);
