@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -177,8 +178,10 @@ void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io 
     /* 3. Into our cgroup v1 groups before anything else runs here (a v2
      * group we were born in); cgroup.h says why we move ourselves. */
     if (kt_cgroup_join_v1(io->cg, &err) < 0) setup_failed(st, &err);
-    if (io->cg->pids[0] || io->cg->mem[0] || io->cg->cpu[0])
-        (void)!send(io->sync_fd, "j", 1, MSG_NOSIGNAL); /* the runner may get busy now */
+    if (io->joined_fd >= 0) { /* the runner may get busy now */
+        (void)!write(io->joined_fd, &(uint64_t){1}, sizeof(uint64_t));
+        close(io->joined_fd);
+    }
     /* 4. A session of our own: the terminal's job-control signals reach the
      * runner, which decides how the sandbox ends. */
     if (setsid() < 0) report(st, KT_REPORT_SETUP, errno, "setsid");

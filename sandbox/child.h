@@ -38,12 +38,13 @@ typedef struct kt_child_go {
 } kt_child_go;
 
 typedef struct kt_child_io {
-    int sync_fd;   /* we send "j" once in our v1 groups (if any); we get "g" once the id
-                      maps are written (user namespace only); "a" (then
-                      kt_child_go and the
-                      profile's filter) once we are in every group we join neither at
-                      birth nor ourselves; the runner keeps its end open while it
-                      lives (end of file = it died) */
+    int sync_fd;   /* "g" once the id maps are written (user namespace only); "a" (then
+                      kt_child_go and the profile's filter) once we are in every group
+                      we join neither at birth nor ourselves; the runner keeps its end
+                      open while it lives (end of file = it died) */
+    int joined_fd; /* an eventfd: written once we are in our v1 groups (if any). Not a
+                      pipe or socket: their wakeups are "sync", and would pull the
+                      runner onto our CPU, where its work would delay our set-up */
     int status_fd; /* write end of the status pipe */
     int out_w, err_w;
     int out_sock;        /* where the /out tmpfs's mount fd goes to the runner (SCM_RIGHTS) */

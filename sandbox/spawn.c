@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -31,6 +32,7 @@ typedef struct sbx {
     int sync_w;                 /* kept open while we live: the child's death-of-runner check */
     int status_r, out_r, err_r; /* -1 once closed */
     int out_sock;               /* the /out tmpfs arrives here */
+    int joined;                 /* eventfd: the child is in its v1 groups (child.h) */
     int exited, status;
     kt_cgroup cg;
     uint64_t clone_us, ready_us; /* when the sandbox was cloned, when it said READY */
@@ -137,13 +139,13 @@ static int send_go(sbx *s, const kt_bpf *profile, int listen, kt_err *err)
     return 0;
 }
 
-/* Until the child says "j" (it is in its v1 groups), it is gone, or a
- * second has passed: only the timing depends on it. */
-static void wait_joined(sbx *s)
+/* Until the child is in its v1 groups (it writes joined_fd), it is gone, or
+ * a second has passed: only the timing depends on it. */
+static void wait_joined(int joined_fd)
 {
-    struct pollfd p = {s->sync_w, POLLIN, 0};
-    char j;
-    if (poll(&p, 1, 1000) == 1) (void)!recv(s->sync_w, &j, 1, MSG_DONTWAIT);
+    struct pollfd p = {joined_fd, POLLIN, 0};
+    uint64_t n;
+    if (poll(&p, 1, 1000) == 1) (void)!read(joined_fd, &n, sizeof n);
 }
 
 static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io *io,
@@ -169,6 +171,8 @@ static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io 
     snprintf(run->cgroup_why, sizeof run->cgroup_why, "%s", s->cg.why);
     kt_timing_lap(&run->t, KT_PH_CG_CREATE, &t);
     cgroup_views(sb, &s->cg);
+    int v1 = s->cg.pids[0] || s->cg.mem[0] || s->cg.cpu[0];
+    s->joined = v1 ? eventfd(0, EFD_CLOEXEC) : -1;
     run->start_ms = kt_now_ms();
     /* The network namespace made ahead, for the first sandbox only (the
      * thread that made it is joined here: nothing else runs at the clone). */
@@ -176,7 +180,7 @@ static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io 
     s->pid = sandbox_clone(s, sb);
     if (s->pid == 0) {
         close(syncp[1]), close(statp[0]), close(outp[0]), close(errp[0]), close(sockp[0]);
-        kt_child_io cio = {syncp[0], statp[1], outp[1], errp[1], sockp[1], &s->cg};
+        kt_child_io cio = {syncp[0], s->joined, statp[1], outp[1], errp[1], sockp[1], &s->cg};
         kt_child_main(sb, f, &cio);
     }
     int e = errno;
@@ -197,7 +201,7 @@ static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io 
     /* The caller's work in the child's set-up time: compile the profile.
      * Not before the child is in its v1 groups: that move waits for an RCU
      * grace period, which a busy CPU here would hold up (0.1 -> 0.26 ms). */
-    if (s->cg.pids[0] || s->cg.mem[0] || s->cg.cpu[0]) wait_joined(s);
+    if (s->joined >= 0) wait_joined(s->joined);
     kt_child_filters late = *f;
     if (io->meanwhile && io->meanwhile(io->meanwhile_ctx, &late, sb, err) < 0) return -1;
     run->exec_once = sb->exec_once_errno != 0;
@@ -412,7 +416,7 @@ int kt_spawn(kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io *io, const c
     run->exit_code = -1;
     sbx s;
     memset(&s, 0, sizeof s);
-    s.pidfd = s.listener = s.sync_w = s.status_r = s.out_r = s.err_r = s.out_sock = -1;
+    s.pidfd = s.listener = s.sync_w = s.status_r = s.out_r = s.err_r = s.out_sock = s.joined = -1;
     s.cg.v2_fd = -1;
     io->out_mfd = -1;
     uint64_t start_us = kt_now_us();
@@ -431,5 +435,6 @@ int kt_spawn(kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io *io, const c
     run->total_us = kt_now_us() - start_us;
     close_fd(&s.pidfd), close_fd(&s.listener), close_fd(&s.sync_w);
     close_fd(&s.status_r), close_fd(&s.out_r), close_fd(&s.err_r), close_fd(&s.out_sock);
+    close_fd(&s.joined);
     return rc;
 }
