@@ -428,7 +428,10 @@ int kt_spawn(kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io *io, const c
     uint64_t t = kt_now_us();
     if (s.pid > 0) kt_cgroup_read_report(&s.cg, sb, &run->cgroup);
     if (rc == 0 && s.pid > 0) rc = collect(&s, run, err);
-    run->cgroups_left = kt_cgroup_destroy(&s.cg);
+    if (io->reaper)
+        kt_cgroup_destroy_start(io->reaper, &s.cg); /* the sandbox is gone: no clone meanwhile */
+    else
+        run->cgroups_left = kt_cgroup_destroy(&s.cg);
     kt_timing_lap(&run->t, KT_PH_CG_REMOVE, &t);
     run->cgroup_us =
         run->t.us[KT_PH_CG_CREATE] + run->t.us[KT_PH_CG_ATTACH] + run->t.us[KT_PH_CG_REMOVE];
