@@ -64,8 +64,15 @@ sandbox_suite() { # $1: label (root / unprivileged)
         'for p in /home /root /run /var/run /var/run/docker.sock /run/docker.sock /etc/passwd; do [ -e $p ] && echo $p; done; echo none'
     inside "$who: /in readable" '^input$' 'cat /in/data'
     inside "$who: only stdin, stdout, stderr are inherited" '^0 1 2 3 $' 'ls /proc/self/fd | sort -n | tr "\n" " "; echo'
-    inside "$who: mounts are exactly the expected ones" '^/ /app/try-syscall /dev /dev/full /dev/null /dev/random /dev/urandom /dev/zero /etc/alternatives /etc/kiemthu /etc/ld.so.cache /in /out /proc /proc/bus /proc/irq /proc/sys (/proc/sysrq-trigger )?(/sys/fs/cgroup[a-z/]* )*/tmp /usr $' \
+    # /dev's nodes: made (mknod) as root, the host's bound where a user
+    # namespace refuses mknod; the profile views are files of the root tmpfs
+    local devnodes=; [ "$who" = unprivileged ] && devnodes='/dev/full /dev/null /dev/random /dev/urandom /dev/zero '
+    inside "$who: mounts are exactly the expected ones" "^/ /app/try-syscall /dev ${devnodes}/etc/alternatives /etc/ld.so.cache /in /out /proc /proc/bus /proc/irq /proc/sys (/proc/sysrq-trigger )?(/sys/fs/cgroup[a-z/]* )*/tmp /usr \$" \
         "awk '{print \$5}' /proc/self/mountinfo | sort | tr '\n' ' '; echo"
+    inside "$who: /dev's nodes are the host's devices, mode 0666" '^1,3 666 1,5 666 1,7 666 1,8 666 1,9 666 $' \
+        'for n in null zero full random urandom; do printf "%s " "$(stat -c "%t,%T %a" /dev/$n)"; done; echo'
+    inside "$who: the profile views are read-only files" '^444 444 EROFS$' \
+        'stat -c %a /etc/kiemthu/seccomp-profile.json /etc/kiemthu/seccomp-baseline.json | tr "\n" " "; (echo x > /etc/kiemthu/new) 2>&1 | grep -q "Read-only" && echo EROFS'
     inside "$who: /tmp is tmpfs rw,nosuid,nodev,noexec, 16 MiB" '^rw,nosuid,nodev,noexec.*[ ,]size=16384k' \
         "awk '\$5==\"/tmp\"{print \$6, \$NF}' /proc/self/mountinfo"
     errno_of "$who: writing / fails with EROFS" 30 write-root
