@@ -147,7 +147,7 @@ $(BUILD)/kiemthu-sandbox: $(call obj,sandbox/main.c $(SANDBOX_SRC)) $(SANDBOX_CO
 # it is built dynamically, since the sanitizer runtimes are not static here.
 # It is never built with sanitizers: it runs inside a 256 MiB address-space
 # limit where ASan cannot reserve its shadow memory, and it must stay static.
-PROBE_SRC := $(wildcard sandbox/probe/*.c) core/cli.c sandbox/rulesel.c
+PROBE_SRC := $(wildcard sandbox/probe/*.c) core/cli.c core/err.c sandbox/rulesel.c
 PROBE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -O2 -g -D_FORTIFY_SOURCE=2 \
                 -ffile-prefix-map=$(CURDIR)=.
 PROBE_OBJ := $(patsubst %.c,$(BUILD)/obj/probe/%.o,$(PROBE_SRC))

@@ -13,21 +13,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static pj *load(const char *path, char *why, size_t n)
+/* NULL with err filled when the file cannot be read or parsed. */
+static pj *load(const char *path, kt_err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     char *text = NULL;
     struct stat st;
     pj *root = NULL;
     if (fd < 0) {
-        snprintf(why, n, "%s: %s", path, strerror(errno));
+        kt_fail_errno(err, KT_E_NOINPUT, errno, "%s", path);
         return NULL;
     }
     if (fstat(fd, &st) == 0 && st.st_size < (4 << 20) && (text = malloc((size_t)st.st_size + 1)) &&
-        read(fd, text, (size_t)st.st_size) == st.st_size)
-        root = pj_parse(text, (size_t)st.st_size, why, n);
-    else
-        snprintf(why, n, "%s: unreadable or too large", path);
+        read(fd, text, (size_t)st.st_size) == st.st_size) {
+        kt_err perr;
+        root = pj_parse(text, (size_t)st.st_size, &perr);
+        if (!root) kt_fail(err, KT_E_DATA, "%s: %s", path, perr.msg);
+    } else {
+        kt_fail(err, KT_E_DATA, "%s: unreadable or too large", path);
+    }
     close(fd);
     free(text);
     return root;
@@ -35,10 +39,13 @@ static pj *load(const char *path, char *why, size_t n)
 
 void probe_filters_load(probe_ctx *c)
 {
-    if (c->cfg->profile_path)
-        c->profile = load(c->cfg->profile_path, c->profile_why, sizeof c->profile_why);
-    if (c->cfg->baseline_path)
-        c->baseline = load(c->cfg->baseline_path, c->baseline_why, sizeof c->baseline_why);
+    kt_err err;
+    if (c->cfg->profile_path && !(c->profile = load(c->cfg->profile_path, &err)))
+        snprintf(c->profile_why, sizeof c->profile_why, "%.*s", (int)sizeof c->profile_why - 1,
+                 err.msg);
+    if (c->cfg->baseline_path && !(c->baseline = load(c->cfg->baseline_path, &err)))
+        snprintf(c->baseline_why, sizeof c->baseline_why, "%.*s", (int)sizeof c->baseline_why - 1,
+                 err.msg);
 }
 
 void probe_filters_free(probe_ctx *c)

@@ -10,13 +10,12 @@
 typedef struct parser {
     const char *p, *end;
     int nodes;
-    char *why;
-    size_t why_len;
+    kt_err *err;
 } parser;
 
 static pj *fail(parser *ps, const char *msg)
 {
-    if (ps->why && !ps->why[0]) snprintf(ps->why, ps->why_len, "%s", msg);
+    if (ps->err && !ps->err->cls) kt_fail(ps->err, KT_E_DATA, "%s", msg);
     return NULL;
 }
 
@@ -211,10 +210,10 @@ static pj *value(parser *ps, int depth)
     return fail(ps, "unexpected character");
 }
 
-pj *pj_parse(const char *text, size_t n, char *why, size_t why_len)
+pj *pj_parse(const char *text, size_t n, kt_err *err)
 {
-    parser ps = {text, text + n, 0, why, why_len};
-    if (why && why_len) why[0] = '\0';
+    parser ps = {text, text + n, 0, err};
+    if (err) kt_err_clear(err);
     if (memchr(text, '\0', n)) return fail(&ps, "NUL byte in JSON");
     pj *v = value(&ps, 0);
     if (!v) return NULL;

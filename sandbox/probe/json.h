@@ -5,6 +5,8 @@
 #ifndef KT_PROBE_JSON_H
 #define KT_PROBE_JSON_H
 
+#include "../../core/err.h"
+
 #include <stddef.h>
 
 enum pj_type { PJ_NULL, PJ_BOOL, PJ_NUM, PJ_STR, PJ_ARR, PJ_OBJ };
@@ -18,8 +20,9 @@ typedef struct pj {
     struct pj *next;
 } pj;
 
-/* Parse text[0..n); NULL on any error (why gets a message). */
-pj *pj_parse(const char *text, size_t n, char *why, size_t why_len);
+/* Parse text[0..n); NULL on any error, with err filled (KT_E_DATA, the
+ * first thing wrong). */
+pj *pj_parse(const char *text, size_t n, kt_err *err);
 void pj_free(pj *v);
 const pj *pj_get(const pj *obj, const char *key);
 

@@ -6,8 +6,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
-    char why[128];
-    pj *v = pj_parse((const char *)data, n, why, sizeof why);
+    kt_err why;
+    pj *v = pj_parse((const char *)data, n, &why);
     pj_get(v, "syscalls");
     pj_free(v);
     return 0;

@@ -19,18 +19,17 @@
 
 /* ---- json.c ------------------------------------------------------------ */
 
-static pj *parse(const char *s, char *why)
+static pj *parse(const char *s, kt_err *why)
 {
-    why[0] = '\0';
-    return pj_parse(s, strlen(s), why, 160);
+    return pj_parse(s, strlen(s), why);
 }
 
 static void json_reader(void **state)
 {
     (void)state;
-    char why[160];
+    kt_err why;
     pj *v =
-        parse(" {\"a\": [1, -2.5e1, true, null, \"x\\u00e9\\ud83d\\ude00\\n\"], \"b\": {}} ", why);
+        parse(" {\"a\": [1, -2.5e1, true, null, \"x\\u00e9\\ud83d\\ude00\\n\"], \"b\": {}} ", &why);
     assert_non_null(v);
     const pj *a = pj_get(v, "a");
     assert_int_equal(a->type, PJ_ARR);
@@ -49,21 +48,21 @@ static void json_reader(void **state)
         "{\"a\":1,}", "\"\\\b\"", "\"\\u12\"", "[\"a\\",   "-",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        v = parse(bad[i], why);
+        v = parse(bad[i], &why);
         if (v) fail_msg("accepted: %s", bad[i]);
-        assert_true(why[0] != '\0');
+        assert_true(why.cls == KT_E_DATA && why.msg[0] != '\0');
     }
     /* depth and size caps: refused, never a stack overflow */
     char deep[400];
     memset(deep, '[', 200);
     memset(deep + 200, ']', 200);
-    assert_null(pj_parse(deep, 400, why, sizeof why));
+    assert_null(pj_parse(deep, 400, &why));
     size_t n = 3 * 300000;
     char *many = malloc(n + 2);
     many[0] = '[';
     for (size_t i = 0; i < 300000; i++) memcpy(many + 1 + 3 * i, "0, ", 3);
     memcpy(many + n - 1, "0]", 2);
-    assert_null(pj_parse(many, n + 1, why, sizeof why));
+    assert_null(pj_parse(many, n + 1, &why));
     free(many);
 }
 
@@ -101,9 +100,9 @@ static pj *as_pj(const kt_profile *p)
 {
     size_t n;
     const char *b = kt_profile_bytes(p, &n);
-    char why[160];
-    pj *v = pj_parse(b, n, why, sizeof why);
-    if (!v) fail_msg("probe json: %s", why);
+    kt_err why;
+    pj *v = pj_parse(b, n, &why);
+    if (!v) fail_msg("probe json: %s", why.msg);
     return v;
 }
 
