@@ -5,10 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Formatted aside first: a caller may wrap the message already there
+ * (kt_fail(err, cls, "invalid profile: %s", err->msg)), and a format whose
+ * argument is the buffer it writes into is undefined behaviour. */
 static void vfill(kt_err *err, enum kt_errclass cls, const char *fmt, va_list ap)
 {
+    char msg[sizeof err->msg];
+    vsnprintf(msg, sizeof msg, fmt, ap);
     err->cls = cls;
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    memcpy(err->msg, msg, sizeof msg);
 }
 
 int kt_fail(kt_err *err, enum kt_errclass cls, const char *fmt, ...)

@@ -203,7 +203,7 @@ int kt_cg_remove(const char *dir)
         char procs[4096];
         if (kt_cg_read(dir, "cgroup.procs", procs, sizeof procs) == 0 && procs[0] &&
             kt_cg_write(dir, "cgroup.kill", "1") < 0)
-            for (char *t = strtok(procs, "\n"); t; t = strtok(NULL, "\n"))
+            for (char *sp, *t = strtok_r(procs, "\n", &sp); t; t = strtok_r(NULL, "\n", &sp))
                 kill((pid_t)atoi(t), SIGKILL);
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (now.tv_sec - t0.tv_sec >= 30) return 1;

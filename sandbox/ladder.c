@@ -207,7 +207,7 @@ static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, 
     late_ctx late = {l, a, 0};
     static kt_cgroup_reaper reaper; /* 16 KiB of paths: not on the stack */
     kt_spawn_io io = {-1, -1, sigfd, -1, l->tee, meanwhile, &late, &reaper};
-    int reaping = 0;
+    int reaping = 0, reaping_started = 0;
     int rc = -1, ran = 0;
     if (dfd < 0) {
         kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot open %s", dpath);
@@ -226,7 +226,7 @@ static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, 
     snprintf(tag, sizeof tag, "kiemthu-%ld-%zu", (long)getpid(), i);
     sb->cgroup_host = &l->cghost;
     int spawned = kt_spawn(sb, &f, &io, tag, &a->run, err);
-    reaping = 1; /* kt_spawn hands the groups over whatever happened */
+    reaping = reaping_started = 1; /* kt_spawn hands the groups over whatever happened */
     a->run.t.us[KT_PH_COMPILE] = late.compile_us;
     if (spawned < 0) goto out;
     ran = 1; /* from here on, whatever the payload did is recorded, never removed */
@@ -249,8 +249,10 @@ static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, 
     rc = 0;
 out:
     if (reaping) a->run.cgroups_left = kt_cgroup_destroy_wait(&reaper);
-    a->run.t.us[KT_PH_CG_REMOVE] += reaper.us;
-    a->run.cgroup_us += reaper.us;
+    if (reaping_started) {
+        a->run.t.us[KT_PH_CG_REMOVE] += reaper.us;
+        a->run.cgroup_us += reaper.us;
+    }
     if (io.out_mfd >= 0) close(io.out_mfd);
     if (io.out_fd >= 0) close(io.out_fd);
     if (io.err_fd >= 0) close(io.err_fd);

@@ -2,15 +2,15 @@
  *
  * Creating a network namespace is the costliest part of the sandbox's
  * clone (~0.4 ms here: every pernet subsystem, the loopback device, its
- * sysctls), and bringing loopback up another ~0.1 ms. As root, a thread
- * makes one while the runner loads, hashes and makes its cgroups: it
- * unshares CLONE_NEWNET (which moves only that thread), brings loopback up
- * and keeps a descriptor of the namespace. The first attempt's child joins
- * it with setns() as the first thing it does, before any other step, and
- * the clone leaves CLONE_NEWNET out. The namespace is as fresh as the
- * clone's: nothing ever ran in it. Later attempts (and unprivileged runs,
- * where the child's own user namespace must own its network namespace)
- * make theirs in the clone as before. */
+ * sysctls). As root, a thread makes one while the runner loads, hashes and
+ * makes its cgroups: it unshares CLONE_NEWNET (which moves only that
+ * thread) and keeps a descriptor of the namespace; the child brings its
+ * loopback up, as when the clone makes it (done here, with the runner busy
+ * on the other CPU, it waited on RCU and took longer than the clone saves). The first attempt's
+ * child joins it with setns() as the first thing it does, before any other step, and the clone
+ * leaves CLONE_NEWNET out. The namespace is as fresh as the clone's: nothing ever ran in it. Later
+ * attempts (and unprivileged runs, where the child's own user namespace must own its network
+ * namespace) make theirs in the clone as before. */
 #ifndef KT_NETPREP_H
 #define KT_NETPREP_H
 

@@ -86,24 +86,44 @@ not_started_rule() { # not_started_rule RC DIR: print the matched rule, or nothi
     fi
 }
 
-# Whether a profile certainly denies execve: then the payload cannot have
+# Whether a profile certainly denies execve (and execveat): then the payload cannot have
 # started under it, and whatever the attempt printed is the runtime's. Under
 # a profile that lets execve through (or might: a conditional or gated allow
 # rule, an action this does not know) the payload ran and could have written
 # the runtime's message itself, so the message decides nothing there.
-denies_exec() { # denies_exec PROFILE: exit 0 if every execve is denied
+denies_exec() { # denies_exec PROFILE: exit 0 if every execve and execveat is denied
     /usr/bin/python3 - "$1" << 'PY'
 import json, sys
 deny = {"SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP"}
+# The runtime reads the profile with Go's encoding/json, which also takes a
+# key in another letter case ("DefaultAction", "Args") and the last of two
+# equal keys: anything this reads differently from it is not certain.
+top = {"defaultAction", "defaultErrnoRet", "architectures", "archMap", "syscalls", "flags",
+       "listenerPath", "listenerMetadata"}
+rule_keys = {"names", "name", "action", "errnoRet", "args", "comment", "includes", "excludes"}
+def pairs(kv):
+    keys = [k for k, _ in kv]
+    if len({k.lower() for k in keys}) != len(keys):
+        raise ValueError("a key given twice, in any letter case")
+    return dict(kv)
 try:
-    p = json.load(open(sys.argv[1], encoding="utf-8"))
-    rules = [r for r in p.get("syscalls") or [] if "execve" in (r.get("names") or []) + [r.get("name")]]
-    if any(r.get("action") not in deny for r in rules):
-        sys.exit(1)  # an allow (or unknown) rule for execve, whatever its conditions
-    if p.get("defaultAction") in deny:
-        sys.exit(0)
+    p = json.load(open(sys.argv[1], encoding="utf-8"), object_pairs_hook=pairs)
+    rules = p.get("syscalls") or []
+    if set(p) - top or not isinstance(rules, list) or any(not isinstance(r, dict) or set(r) - rule_keys for r in rules):
+        sys.exit(1)
+    def names(r):
+        n = r.get("names") or []
+        if not isinstance(n, list) or not all(isinstance(x, str) for x in n) or not isinstance(r.get("name", ""), str):
+            raise ValueError("names")
+        return n + ([r["name"]] if "name" in r else [])
     plain = lambda r: not r.get("args") and not r.get("includes") and not r.get("excludes")
-    sys.exit(0 if any(plain(r) for r in rules) else 1)
+    for call in ("execve", "execveat"):
+        rs = [r for r in rules if call in names(r)]
+        if any(r.get("action") not in deny for r in rs):
+            sys.exit(1)  # an allow (or unknown) rule for it, whatever its conditions
+        if p.get("defaultAction") not in deny and not any(plain(r) for r in rs):
+            sys.exit(1)
+    sys.exit(0)
 except Exception:
     sys.exit(1)
 PY
@@ -141,7 +161,7 @@ for p in "${profiles[@]}"; do
     dur=$(( $(date +%s%3N) - start ))
     rule=$(not_started_rule "$rc" "$dir")
     ignored=null
-    if [ -n "$rule" ] && ! denies_exec "$p"; then
+    if [ -n "$rule" ] && ! denies_exec "$ev/profiles/$(basename "$p")"; then # the copy made before the run
         ignored=$(json_str "$rule (the profile lets execve through: the payload could have written it)")
         rule=
     fi

@@ -99,16 +99,25 @@ grep -q '"image_digest":"sha256:000000000000000000000000000000000000000000000000
     ok "stand-in docker: image digest from docker inspect" || not_ok "stand-in docker: image digest from docker inspect"
 # Which profiles let the runtime's exec-failure message decide "not started"
 # (the stand-in answers with that message for any profile naming execve):
-# only one that denies every execve; a conditional, gated or allowing execve
-# rule leaves the payload able to run and print the message itself.
-mkprof() { printf '{"defaultAction":"%s","syscalls":[{"names":["execve"],"action":"%s"%s}]}' "$2" "$3" "${4:-}" > "$T/$1.json"; }
-mkprof deny-uncond SCMP_ACT_ALLOW SCMP_ACT_ERRNO
-mkprof deny-default SCMP_ACT_ERRNO SCMP_ACT_KILL_PROCESS ',"args":[{"index":1,"value":0,"op":"SCMP_CMP_EQ"}]'
-mkprof deny-args SCMP_ACT_ALLOW SCMP_ACT_ERRNO ',"args":[{"index":1,"value":0,"op":"SCMP_CMP_EQ"}]'
-mkprof deny-gated SCMP_ACT_ALLOW SCMP_ACT_ERRNO ',"excludes":{"caps":["CAP_SYS_ADMIN"]}'
-mkprof allow-args SCMP_ACT_ERRNO SCMP_ACT_ALLOW ',"args":[{"index":1,"value":0,"op":"SCMP_CMP_NE"}]'
-mkprof unknown-action SCMP_ACT_ERRNO SCMP_ACT_NEW
-for c in deny-uncond:false deny-default:false deny-args:true deny-gated:true allow-args:true unknown-action:true; do
+# only one that denies every execve and execveat, read the way the runtime
+# (Go's encoding/json: keys in any letter case, the last of two equal keys)
+# reads it too; a conditional, gated or allowing rule, an unknown action, a
+# key in another case or given twice leave the payload able to run and print
+# the message itself.
+EX='"names":["execve","execveat"]'
+mkprof() { printf '%s' "$2" > "$T/$1.json"; }
+mkprof deny-uncond '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{'"$EX"',"action":"SCMP_ACT_ERRNO"}]}'
+mkprof deny-default '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{'"$EX"',"action":"SCMP_ACT_KILL_PROCESS","args":[{"index":1,"value":0,"op":"SCMP_CMP_EQ"}]}]}'
+mkprof execve-only '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execve"],"action":"SCMP_ACT_ERRNO"}]}'
+mkprof deny-args '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{'"$EX"',"action":"SCMP_ACT_ERRNO","args":[{"index":1,"value":0,"op":"SCMP_CMP_EQ"}]}]}'
+mkprof deny-gated '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{'"$EX"',"action":"SCMP_ACT_ERRNO","excludes":{"caps":["CAP_SYS_ADMIN"]}}]}'
+mkprof allow-args '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{'"$EX"',"action":"SCMP_ACT_ALLOW","args":[{"index":1,"value":0,"op":"SCMP_CMP_NE"}]}]}'
+mkprof unknown-action '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{'"$EX"',"action":"SCMP_ACT_NEW"}]}'
+mkprof args-case '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{'"$EX"',"action":"SCMP_ACT_ERRNO","Args":[{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]}]}'
+mkprof default-case '{"defaultAction":"SCMP_ACT_ERRNO","DefaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ALLOW","comment":"execve"}]}'
+mkprof default-twice '{"defaultAction":"SCMP_ACT_ALLOW","defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ALLOW","comment":"execve"}]}'
+for c in deny-uncond:false deny-default:false execve-only:true deny-args:true deny-gated:true allow-args:true \
+    unknown-action:true args-case:true default-case:true default-twice:true; do
     n=${c%:*} EV1=$(newdir)
     run env PATH="$FAKEBIN:$PATH" bash "$RUNEV" --evidence "$EV1" --run r --image kiemthu/probe:test --in "$DIN" --out "$DOUT" \
         --profile "$T/$n.json" -- /app/main.py

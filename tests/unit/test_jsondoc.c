@@ -64,6 +64,10 @@ static void failures(void **state)
         {"[1]", 100, KT_E_DATA, "not an object"},
         {"{\"a\":\"\xff\"}", 100, KT_E_DATA, "not valid UTF-8"},
         {"", 100, KT_E_DATA, "invalid JSON near line 1, column 1"},
+        /* a key twice: cJSON would read the first, Python, jq, Go the last */
+        {"{\"a\":1,\"a\":2}", 100, KT_E_DATA, "$.a: the key is given twice"},
+        {"{\"s\":[{\"x\":1},{\"n\":{\"k\":1,\"k\":1}}]}", 100, KT_E_DATA,
+         "$.s[1].n.k: the key is given twice"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tu_writes(dir, "x.json", cases[i].text);
