@@ -158,6 +158,19 @@ static void install_filters(const kt_bpf *baseline, const kt_bpf *profile, int e
         report(st, KT_REPORT_SETUP, errno, "install the baseline seccomp filter");
 }
 
+/* The working directory cannot be entered. The image or --chdir chose it:
+ * named in the member-name encoding, as ladder.json's runner_error shows
+ * names that are not ours. */
+static __attribute__((noreturn)) void workdir_failed(const char *dir, int st)
+{
+    int e = errno;
+    char what[sizeof(((kt_err *)0)->msg)], enc[3 * PATH_MAX + 1];
+    kt_err ignored;
+    if (kt_name_encode(dir, enc, sizeof enc, &ignored) < 0) snprintf(enc, sizeof enc, "?");
+    snprintf(what, sizeof what, "working directory %.740s", enc);
+    report(st, KT_REPORT_SETUP, e, what);
+}
+
 /* The checklist, in security order. Nothing here returns. */
 void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io *io)
 {
@@ -204,17 +217,7 @@ void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io 
     if (kt_caps_fresh_keyrings(sb, &err) < 0) setup_failed(st, &err);
     /* 12. The working directory (--chdir, or an image's WorkingDir), entered
      * as the payload's uid, which must be let in, as under docker run. */
-    if (sb->workdir && chdir(sb->workdir) < 0) {
-        /* The image or --chdir chose it: named in the member-name encoding,
-         * so the message stays valid UTF-8 for ladder.json's runner_error. */
-        int e = errno;
-        char what[sizeof(((kt_err *)0)->msg)], enc[3 * PATH_MAX + 1];
-        kt_err ignored;
-        if (kt_name_encode(sb->workdir, enc, sizeof enc, &ignored) < 0)
-            snprintf(enc, sizeof enc, "?");
-        snprintf(what, sizeof what, "working directory %.740s", enc);
-        report(st, KT_REPORT_SETUP, e, what);
-    }
+    if (sb->workdir && chdir(sb->workdir) < 0) workdir_failed(sb->workdir, st);
     /* 13. stdio: /dev/null in, the capture pipes out; 14. no other
      * descriptor reaches the payload. */
     descriptors(io);
