@@ -102,6 +102,49 @@ static int cmp_keys(const void *a, const void *b)
 
 static int emit_value(const cJSON *v, kt_buf *out, int depth, kt_err *err);
 
+/* Every object's keys sorted, as emit_object sorts them: equal ones side by
+ * side, so a document is checked in n log n, not n^2 (its objects may hold
+ * as many keys as its size allows). where holds the path so far. */
+static int unique_keys(const cJSON *v, char *where, size_t len, size_t cap, const char *what,
+                       kt_err *err)
+{
+    size_t n = 0;
+    for (const cJSON *c = v->child; c; c = c->next) n++;
+    if (cJSON_IsObject(v) && n > 1) {
+        const cJSON **items = malloc(n * sizeof *items);
+        if (!items) return kt_fail(err, KT_E_NOMEM, "out of memory reading %s", what);
+        size_t i = 0;
+        for (const cJSON *c = v->child; c; c = c->next) items[i++] = c;
+        qsort(items, n, sizeof *items, cmp_keys);
+        const char *dup = NULL;
+        for (i = 1; i < n && !dup; i++)
+            if (!strcmp(items[i - 1]->string, items[i]->string)) dup = items[i]->string;
+        free(items);
+        if (dup)
+            return kt_fail(err, KT_E_DATA,
+                           "%s: %s.%.64s: the key is given twice (readers disagree on which one "
+                           "counts)",
+                           what, where, dup);
+    }
+    size_t i = 0;
+    for (const cJSON *c = v->child; c; c = c->next, i++) {
+        if (!cJSON_IsObject(c) && !cJSON_IsArray(c)) continue;
+        int k = cJSON_IsObject(v) ? snprintf(where + len, cap - len, ".%s", c->string)
+                                  : snprintf(where + len, cap - len, "[%zu]", i);
+        size_t m = k < 0 ? 0 : (size_t)k < cap - len ? (size_t)k : cap - 1 - len;
+        int rc = unique_keys(c, where, len + m, cap, what, err);
+        where[len] = '\0';
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+int kt_json_unique_keys(const cJSON *v, const char *what, kt_err *err)
+{
+    char where[512] = "$";
+    return unique_keys(v, where, 1, sizeof where, what, err);
+}
+
 static int emit_object(const cJSON *v, kt_buf *out, int depth, kt_err *err)
 {
     size_t n = 0;

@@ -29,6 +29,11 @@ int kt_json_parse_canonical(const char *p, size_t n, const char *what, cJSON **o
 /* Parse p[0..n) as JSON (any layout, no NUL bytes, valid UTF-8 strings). */
 int kt_json_parse(const char *p, size_t n, const char *what, cJSON **out, kt_err *err);
 
+/* 0 if no object of v gives a key twice; else -1, err naming the first
+ * such key by its JSON path ("$.syscalls[3].action"). cJSON keeps both and
+ * finds the first; Python, jq and Go's encoding/json take the last. */
+int kt_json_unique_keys(const cJSON *v, const char *what, kt_err *err);
+
 /* Valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
 int kt_utf8_valid(const char *s, size_t n);
 
