@@ -17,6 +17,8 @@ struct slot {
 
 struct kt_readahead {
     int fd;
+    int at; /* pread from pos, at most left bytes; else read() to the end */
+    uint64_t pos, left;
     size_t size; /* of each slot */
     int n;
     struct slot s[MAX_SLOTS];
@@ -28,17 +30,20 @@ struct kt_readahead {
     pthread_cond_t cv;
 };
 
-/* Fill one slot completely, or up to the end of the file. */
-static ssize_t read_slot(int fd, uint8_t *p, size_t n)
+/* Fill one slot completely, or up to the end of the file (or of the range). */
+static ssize_t read_slot(kt_readahead *ra, uint8_t *p, size_t n)
 {
+    if (ra->at && n > ra->left) n = (size_t)ra->left;
     size_t got = 0;
     while (got < n) {
-        ssize_t r = read(fd, p + got, n - got);
+        ssize_t r = ra->at ? pread(ra->fd, p + got, n - got, (off_t)(ra->pos + got))
+                           : read(ra->fd, p + got, n - got);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) return -1;
         if (r == 0) break;
         got += (size_t)r;
     }
+    if (ra->at) ra->pos += got, ra->left -= got;
     return (ssize_t)got;
 }
 
@@ -52,7 +57,7 @@ static void *reader_main(void *arg)
         int stop = ra->stop;
         pthread_mutex_unlock(&ra->mu);
         if (stop) break;
-        ssize_t got = read_slot(ra->fd, s->data, ra->size);
+        ssize_t got = read_slot(ra, s->data, ra->size);
         pthread_mutex_lock(&ra->mu);
         s->err = got < 0 ? errno : 0;
         s->len = got < 0 ? 0 : (size_t)got;
@@ -76,11 +81,15 @@ static void free_ra(kt_readahead *ra)
     free(ra);
 }
 
-int kt_readahead_start(kt_readahead **out, int fd, size_t slot, int nslots, kt_err *err)
+static int start(kt_readahead **out, int fd, int at, uint64_t offset, uint64_t length, size_t slot,
+                 int nslots, kt_err *err)
 {
     kt_readahead *ra = calloc(1, sizeof *ra);
     if (!ra) return kt_fail(err, KT_E_NOMEM, "out of memory");
     ra->fd = fd;
+    ra->at = at;
+    ra->pos = offset;
+    ra->left = length;
     ra->size = slot;
     ra->n = nslots < 2 ? 2 : nslots > MAX_SLOTS ? MAX_SLOTS : nslots;
     ra->held = -1;
@@ -98,6 +107,17 @@ int kt_readahead_start(kt_readahead **out, int fd, size_t slot, int nslots, kt_e
     }
     *out = ra;
     return 0;
+}
+
+int kt_readahead_start(kt_readahead **out, int fd, size_t slot, int nslots, kt_err *err)
+{
+    return start(out, fd, 0, 0, 0, slot, nslots, err);
+}
+
+int kt_readahead_start_at(kt_readahead **out, int fd, uint64_t offset, uint64_t length, size_t slot,
+                          int nslots, kt_err *err)
+{
+    return start(out, fd, 1, offset, length, slot, nslots, err);
 }
 
 int kt_readahead_next(kt_readahead *ra, const uint8_t **p, size_t *len, kt_err *err)

@@ -14,6 +14,11 @@
 typedef struct kt_readahead kt_readahead;
 
 int kt_readahead_start(kt_readahead **out, int fd, size_t slot, int nslots, kt_err *err);
+/* The same for length bytes from offset, read with pread (the descriptor's
+ * position is neither used nor moved: several may read one file at once).
+ * Fewer than length bytes arrive only if the file ends first. */
+int kt_readahead_start_at(kt_readahead **out, int fd, uint64_t offset, uint64_t length, size_t slot,
+                          int nslots, kt_err *err);
 /* The next slot: *len bytes at *p, slot bytes except at the end of the file
  * (0: the end). The previous slot goes back to the reader. */
 int kt_readahead_next(kt_readahead *ra, const uint8_t **p, size_t *len, kt_err *err);

@@ -16,6 +16,8 @@
  * fewer hand-offs between the reading and the hashing core. */
 #define RDEFAULT (4u << 20)
 #define NSLOTS 4
+/* With kt_tarr_init_skip: headers and small members, read in turn. */
+#define RSKIP (256u << 10)
 
 int kt_tarr_init(kt_tarr *r, int fd, size_t bufsize, kt_err *err)
 {
@@ -36,6 +38,20 @@ int kt_tarr_init(kt_tarr *r, int fd, size_t bufsize, kt_err *err)
     return 0;
 }
 
+int kt_tarr_init_skip(kt_tarr *r, int fd, size_t bufsize, kt_err *err)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) return kt_tarr_init(r, fd, bufsize, err);
+    memset(r, 0, sizeof *r);
+    r->fd = fd;
+    r->skip = 1;
+    r->file_size = (uint64_t)st.st_size;
+    r->slot = (bufsize ? bufsize : RSKIP) / KT_TAR_BLOCK * KT_TAR_BLOCK;
+    if (r->slot < KT_TAR_BLOCK) r->slot = KT_TAR_BLOCK;
+    if (!(r->buf = malloc(r->slot))) return kt_fail(err, KT_E_NOMEM, "out of memory");
+    return 0;
+}
+
 void kt_tarr_free(kt_tarr *r)
 {
     kt_readahead_stop(r->ring);
@@ -44,12 +60,15 @@ void kt_tarr_free(kt_tarr *r)
     r->buf = NULL;
 }
 
-/* Read in turn: the one slot, full unless the stream ends. */
+/* Read in turn: the one slot, full unless the stream ends. With r->skip, from
+ * archive offset r->off (512-aligned: where the last slot ended, or the block
+ * kt_tarr_skip went to). */
 static int next_sync(kt_tarr *r, kt_err *err)
 {
     size_t got = 0;
     while (got < r->slot) {
-        ssize_t n = read(r->fd, r->buf + got, r->slot - got);
+        ssize_t n = r->skip ? pread(r->fd, r->buf + got, r->slot - got, (off_t)(r->off + got))
+                            : read(r->fd, r->buf + got, r->slot - got);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return kt_fail_errno(err, KT_E_IO, errno, "cannot read the bundle");
         if (n == 0) break;
@@ -195,6 +214,22 @@ int kt_tarr_next(kt_tarr *r, char name[KT_TAR_NAME_MAX + 1], uint64_t *size, uin
     return 1;
 }
 
+/* The zero padding after a member's size bytes of data. */
+static int padding(kt_tarr *r, uint64_t size, kt_err *err)
+{
+    size_t pad = (size_t)kt_tar_pad(size);
+    if (pad) {
+        ssize_t avail = fill(r, pad, err);
+        if (avail < 0) return -1;
+        if ((size_t)avail < pad) return kt_fail(err, KT_E_TAMPER, "truncated inside padding");
+        for (size_t i = 0; i < pad; i++)
+            if (r->cur[r->pos + i])
+                return kt_fail(err, KT_E_TAMPER, "non-zero padding byte after member data");
+        consume(r, pad);
+    }
+    return 0;
+}
+
 int kt_tarr_data(kt_tarr *r, uint64_t size, kt_tarr_sink sink, void *arg, kt_err *err)
 {
     uint64_t left = size;
@@ -207,15 +242,28 @@ int kt_tarr_data(kt_tarr *r, uint64_t size, kt_tarr_sink sink, void *arg, kt_err
         consume(r, k);
         left -= k;
     }
-    size_t pad = (size_t)kt_tar_pad(size);
-    if (pad) {
-        ssize_t avail = fill(r, pad, err);
-        if (avail < 0) return -1;
-        if ((size_t)avail < pad) return kt_fail(err, KT_E_TAMPER, "truncated inside padding");
-        for (size_t i = 0; i < pad; i++)
-            if (r->cur[r->pos + i])
-                return kt_fail(err, KT_E_TAMPER, "non-zero padding byte after member data");
-        consume(r, pad);
+    return padding(r, size, err);
+}
+
+int kt_tarr_skip(kt_tarr *r, uint64_t size, kt_err *err)
+{
+    if (!r->skip) return kt_fail(err, KT_E_INTERNAL, "kt_tarr_skip on a stream");
+    if (size <= r->len - r->pos) {
+        consume(r, (size_t)size);
+    } else {
+        /* Start the next read at the block the data ends in (kt_tarr_next
+         * checked that the file holds it; a file that shrank since is
+         * truncated), and go to where the data ends in it. */
+        uint64_t end = r->off + size, block = end / KT_TAR_BLOCK * KT_TAR_BLOCK;
+        r->off = block;
+        r->pos = r->len = 0;
+        if (end > block) {
+            ssize_t avail = fill(r, 1, err);
+            if (avail < 0) return -1;
+            if ((uint64_t)avail < end - block)
+                return kt_fail(err, KT_E_TAMPER, "truncated inside member data");
+            consume(r, (size_t)(end - block));
+        }
     }
-    return 0;
+    return padding(r, size, err);
 }

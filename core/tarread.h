@@ -29,6 +29,7 @@ typedef struct kt_tarr {
     uint64_t off;       /* archive offset of cur[pos] */
     uint64_t file_size; /* known size of a regular-file bundle, else 0 */
     int at_end;
+    int skip; /* kt_tarr_init_skip on a regular file: read with pread, data may be skipped */
 } kt_tarr;
 
 typedef void (*kt_tarr_sink)(void *arg, const uint8_t *p, size_t n);
@@ -36,10 +37,19 @@ typedef void (*kt_tarr_sink)(void *arg, const uint8_t *p, size_t n);
 /* bufsize: bytes held at a time (0: 4 MiB, in 4 slots from a file). */
 int kt_tarr_init(kt_tarr *r, int fd, size_t bufsize, kt_err *err);
 void kt_tarr_free(kt_tarr *r);
+/* As kt_tarr_init, but a regular file is read in turn with pread from its
+ * start (r->skip set), and a member's data may be passed over with
+ * kt_tarr_skip for someone else to read (verify/hashpool.h). A stream is
+ * read as kt_tarr_init reads it (r->skip 0). */
+int kt_tarr_init_skip(kt_tarr *r, int fd, size_t bufsize, kt_err *err);
 /* 1: a member header was read; 0: the canonical end was reached; -1: error. */
 int kt_tarr_next(kt_tarr *r, char name[KT_TAR_NAME_MAX + 1], uint64_t *size, uint64_t *mtime,
                  kt_err *err);
 /* Pass the member's size bytes to sink in chunks, then check its padding. */
 int kt_tarr_data(kt_tarr *r, uint64_t size, kt_tarr_sink sink, void *arg, kt_err *err);
+/* Pass over the member's size bytes without reading them (only with
+ * r->skip), then check its padding: the data starts at archive offset r->off
+ * as it was before the call. */
+int kt_tarr_skip(kt_tarr *r, uint64_t size, kt_err *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include "extract.h"
 #include "htmldata.h"
 #include "report.h"
+#include "hashpool.h"
 #include "selfsandbox.h"
 #include "verify.h"
 
@@ -454,7 +455,8 @@ int main(int argc, char **argv)
                          .max_total = ctx.max_total,
                          .auditor = auditor,
                          .spool_fd = -1,
-                         .spool_max = ctx.spool_max};
+                         .spool_max = ctx.spool_max,
+                         .cpus = kt_hash_cpus()}; /* asked before the self-sandbox refuses it */
     /* A stream cannot be re-read: the members a policy reads are kept in a
      * memfd, which must exist before the self-sandbox forbids making one. */
     struct stat st;

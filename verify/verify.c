@@ -6,6 +6,7 @@
 #include "../core/layout.h"
 #include "../core/tarread.h"
 #include "../core/tsa.h"
+#include "hashpool.h"
 #include "spool.h"
 #include "want.h"
 
@@ -27,7 +28,57 @@ typedef struct vstate {
     size_t nsubs, cap;
     uint64_t total, mtime;
     char prev[KT_TAR_NAME_MAX + 1];
+    kt_hashjob *jobs; /* members whose data kt_tarr_skip passed over, to hash */
+    size_t njobs, jcap;
+    uint64_t deferred;                            /* their bytes */
+    uint64_t defer_min;                           /* the smallest member hashed so */
+    void (*progress)(void *, uint64_t, uint64_t); /* the caller's, and its argument */
+    void *progress_arg;
 } vstate;
+
+#define DEFER_MIN (1u << 20)
+
+/* A member's data left for the pool (verify/hashpool.h); its subject and its
+ * evidence entry (the same index: each evidence member adds one of each) get
+ * the digest once it is hashed. */
+static int defer(vstate *v, const char *rel, uint64_t size, kt_err *err)
+{
+    if (v->ev.n != v->nsubs - 1) return kt_fail(err, KT_E_INTERNAL, "evidence index out of step");
+    if (v->njobs == v->jcap) {
+        size_t cap = v->jcap ? v->jcap * 2 : 16;
+        kt_hashjob *p = realloc(v->jobs, cap * sizeof *p);
+        if (!p) return kt_fail(err, KT_E_NOMEM, "out of memory");
+        v->jobs = p;
+        v->jcap = cap;
+    }
+    static const uint8_t later[32];
+    if (kt_ev_add_ref(&v->ev, rel, (int64_t)v->r.off, size, later, err) < 0) return -1;
+    v->jobs[v->njobs++] = (kt_hashjob){.offset = v->r.off, .size = size, .tag = v->nsubs - 1};
+    v->deferred += size;
+    return kt_tarr_skip(&v->r, size, err);
+}
+
+static void hashed(void *arg, uint64_t bytes)
+{
+    vstate *v = arg;
+    v->progress(v->progress_arg, v->r.file_size - v->deferred + bytes, v->r.file_size);
+}
+
+/* The deferred members' digests, on every CPU. */
+static int hash_deferred(vstate *v, int cpus, kt_err *err)
+{
+    size_t failed = 0;
+    if (kt_hash_ranges(v->r.fd, v->jobs, v->njobs, cpus, v->progress ? hashed : NULL, v, &failed,
+                       err) < 0) {
+        kt_err_member(err, v->subs[failed].name);
+        return -1;
+    }
+    for (size_t i = 0; i < v->njobs; i++) {
+        memcpy(v->subs[v->jobs[i].tag].sha256, v->jobs[i].sha256, 32);
+        memcpy(v->ev.e[v->jobs[i].tag].sha256, v->jobs[i].sha256, 32);
+    }
+    return 0;
+}
 
 struct keep {
     kt_sha256_ctx h;
@@ -80,6 +131,7 @@ static int read_evidence(vstate *v, const kt_verify_opts *o, const char *name, u
     kt_sha256_init(&k.h);
     int64_t offset = (int64_t)(v->r.file_size ? v->r.off : v->spool.used);
     v->nsubs++; /* owns s->name from here on */
+    if (v->r.skip && !watch && size && size >= v->defer_min) return defer(v, rel, size, err);
     if (watch) watch->begin(watch->arg, name, size);
     if (kt_tarr_data(&v->r, size, sink_keep, &k, err) < 0) return -1;
     if (watch) watch->end(watch->arg);
@@ -161,7 +213,7 @@ static int read_members(vstate *v, const kt_verify_opts *o, kt_verify_result *re
         }
         if (rc < 0) return -1;
         err->member[0] = '\0';
-        if (o->progress) o->progress(o->progress_arg, v->r.off, v->r.file_size);
+        if (o->progress) o->progress(o->progress_arg, v->r.off - v->deferred, v->r.file_size);
     }
     if (rc < 0) return -1;
     if (v->stage < ST_MANIFEST_DONE)
@@ -386,7 +438,13 @@ int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
         kt_fail(err, KT_E_USAGE, "no pinned key");
         goto out;
     }
-    if (kt_tarr_init(&v.r, fd, o->read_buffer, err) < 0) goto out;
+    v.defer_min = o->defer_min ? o->defer_min : DEFER_MIN;
+    v.progress = o->progress, v.progress_arg = o->progress_arg;
+    /* From a file, the large members are hashed after the rest is read (on
+     * every CPU); what an observer sees must come in order, as read. */
+    if ((o->observe ? kt_tarr_init(&v.r, fd, o->read_buffer, err)
+                    : kt_tarr_init_skip(&v.r, fd, o->read_buffer, err)) < 0)
+        goto out;
     if (v.r.file_size) {
         v.ev.srcfd = fd; /* re-read members from the bundle file */
         v.spool.fd = -1;
@@ -400,7 +458,7 @@ int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
         }
         (void)plen;
     }
-    if (read_members(&v, o, res, err) < 0) goto out;
+    if (read_members(&v, o, res, err) < 0 || hash_deferred(&v, o->cpus, err) < 0) goto out;
     res->bytes = v.r.off;
     res->evidence = v.nsubs;
     res->source_date_epoch = v.mtime;
@@ -440,6 +498,7 @@ out:
     kt_buf_free(&v.manifest);
     kt_buf_free(&v.token);
     kt_subjects_free(v.subs, v.nsubs);
+    free(v.jobs);
     kt_want_free(v.want);
     if (!v.r.file_size) kt_spool_close(&v.spool);
     return rc;

@@ -47,7 +47,15 @@ typedef struct kt_verify_opts {
     int64_t now;              /* the time of verification (key windows without a token) */
     uint64_t max_total;       /* cap on the sum of member sizes */
     const kt_policy *auditor; /* --policy: adjudicate under this instead of the bundle's */
-    size_t read_buffer;       /* bytes held by the reader; 0 = 4 MiB (core/tarread.h) */
+    size_t read_buffer;       /* bytes held by the reader; 0 = 256 KiB from a file, else
+                                 4 MiB (core/tarread.h) */
+    /* From a bundle file, members of at least this many bytes are hashed
+     * after the headers are read, on every CPU (verify/hashpool.h); 0 = 1 MiB,
+     * UINT64_MAX: never (each hashed as it is read). */
+    uint64_t defer_min;
+    /* CPUs to hash those on; 0: those this process may use. main() asks
+     * before its self-sandbox, which refuses sched_getaffinity. */
+    int cpus;
     int spool_fd;       /* a memfd for a stream's kept members (verify/spool.h); <= 0: open one */
     uint64_t spool_max; /* bytes kept from a stream; 0 = KT_SPOOL_MAX_DEFAULT */
     /* Called as members are read (main() prints it on a terminal). */

@@ -158,10 +158,15 @@ run "$VERIFY" "$T/none-such.tar" --key "$PUB" -f markdown
 if command -v strace > /dev/null && strace -o /dev/null true 2> /dev/null; then
     export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 # LeakSanitizer cannot run under ptrace
     # the ordinals, among all pread64 calls (ld.so makes some), of the first
-    # and last re-read of the bundle's descriptor (or the stream's spool)
+    # and last re-read of the bundle's descriptor (or the stream's spool); the
+    # first pass over a bundle file asks for 256 KiB at a time (and gets less,
+    # or nothing, at the end), a re-read for one member's size, which it gets
+    # (ALL=1: the first pass's reads count too)
     nth() { # nth LOG NAME: "first last" pread64 ordinals on the fd that openat/memfd_create gave NAME
-        awk -v name="$2" '/^(openat|memfd_create)\(/ && index($0, name) { n = split($0, a, "= "); fd = a[n] + 0 }
-            /^pread64\(/ { i++; split(substr($0, 9), b, ","); if (fd != "" && b[1] + 0 == fd) { if (!f) f = i; l = i } }
+        awk -v name="$2" -v all="${ALL:-0}" '/^(openat|memfd_create)\(/ && index($0, name) { n = split($0, a, "= "); fd = a[n] + 0 }
+            /^pread64\(/ { i++; split(substr($0, 9), b, ","); cnt = -1; got = -2
+                if (match($0, /, [0-9]+, [0-9]+\) += -?[0-9]+/)) { split(substr($0, RSTART + 2), c, /[ ,)=]+/); cnt = c[1] + 0; got = c[3] + 0 }
+                if (fd != "" && b[1] + 0 == fd && (all || (cnt != 262144 && got == cnt))) { if (!f) f = i; l = i } }
             END { print f, l }' "$1"
     }
     strace -o "$T/pr.log" -e trace=openat,memfd_create,pread64 "$VERIFY" "$T/pass.tar" --key "$PUB" > /dev/null 2>&1
@@ -174,6 +179,15 @@ if command -v strace > /dev/null && strace -o /dev/null true 2> /dev/null; then
         done
     else
         not_ok "could not find the bundle's pread64 calls in the trace"
+    fi
+    # the first pass's own first read of the bundle file
+    read -r rfirst _ < <(ALL=1 nth "$T/pr.log" pass.tar)
+    if [ -n "$rfirst" ] && [ -n "$first" ] && [ "$rfirst" -lt "$first" ]; then
+        run strace -o /dev/null -e trace=pread64 -e inject=pread64:error=EIO:when="$rfirst" "$VERIFY" "$T/pass.tar" --key "$PUB"
+        [ "$RC" -eq 3 ] && grep -q 'cannot read the bundle: Input/output error' "$T/out" && ! grep -q 'not authentic' "$T/out" &&
+            ok "EIO reading the bundle: UNCHECKED (3), 'could not be checked', not REJECT" || not_ok "EIO reading the bundle (exit $RC): $(head -2 "$T/out")"
+    else
+        not_ok "could not find the first pass's pread64 calls in the trace (first $rfirst, re-reads from $first)"
     fi
     sh -c "cat '$T/pass.tar' | strace -o '$T/ps.log' -e trace=openat,memfd_create,pread64 '$VERIFY' - --key '$PUB'" > /dev/null 2>&1
     read -r sfirst _ < <(nth "$T/ps.log" kiemthu-verify-spool)

@@ -186,8 +186,10 @@ static void reproducible(void **state)
     free(ev1), free(ev2), free(o1), free(o2);
 }
 
-/* Flip, set and clear every byte of a small bundle: each must be rejected. */
-static void every_byte_modification_rejected(void **state)
+/* Flip, set and clear every byte of a small bundle: each must be rejected.
+ * defer_min 1: every member's data is passed over first and hashed after
+ * (verify/hashpool.h), read 1 KiB at a time so that the skips cross reads. */
+static void flip_every_byte(void **state, uint64_t defer_min)
 {
     fx *f = *state;
     char *ev = path_in(f, "ev"), *out = path_in(f, "b.tar");
@@ -205,7 +207,10 @@ static void every_byte_modification_rejected(void **state)
     assert_true(fd >= 0);
     assert_int_equal(write(fd, orig, n), (ssize_t)n);
     static kt_trust t;
-    kt_verify_opts o = {.trust = tu_trust(&t, &f->pub, 1), .max_total = KT_MAX_TOTAL_DEFAULT};
+    kt_verify_opts o = {.trust = tu_trust(&t, &f->pub, 1),
+                        .max_total = KT_MAX_TOTAL_DEFAULT,
+                        .defer_min = defer_min,
+                        .read_buffer = defer_min == 1 ? 1024 : 0};
     kt_verify_result res;
     assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
     assert_int_equal(kt_verify_fd(fd, &o, &res), 0);
@@ -228,7 +233,8 @@ static void every_byte_modification_rejected(void **state)
         }
         assert_int_equal(pwrite(fd, &orig[i], 1, (off_t)i), 1);
     }
-    print_message("%zu modifications of a %zu-byte bundle, all rejected\n", tried, n);
+    print_message("%zu modifications of a %zu-byte bundle, all rejected%s\n", tried, n,
+                  defer_min == 1 ? " (members hashed after the headers)" : "");
     /* Truncation at every block boundary and appended bytes. */
     for (size_t len = 0; len < n; len += 512) {
         assert_int_equal(ftruncate(fd, (off_t)len), 0);
@@ -246,6 +252,16 @@ static void every_byte_modification_rejected(void **state)
     free(orig);
     free(ev);
     free(out);
+}
+
+static void every_byte_modification_rejected(void **state)
+{
+    flip_every_byte(state, UINT64_MAX);
+}
+
+static void every_byte_modification_rejected_deferred(void **state)
+{
+    flip_every_byte(state, 1);
 }
 
 static void pinned_keys_only(void **state)
@@ -465,6 +481,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(roundtrip_and_libarchive, setup, teardown),
         cmocka_unit_test_setup_teardown(reproducible, setup, teardown),
         cmocka_unit_test_setup_teardown(every_byte_modification_rejected, setup, teardown),
+        cmocka_unit_test_setup_teardown(every_byte_modification_rejected_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(pinned_keys_only, setup, teardown),
         cmocka_unit_test_setup_teardown(create_errors, setup, teardown),
         cmocka_unit_test(source_date_epoch_parsing),
