@@ -58,6 +58,17 @@ sandbox_suite() { # $1: label (root / unprivileged)
     inside "$who: NoNewPrivs 1, Seccomp 2 (filter)" '^1 2$' "echo \$(awk '/^NoNewPrivs/{print \$2}' /proc/self/status) \$(awk '/^Seccomp:/{print \$2}' /proc/self/status)"
     inside "$who: PID namespace (payload is PID 1, no host processes)" '^1 [1-9]$' 'echo $$ $(ls /proc | grep -c "^[0-9]")'
     inside "$who: only the loopback interface" '^lo$' "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"
+    # ... and it is up: in the first attempt's namespace (as root made ahead
+    # by a thread, which also brings lo up while the sandbox sets up,
+    # netprep.h) and in a later attempt's (made by the clone).
+    local lo=$RECDIR/lo
+    echo '{"defaultAction": "SCMP_ACT_ALLOW"}' > "$RECDIR/lo-a.json"
+    cp "$RECDIR/lo-a.json" "$RECDIR/lo-b.json"
+    sb_run "$lo" -p "$RECDIR/lo-a.json" -p "$RECDIR/lo-b.json" --all-profiles -- /usr/bin/python3 -c \
+        "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0)); s.sendto(b'up', s.getsockname()); print('lo', s.recv(2).decode())"
+    grep -qx 'lo up' "$lo/lo-a/stdout" 2> /dev/null && grep -qx 'lo up' "$lo/lo-b/stdout" 2> /dev/null &&
+        ok "$who: loopback up and carrying packets, first and second attempt" ||
+        not_ok "$who: loopback (exit $RC): $(cat "$lo"/lo-*/stdout "$lo"/lo-*/stderr 2> /dev/null | head -c 300)"
     inside "$who: environment is PATH only" '^PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin$' 'exec /usr/bin/env'
     inside "$who: hostname is the sandbox's own" '^kiemthu$' 'cat /proc/sys/kernel/hostname'
     inside "$who: no /home, /root, /run, /var/run, docker socket" '^none$' \
