@@ -19,37 +19,56 @@
 /* With kt_tarr_init_skip: headers and small members, read in turn. */
 #define RSKIP (256u << 10)
 
-int kt_tarr_init(kt_tarr *r, int fd, size_t bufsize, kt_err *err)
+int kt_tarr_is_file(int fd, uint64_t *size)
 {
-    memset(r, 0, sizeof *r);
-    r->fd = fd;
-    size_t total = bufsize ? bufsize : RDEFAULT;
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        r->file_size = (uint64_t)st.st_size;
-        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        r->slot = total / NSLOTS / KT_TAR_BLOCK * KT_TAR_BLOCK;
-        if (r->slot < KT_TAR_BLOCK) r->slot = KT_TAR_BLOCK;
-        return kt_readahead_start(&r->ring, fd, r->slot, NSLOTS, err);
-    }
-    r->slot = total / KT_TAR_BLOCK * KT_TAR_BLOCK;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+        lseek(fd, 0, SEEK_CUR) != 0)
+        return 0;
+    if (size) *size = (uint64_t)st.st_size;
+    return 1;
+}
+
+/* Read in turn, slot bytes at a time. */
+static int init_in_turn(kt_tarr *r, size_t slot, kt_err *err)
+{
+    r->slot = slot / KT_TAR_BLOCK * KT_TAR_BLOCK;
     if (r->slot < KT_TAR_BLOCK) r->slot = KT_TAR_BLOCK;
     if (!(r->buf = malloc(r->slot))) return kt_fail(err, KT_E_NOMEM, "out of memory");
     return 0;
 }
 
+int kt_tarr_init(kt_tarr *r, int fd, size_t bufsize, kt_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->fd = fd;
+    size_t total = bufsize ? bufsize : RDEFAULT;
+    uint64_t size;
+    if (!kt_tarr_is_file(fd, &size)) return init_in_turn(r, total, err);
+    r->file_size = size;
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    size_t slot = total / NSLOTS / KT_TAR_BLOCK * KT_TAR_BLOCK;
+    kt_err why;
+    if (kt_readahead_start(&r->ring, fd, slot < KT_TAR_BLOCK ? KT_TAR_BLOCK : slot, NSLOTS, &why) ==
+        0) {
+        r->slot = slot < KT_TAR_BLOCK ? KT_TAR_BLOCK : slot;
+        return 0;
+    }
+    /* No thread to spare (RLIMIT_NPROC, a pids limit) or no memory for the
+     * ring: one slot read in turn, slower but the same bytes. */
+    r->ring = NULL;
+    return init_in_turn(r, slot, err);
+}
+
 int kt_tarr_init_skip(kt_tarr *r, int fd, size_t bufsize, kt_err *err)
 {
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) return kt_tarr_init(r, fd, bufsize, err);
+    uint64_t size;
+    if (!kt_tarr_is_file(fd, &size)) return kt_tarr_init(r, fd, bufsize, err);
     memset(r, 0, sizeof *r);
     r->fd = fd;
     r->skip = 1;
-    r->file_size = (uint64_t)st.st_size;
-    r->slot = (bufsize ? bufsize : RSKIP) / KT_TAR_BLOCK * KT_TAR_BLOCK;
-    if (r->slot < KT_TAR_BLOCK) r->slot = KT_TAR_BLOCK;
-    if (!(r->buf = malloc(r->slot))) return kt_fail(err, KT_E_NOMEM, "out of memory");
-    return 0;
+    r->file_size = size;
+    return init_in_turn(r, bufsize ? bufsize : RSKIP, err);
 }
 
 void kt_tarr_free(kt_tarr *r)

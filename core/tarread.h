@@ -34,11 +34,17 @@ typedef struct kt_tarr {
 
 typedef void (*kt_tarr_sink)(void *arg, const uint8_t *p, size_t n);
 
-/* bufsize: bytes held at a time (0: 4 MiB, in 4 slots from a file). */
+/* 1 if fd is a bundle file that can be read again at archive offsets: a
+ * regular file with bytes in it, read from its start (stdin redirected from
+ * a file that was partly read already is not: it is read as a stream, from
+ * where it is). *size (if not NULL) gets its size. */
+int kt_tarr_is_file(int fd, uint64_t *size);
+/* bufsize: bytes held at a time (0: 4 MiB, in 4 slots from a file, read
+ * ahead on a thread; in turn where no thread can be started). */
 int kt_tarr_init(kt_tarr *r, int fd, size_t bufsize, kt_err *err);
 void kt_tarr_free(kt_tarr *r);
-/* As kt_tarr_init, but a regular file is read in turn with pread from its
- * start (r->skip set), and a member's data may be passed over with
+/* As kt_tarr_init, but a bundle file (kt_tarr_is_file) is read in turn with
+ * pread from its start (r->skip set), and a member's data may be passed over with
  * kt_tarr_skip for someone else to read (verify/hashpool.h). A stream is
  * read as kt_tarr_init reads it (r->skip 0). */
 int kt_tarr_init_skip(kt_tarr *r, int fd, size_t bufsize, kt_err *err);

@@ -47,27 +47,6 @@ static void tick(worker *w, size_t n)
     if (w->main && w->p->progress) w->p->progress(w->p->arg, all);
 }
 
-/* Alone on its range, or far the largest: the copy on a thread of its own. */
-static int hash_ahead(worker *w, kt_hashjob *j, kt_sha256_ctx *h, kt_err *err)
-{
-    kt_readahead *ra;
-    if (kt_readahead_start_at(&ra, w->p->fd, j->offset, j->size, AHEAD_SLOT, AHEAD_SLOTS, err) < 0)
-        return -1;
-    uint64_t got = 0;
-    int rc = 0;
-    for (;;) {
-        const uint8_t *p;
-        size_t len;
-        if ((rc = kt_readahead_next(ra, &p, &len, err)) < 0 || len == 0) break;
-        kt_sha256_update(h, p, len);
-        got += len;
-        tick(w, len);
-    }
-    kt_readahead_stop(ra);
-    if (rc == 0 && got < j->size) rc = kt_fail(err, KT_E_TAMPER, "truncated inside member data");
-    return rc;
-}
-
 static int hash_plain(worker *w, kt_hashjob *j, kt_sha256_ctx *h, kt_err *err)
 {
     for (uint64_t got = 0; got < j->size;) {
@@ -81,6 +60,28 @@ static int hash_plain(worker *w, kt_hashjob *j, kt_sha256_ctx *h, kt_err *err)
         tick(w, (size_t)r);
     }
     return 0;
+}
+
+/* Alone on its range, or far the largest: the copy on a thread of its own. */
+static int hash_ahead(worker *w, kt_hashjob *j, kt_sha256_ctx *h, kt_err *err)
+{
+    kt_readahead *ra;
+    kt_err why;
+    if (kt_readahead_start_at(&ra, w->p->fd, j->offset, j->size, AHEAD_SLOT, AHEAD_SLOTS, &why) < 0)
+        return hash_plain(w, j, h, err); /* no thread to spare (RLIMIT_NPROC, pids.max) */
+    uint64_t got = 0;
+    int rc = 0;
+    for (;;) {
+        const uint8_t *p;
+        size_t len;
+        if ((rc = kt_readahead_next(ra, &p, &len, err)) < 0 || len == 0) break;
+        kt_sha256_update(h, p, len);
+        got += len;
+        tick(w, len);
+    }
+    kt_readahead_stop(ra);
+    if (rc == 0 && got < j->size) rc = kt_fail(err, KT_E_TAMPER, "truncated inside member data");
+    return rc;
 }
 
 static void *work(void *arg)
@@ -116,11 +117,17 @@ static void *work(void *arg)
     return NULL;
 }
 
-static int cmp_size(const void *a, const void *b, void *arg)
+/* Largest first: a Shell sort, in place (glibc's qsort asks the system for
+ * its memory size first, which the verifier's self-sandbox refuses). */
+static void largest_first(size_t *o, size_t n, const kt_hashjob *j)
 {
-    const kt_hashjob *j = arg;
-    uint64_t x = j[*(const size_t *)a].size, y = j[*(const size_t *)b].size;
-    return x < y ? 1 : x > y ? -1 : 0;
+    for (size_t gap = n / 2; gap; gap /= 2)
+        for (size_t i = gap; i < n; i++)
+            for (size_t k = i; k >= gap && j[o[k - gap]].size < j[o[k]].size; k -= gap) {
+                size_t t = o[k];
+                o[k] = o[k - gap];
+                o[k - gap] = t;
+            }
 }
 
 int kt_hash_cpus(void)
@@ -146,7 +153,7 @@ int kt_hash_ranges(int fd, kt_hashjob *jobs, size_t n, int cpus, void (*progress
     p.workers = (size_t)cpus < n ? cpus : (int)n;
     if (!(p.order = malloc(n * sizeof *p.order))) return kt_fail(err, KT_E_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) p.order[i] = i, p.queued += jobs[i].size;
-    qsort_r(p.order, n, sizeof *p.order, cmp_size, jobs);
+    largest_first(p.order, n, jobs);
     pthread_t th[MAX_WORKERS];
     int started = 0, rc = 0;
     for (int i = 0; i < p.workers; i++) {

@@ -7,7 +7,9 @@
  * large members' data to this pool: the largest first, one per CPU, each
  * read with pread. A range hashed alone (one CPU, or the only large member)
  * is read ahead on a thread of its own (core/readahead.h), so that its copy
- * out of the page cache overlaps its hashing as before. */
+ * out of the page cache overlaps its hashing as before. Where no thread can
+ * be started (RLIMIT_NPROC, a pids limit), fewer do the work, down to the
+ * caller alone reading in turn: slower, never a different digest. */
 #ifndef KT_HASHPOOL_H
 #define KT_HASHPOOL_H
 

@@ -9,6 +9,7 @@
 #include "../core/escape.h"
 #include "../core/tsa.h"
 #include "../core/layout.h"
+#include "../core/tarread.h"
 #include "../keys/keys.h"
 #include "extract.h"
 #include "htmldata.h"
@@ -23,7 +24,6 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -458,10 +458,9 @@ int main(int argc, char **argv)
                          .spool_max = ctx.spool_max,
                          .cpus = kt_hash_cpus()}; /* asked before the self-sandbox refuses it */
     /* A stream cannot be re-read: the members a policy reads are kept in a
-     * memfd, which must exist before the self-sandbox forbids making one. */
-    struct stat st;
-    if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
-        vo.spool_fd = memfd_create("kiemthu-verify-spool", MFD_CLOEXEC);
+     * memfd, which must exist before the self-sandbox forbids making one.
+     * Stdin from a file read partly already is such a stream (tarread.h). */
+    if (!kt_tarr_is_file(fd, NULL)) vo.spool_fd = memfd_create("kiemthu-verify-spool", MFD_CLOEXEC);
     if (isatty(STDERR_FILENO)) vo.progress = show_progress;
     kt_member_observer watch = {kt_extract_begin, kt_extract_data, kt_extract_end, x};
     if (x) vo.observe = &watch;

@@ -72,3 +72,43 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset > /dev/null && command -v strace >
 else
     skip "threads reading large members (needs 2 CPUs, taskset and strace with ptrace allowed)"
 fi
+
+# No thread to spare (RLIMIT_NPROC, as a pids limit would do): the reading
+# and the hashing happen in turn, and the verdict is the same; before, the
+# pool's read-ahead thread failing was REJECT naming an intact member.
+if is_root && command -v prlimit > /dev/null && command -v setpriv > /dev/null; then
+    P=$(newdir)
+    cp "$T/b.tar" "$PUB" "$P/" && chmod 644 "$P/b.tar" "$P/$(basename "$PUB")"
+    X=$(newdir) && chown 65534:65534 "$X"
+    if as_nobody test -r "$P/b.tar" && as_nobody test -x "$VERIFY"; then
+        for how in file extract stream; do
+            case $how in
+            file) run as_nobody prlimit --nproc=1 "$VERIFY" "$P/b.tar" --key "$P/$(basename "$PUB")" -f json ;;
+            extract) run as_nobody prlimit --nproc=1 "$VERIFY" "$P/b.tar" --key "$P/$(basename "$PUB")" -f json --extract "$X/out" ;;
+            stream) run as_nobody sh -c "cat '$P/b.tar' | prlimit --nproc=1 '$VERIFY' - --key '$P/$(basename "$PUB")' -f json" ;;
+            esac
+            [ "$RC" -eq 4 ] && [ "$(jget "$T/out" 'd["verdict"]')" = AUTHENTIC ] &&
+                ok "no thread can be started ($how): AUTHENTIC, as with threads" ||
+                not_ok "no thread ($how, exit $RC): $(head -c 300 "$T/out")"
+        done
+    else
+        skip "no thread to spare (the checkout is not readable by uid 65534)"
+    fi
+else
+    skip "no thread to spare (needs root, prlimit and setpriv)"
+fi
+
+# Stdin redirected from a file that was partly read already is read from
+# where it is, as a pipe would deliver it (before, the file path read it
+# from byte 0: a verdict on bytes stdin no longer gave).
+head -c 512 /dev/zero > "$T/pre.tar" && cat "$T/b.tar" >> "$T/pre.tar"
+run sh -c "(head -c 512 > /dev/null; '$VERIFY' - --key '$PUB' -f json) < '$T/pre.tar'"
+a=$RC va=$(jget "$T/out" 'd["verdict"]')
+run sh -c "(head -c 512 > /dev/null; cat | '$VERIFY' - --key '$PUB' -f json) < '$T/pre.tar'"
+[ "$a" -eq 4 ] && [ "$va" = AUTHENTIC ] && [ "$RC" -eq 4 ] && [ "$(jget "$T/out" 'd["verdict"]')" = AUTHENTIC ] &&
+    ok "stdin from a file at byte 512: read from there, AUTHENTIC as through a pipe" ||
+    not_ok "stdin at an offset: exit $a ($va), through a pipe exit $RC"
+run sh -c "(head -c 1024 > /dev/null; '$VERIFY' - --key '$PUB' -f json) < '$T/b.tar'"
+[ "$RC" -eq 2 ] && [ "$(jget "$T/out" 'd["verdict"]')" = REJECT ] &&
+    ok "stdin from a file at byte 1024 of a bundle: REJECT (not the bytes before it)" ||
+    not_ok "stdin 1024 bytes in (exit $RC): $(head -c 300 "$T/out")"
