@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Read in turn by a worker that shares the CPUs with others: small enough
@@ -138,6 +139,27 @@ int kt_hash_cpus(void)
     return c < 1 ? 1 : c;
 }
 
+/* The others joined, the progress line going on meanwhile (the largest
+ * member may be another thread's), and ending at what all of them hashed. */
+static void join_all(pool *p, pthread_t *th, int started)
+{
+    for (int i = 1; i <= started; i++) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        for (;;) {
+            if (!p->progress) {
+                pthread_join(th[i], NULL);
+                break;
+            }
+            t.tv_nsec += 100 * 1000 * 1000;
+            if (t.tv_nsec >= 1000 * 1000 * 1000) t.tv_sec++, t.tv_nsec -= 1000 * 1000 * 1000;
+            if (pthread_timedjoin_np(th[i], NULL, &t) != ETIMEDOUT) break;
+            p->progress(p->arg, atomic_load(&p->done));
+        }
+    }
+    if (p->progress) p->progress(p->arg, atomic_load(&p->done));
+}
+
 int kt_hash_ranges(int fd, kt_hashjob *jobs, size_t n, int cpus, void (*progress)(void *, uint64_t),
                    void *arg, size_t *failed, kt_err *err)
 {
@@ -174,7 +196,7 @@ int kt_hash_ranges(int fd, kt_hashjob *jobs, size_t n, int cpus, void (*progress
     if (started + 1 < p.workers) p.workers = started + 1; /* tells work() how many share */
     pthread_mutex_unlock(&p.mu);
     work(&w[0]);
-    for (int i = 1; i <= started; i++) pthread_join(th[i], NULL);
+    join_all(&p, th, started);
     pthread_mutex_destroy(&p.mu);
     if (p.failed) {
         *failed = jobs[p.failed_job].tag;

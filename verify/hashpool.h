@@ -27,9 +27,11 @@ typedef struct kt_hashjob {
 /* The CPUs this process may run on (sched_getaffinity; 1 if it cannot say). */
 int kt_hash_cpus(void);
 
-/* On up to cpus threads (<= 0: kt_hash_cpus()). progress, if not NULL, is called on the calling
- * thread only, with the bytes hashed so far. On a read error or a range the file no longer holds
- * (it shrank meanwhile): -1, err says why and *failed is that job's tag. */
+/* On up to cpus threads (<= 0: kt_hash_cpus()). progress, if not NULL, is
+ * called on the calling thread only, with the bytes all of them hashed so
+ * far (at least every 0.1 s while it waits for the others, and at the end
+ * with the total). On a read error or a range the file no longer holds (it
+ * shrank meanwhile): -1, err says why and *failed is that job's tag. */
 int kt_hash_ranges(int fd, kt_hashjob *jobs, size_t n, int cpus, void (*progress)(void *, uint64_t),
                    void *arg, size_t *failed, kt_err *err);
 
