@@ -48,10 +48,10 @@ int kt_tarr_init(kt_tarr *r, int fd, size_t bufsize, kt_err *err)
     r->file_size = size;
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     size_t slot = total / NSLOTS / KT_TAR_BLOCK * KT_TAR_BLOCK;
+    if (slot < KT_TAR_BLOCK) slot = KT_TAR_BLOCK;
     kt_err why;
-    if (kt_readahead_start(&r->ring, fd, slot < KT_TAR_BLOCK ? KT_TAR_BLOCK : slot, NSLOTS, &why) ==
-        0) {
-        r->slot = slot < KT_TAR_BLOCK ? KT_TAR_BLOCK : slot;
+    if (kt_readahead_start(&r->ring, fd, slot, NSLOTS, &why) == 0) {
+        r->slot = slot;
         return 0;
     }
     /* No thread to spare (RLIMIT_NPROC, a pids limit) or no memory for the
