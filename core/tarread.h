@@ -15,10 +15,11 @@
 
 /* The stream comes in chunks ("slots") of a multiple of 512 bytes, each full
  * but the last, so a 512-byte block never straddles two: a header, a pax
- * record block or padding is always contiguous in one. From a regular file a
- * reader thread fills a ring of slots ahead of the parser, so reading (the
- * copy out of the page cache) overlaps hashing (issue 13 item 12); from a
- * stream (a pipe, which may block for ever) the one slot is filled in turn. */
+ * record block or padding is always contiguous in one. From a bundle file
+ * (kt_tarr_is_file) a reader thread fills a ring of slots ahead of the
+ * parser, so reading (the copy out of the page cache) overlaps hashing (issue
+ * 13 item 12); from a stream (a pipe, which may block for ever), or where no
+ * thread can be started, the one slot is filled in turn. */
 typedef struct kt_tarr {
     int fd;
     kt_readahead *ring; /* from a file; NULL: read in turn into buf */
@@ -27,7 +28,7 @@ typedef struct kt_tarr {
     const uint8_t *cur; /* the slot being consumed */
     size_t pos, len;
     uint64_t off;       /* archive offset of cur[pos] */
-    uint64_t file_size; /* known size of a regular-file bundle, else 0 */
+    uint64_t file_size; /* size of a bundle file (kt_tarr_is_file), else 0 */
     int at_end;
     int skip; /* kt_tarr_init_skip on a regular file: read with pread, data may be skipped */
 } kt_tarr;
