@@ -163,7 +163,29 @@ typedef struct late_ctx {
     kt_ladder *l;
     kt_attempt *a;
     uint64_t compile_us;
+    int recfd, *dfd;     /* the record, and the attempt's directory once made */
+    const char *tmpname; /* its .partial name */
+    const char *dpath;   /* its path, for errors */
+    kt_spawn_io *io;     /* where the captures go */
 } late_ctx;
+
+/* The attempt's directory and its capture files: a new inode each, which on
+ * a file system that just freed many (ext4 skips inodes freed in the last
+ * minute, one inode table block read each) can take longer than the
+ * sandbox's set-up, so they are made while it sets up. */
+static int make_attempt_dir(late_ctx *c, kt_err *err)
+{
+    if (*c->dfd >= 0) return 0;
+    if (mkdirat(c->recfd, c->tmpname, 0755) < 0)
+        return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create %s", c->dpath);
+    c->a->dir_made = 1;
+    *c->dfd = openat(c->recfd, c->tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (*c->dfd < 0) return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot open %s", c->dpath);
+    if ((c->io->out_fd = open_capture(*c->dfd, "stdout", err)) < 0 ||
+        (c->io->err_fd = open_capture(*c->dfd, "stderr", err)) < 0)
+        return -1;
+    return 0;
+}
 
 static void reclaim_groups(kt_ladder *l)
 {
@@ -185,6 +207,7 @@ static int meanwhile(void *ctx, kt_child_filters *f, kt_sandbox *sb, kt_err *err
     c->compile_us = kt_now_us() - t;
     f->profile = &c->a->filter.bpf;
     sb->exec_once_errno = c->l->exec_once ? c->a->filter.exec_errno : 0;
+    if (make_attempt_dir(c, err) < 0) return -1;
     reclaim_groups(c->l);
     return 0;
 }
@@ -200,26 +223,21 @@ static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, 
     snprintf(tmpname, sizeof tmpname, PARTIAL "%s.%ld", a->name, (long)getpid());
     snprintf(dpath, sizeof dpath, "%s/%s", l->record, tmpname);
     a->ran = 1;
+    a->dir_made = 0;
     uint64_t t;
-    if (mkdirat(recfd, tmpname, 0755) < 0)
-        return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create %s", dpath);
-    int dfd = openat(recfd, tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    late_ctx late = {l, a, 0};
+    int dfd = -1;
     static kt_cgroup_reaper reaper; /* 16 KiB of paths: not on the stack */
-    kt_spawn_io io = {-1, -1, sigfd, -1, l->tee, meanwhile, &late, &reaper};
+    kt_spawn_io io = {-1, -1, sigfd, -1, l->tee, meanwhile, NULL, &reaper};
+    late_ctx late = {l, a, 0, recfd, &dfd, tmpname, dpath, &io};
+    io.meanwhile_ctx = &late;
     int reaping = 0, reaping_started = 0;
     int rc = -1, ran = 0;
-    if (dfd < 0) {
-        kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot open %s", dpath);
-        goto out;
-    }
-    if ((io.out_fd = open_capture(dfd, "stdout", err)) < 0 ||
-        (io.err_fd = open_capture(dfd, "stderr", err)) < 0)
-        goto out;
     sb->out_bind = NULL;
     a->out_mode = !sb->out_dir ? NULL : sb->out_size ? "tmpfs" : "bind";
+    /* A bound /out is in the attempt's directory: made before the clone. */
     if (sb->out_dir && !sb->out_size &&
-        make_out_bind(sb, dfd, dpath, outraw, sizeof outraw, err) < 0)
+        (make_attempt_dir(&late, err) < 0 ||
+         make_out_bind(sb, dfd, dpath, outraw, sizeof outraw, err) < 0))
         goto out;
     sb->profile_view = kt_profile_bytes(a->profile, &sb->profile_view_len);
     kt_child_filters f = {l->baseline ? &l->baseline_filter.bpf : NULL, NULL};
@@ -260,7 +278,7 @@ out:
     if (rc < 0) {
         kt_err e2;
         a->runner_failed = 1;
-        if (!ran && !a->run.started) /* nothing ran: no half attempt */
+        if (!ran && !a->run.started && a->dir_made) /* nothing ran: no half attempt */
             kt_tree_remove(recfd, tmpname, &e2);
     }
     return rc;

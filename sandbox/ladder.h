@@ -26,6 +26,7 @@ typedef struct kt_attempt {
     kt_profile *profile;
     int ran;           /* attempted (the ladder stops at the canonical one) */
     int runner_failed; /* the runner could not run it (ladder.json says why) */
+    int dir_made;      /* its .partial directory exists (removed if nothing ran) */
     kt_run run;
     kt_filter filter;
     const char *out_mode; /* "tmpfs", "bind" or NULL (no /out) */
