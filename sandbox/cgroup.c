@@ -225,34 +225,6 @@ int kt_cgroup_destroy(kt_cgroup *cg)
     return left;
 }
 
-static void *destroy_main(void *arg)
-{
-    kt_cgroup_reaper *r = arg;
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    r->left = kt_cgroup_destroy(&r->cg);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    r->us = (uint64_t)((b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000);
-    return NULL;
-}
-
-void kt_cgroup_destroy_start(kt_cgroup_reaper *r, kt_cgroup *cg)
-{
-    r->cg = *cg;
-    memset(cg, 0, sizeof *cg);
-    cg->v2_fd = -1;
-    r->left = 0;
-    r->started = pthread_create(&r->thread, NULL, destroy_main, r) == 0;
-    if (!r->started) destroy_main(r);
-}
-
-int kt_cgroup_destroy_wait(kt_cgroup_reaper *r)
-{
-    if (r->started) pthread_join(r->thread, NULL);
-    r->started = 0;
-    return r->left;
-}
-
 int kt_limits_fallback(const kt_sandbox *sb, kt_err *err)
 {
     const kt_limit *l = sb->limits;

@@ -11,7 +11,6 @@
 #include "sandbox.h"
 
 #include <limits.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -97,20 +96,6 @@ void kt_cgroup_read_report(const kt_cgroup *cg, const kt_sandbox *sb, kt_cgroup_
 /* Kill whatever is left in the groups, wait for them to empty, remove them.
  * Returns the number of groups that could not be removed. */
 int kt_cgroup_destroy(kt_cgroup *cg);
-
-/* kt_cgroup_destroy on a thread, so the runner writes the record meanwhile
- * (removing v1 groups, memory's above all, takes ~0.1 ms of kernel work).
- * start takes the groups (cg is empty after it) and never fails: without a
- * thread it removes them at once. wait returns what destroy returned. Join
- * before the next clone: a process clones its sandbox with no other thread. */
-typedef struct kt_cgroup_reaper {
-    kt_cgroup cg;
-    pthread_t thread;
-    int started, left;
-    uint64_t us; /* how long the removal took */
-} kt_cgroup_reaper;
-void kt_cgroup_destroy_start(kt_cgroup_reaper *r, kt_cgroup *cg);
-int kt_cgroup_destroy_wait(kt_cgroup_reaper *r);
 
 /* Groups left behind by runners that were killed (SIGKILL cannot be caught):
  * every kiemthu-PID-N group, v1 and v2, whose PID is no longer a running

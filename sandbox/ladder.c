@@ -226,11 +226,9 @@ static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, 
     a->dir_made = 0;
     uint64_t t;
     int dfd = -1;
-    static kt_cgroup_reaper reaper; /* 16 KiB of paths: not on the stack */
-    kt_spawn_io io = {-1, -1, sigfd, -1, l->tee, meanwhile, NULL, &reaper};
+    kt_spawn_io io = {-1, -1, sigfd, -1, l->tee, meanwhile, NULL};
     late_ctx late = {l, a, 0, recfd, &dfd, tmpname, dpath, &io};
     io.meanwhile_ctx = &late;
-    int reaping = 0, reaping_started = 0;
     int rc = -1, ran = 0;
     sb->out_bind = NULL;
     a->out_mode = !sb->out_dir ? NULL : sb->out_size ? "tmpfs" : "bind";
@@ -244,15 +242,12 @@ static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, 
     snprintf(tag, sizeof tag, "kiemthu-%ld-%zu", (long)getpid(), i);
     sb->cgroup_host = &l->cghost;
     int spawned = kt_spawn(sb, &f, &io, tag, &a->run, err);
-    reaping = reaping_started = 1; /* kt_spawn hands the groups over whatever happened */
     a->run.t.us[KT_PH_COMPILE] = late.compile_us;
     if (spawned < 0) goto out;
     ran = 1; /* from here on, whatever the payload did is recorded, never removed */
     t = kt_now_us();
     if (sb->out_dir) collect_out(l, a, recfd, dfd, io.out_mfd, sigfd);
     kt_timing_lap(&a->run.t, KT_PH_OUT_COPY, &t);
-    /* run.json is written while the groups are removed; should any stay, it
-     * is written again saying how many, before anything reads it. */
     if (record_run(l, a, dfd, err) < 0) goto out;
     if (renameat2(recfd, tmpname, recfd, a->name, RENAME_NOREPLACE) < 0) {
         kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot rename %s to %s/%s", dpath, l->record,
@@ -260,17 +255,8 @@ static int attempt(kt_ladder *l, kt_attempt *a, size_t i, int recfd, int sigfd, 
         goto out;
     }
     kt_timing_lap(&a->run.t, KT_PH_RECORD, &t);
-    reaping = 0;
-    if ((a->run.cgroups_left = kt_cgroup_destroy_wait(&reaper)) != 0 &&
-        record_run(l, a, dfd, err) < 0)
-        goto out;
     rc = 0;
 out:
-    if (reaping) a->run.cgroups_left = kt_cgroup_destroy_wait(&reaper);
-    if (reaping_started) {
-        a->run.t.us[KT_PH_CG_REMOVE] += reaper.us;
-        a->run.cgroup_us += reaper.us;
-    }
     if (io.out_mfd >= 0) close(io.out_mfd);
     if (io.out_fd >= 0) close(io.out_fd);
     if (io.err_fd >= 0) close(io.err_fd);

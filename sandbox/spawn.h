@@ -48,10 +48,6 @@ typedef struct kt_spawn_io {
      * before anything of the payload ran. NULL: nothing to do. */
     int (*meanwhile)(void *ctx, kt_child_filters *f, kt_sandbox *sb, kt_err *err);
     void *meanwhile_ctx;
-    /* Where the groups go to be removed on a thread (kt_cgroup_destroy_start)
-     * once the sandbox is gone; the caller waits for it and sets
-     * run->cgroups_left. NULL: removed before kt_spawn returns. */
-    kt_cgroup_reaper *reaper;
 } kt_spawn_io;
 
 /* Run sb->argv under the filters (installed as the last step before execve).

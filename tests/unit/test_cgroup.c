@@ -150,29 +150,6 @@ static void setup_and_destroy(void **state)
     f->cg.v2_fd = -1;
 }
 
-/* Removal on a thread (kt_cgroup_destroy_start/wait): the groups are taken
- * (the caller's struct is empty at once), removed by the time wait returns
- * 0, and the time it took is kept. */
-static void destroy_on_a_thread(void **state)
-{
-    fx *f = *state;
-    needs_cgroups(f);
-    kt_err err;
-    assert_int_equal(kt_cgroup_setup(&f->cg, &f->h, &f->sb, f->tag, &err), 0);
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", f->cg.v2[0] ? f->cg.v2 : f->cg.mem);
-    assert_int_equal(access(dir, F_OK), 0);
-    static kt_cgroup_reaper r;
-    kt_cgroup_destroy_start(&r, &f->cg);
-    assert_string_equal(f->cg.v2, "");
-    assert_string_equal(f->cg.mem, "");
-    assert_int_equal(f->cg.v2_fd, -1);
-    assert_int_equal(kt_cgroup_destroy_wait(&r), 0);
-    assert_int_equal(access(dir, F_OK), -1);
-    assert_true(r.us > 0);
-    assert_int_equal(kt_cgroup_destroy_wait(&r), 0); /* joined once; waiting again is harmless */
-}
-
 /* A child joins the groups before anything else (v1: it moves itself; v2:
  * its parent moves it), is held to pids.max, and the hit is read back. */
 static void join_and_hits(void **state)
@@ -346,7 +323,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(host_probe, setup, teardown),
         cmocka_unit_test_setup_teardown(setup_and_destroy, setup, teardown),
-        cmocka_unit_test_setup_teardown(destroy_on_a_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(join_and_hits, setup, teardown),
         cmocka_unit_test_setup_teardown(child_is_in_every_group, setup, teardown),
         cmocka_unit_test_setup_teardown(reclaim, setup, teardown),

@@ -58,7 +58,7 @@ static int setup(void **state)
     f->out_fd = open(p, O_RDWR | O_CREAT | O_EXCL, 0644);
     snprintf(p, sizeof p, "%s/stderr", f->dir);
     f->err_fd = open(p, O_RDWR | O_CREAT | O_EXCL, 0644);
-    f->io = (kt_spawn_io){f->out_fd, f->err_fd, -1, -1, NULL, NULL, NULL, NULL};
+    f->io = (kt_spawn_io){f->out_fd, f->err_fd, -1, -1, NULL, NULL, NULL};
     snprintf(f->tag, sizeof f->tag, "kiemthu-%d-80", (int)getpid());
     *state = f;
     return 0;
