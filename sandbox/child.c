@@ -121,7 +121,7 @@ static void descriptors(const kt_child_io *io)
 
 /* The profile's filter, as the runner sends it after "a" (child.h). An
  * oversized one is the kernel's EINVAL, as installing it would be. */
-static void receive_profile(int sync_fd, int st, kt_bpf *out, int *listen)
+static void receive_profile(int sync_fd, int st, kt_bpf *out, int *listen, int *baseline_first)
 {
     static struct sock_filter prog[BPF_MAXINSNS];
     kt_child_go go;
@@ -133,14 +133,26 @@ static void receive_profile(int sync_fd, int st, kt_bpf *out, int *listen)
         report(st, KT_REPORT_SETUP, errno, "receive the seccomp filter");
     *out = (kt_bpf){go.len ? prog : NULL, go.len, go.flags};
     *listen = go.listen;
+    *baseline_first = go.baseline_first;
 }
 
 /* The profile first, the baseline after: where both answer ERRNO the kernel
  * takes the answer of the filter installed last, so clone3 gets the
  * baseline's ENOSYS (glibc then falls back to clone, whose flags the
- * baseline can see) even where a profile says EPERM. */
-static void install_filters(const kt_bpf *baseline, const kt_bpf *profile, int exec_once, int st)
+ * baseline can see) even where a profile says EPERM. A profile that denies
+ * seccomp(2) itself would refuse the baseline: then the baseline goes first
+ * (the runner decided, and run.json says so), and the profile's errno is the
+ * answer where both deny. */
+static void install_baseline(const kt_bpf *baseline, int st)
 {
+    if (baseline && install(baseline, 0) < 0)
+        report(st, KT_REPORT_SETUP, errno, "install the baseline seccomp filter");
+}
+
+static void install_filters(const kt_bpf *baseline, const kt_bpf *profile, int exec_once,
+                            int baseline_first, int st)
+{
+    if (baseline_first) install_baseline(baseline, st);
     if (profile->len) {
         unsigned listen = exec_once ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
         long lfd = install(profile, listen);
@@ -154,8 +166,7 @@ static void install_filters(const kt_bpf *baseline, const kt_bpf *profile, int e
             if (write(st, msg, sizeof msg) != (ssize_t)sizeof msg) _exit(127);
         }
     }
-    if (baseline && install(baseline, 0) < 0)
-        report(st, KT_REPORT_SETUP, errno, "install the baseline seccomp filter");
+    if (!baseline_first) install_baseline(baseline, st);
 }
 
 /* The working directory cannot be entered. The image or --chdir chose it:
@@ -227,8 +238,8 @@ void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io 
     if (read(io->sync_fd, &go, 1) != 1 || go != 'a')
         report(st, KT_REPORT_SETUP, errno, "wait to be put into the cgroups");
     kt_bpf profile;
-    int listen;
-    receive_profile(io->sync_fd, st, &profile, &listen);
+    int listen, baseline_first;
+    receive_profile(io->sync_fd, st, &profile, &listen, &baseline_first);
     /* 16. The program, as the payload's uid sees it. */
     char path[4096];
     if (resolve(sb, path, sizeof path) < 0) report(st, KT_REPORT_EXEC, errno, sb->argv[0]);
@@ -244,7 +255,7 @@ void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io 
     /* 19. Seccomp last: compiled by the runner (the baseline before the
      * fork, the profile while we set up), installed just before exec, so a
      * profile that denies execve denies the payload's own exec. */
-    install_filters(f->baseline, &profile, listen, st);
+    install_filters(f->baseline, &profile, listen, baseline_first, st);
     execve(path, sb->argv, sb->envp);
     report(st, KT_REPORT_EXEC, errno, path);
 }

@@ -32,9 +32,10 @@ typedef struct kt_child_filters {
 /* After "a" the runner sends the profile's filter (it may compile it while
  * the child sets itself up): this header, then len struct sock_filter. */
 typedef struct kt_child_go {
-    unsigned int flags;   /* SECCOMP_FILTER_FLAG_* */
-    unsigned short len;   /* 0: no profile filter */
-    unsigned char listen; /* exec-once: ask for a seccomp listener */
+    unsigned int flags;           /* SECCOMP_FILTER_FLAG_* */
+    unsigned short len;           /* 0: no profile filter */
+    unsigned char listen;         /* exec-once: ask for a seccomp listener */
+    unsigned char baseline_first; /* the profile would refuse seccomp(2) to the baseline */
 } kt_child_go;
 
 typedef struct kt_child_io {

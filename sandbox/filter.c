@@ -1,5 +1,7 @@
 #include "filter.h"
 
+#include "bpfeval.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <linux/filter.h>
@@ -282,8 +284,8 @@ int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_f
         if (applies(r, env)) rc = add_rule(&s, ctx, r, i, err);
     if (rc == 0 && s.opts->exec_once) rc = add_default_exec_notify(&s, ctx, err);
     /* The same decisions either way; a libseccomp without trees keeps the list. */
-    if (rc == 0 && s.nrules * s.narches <= TREE_MAX)
-        (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+    int tree = s.opts->layout ? s.opts->layout == 2 : s.nrules * s.narches <= TREE_MAX;
+    if (rc == 0 && tree) (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     if (rc == 0) rc = export_bpf(ctx, &out->bpf, err);
     seccomp_release(ctx);
     if (rc < 0) {
@@ -307,4 +309,18 @@ int kt_filter_denies_exec(const kt_filter *f)
     for (size_t i = 0; i < f->ndenied; i++)
         if (strcmp(f->denied[i].name, "execve") == 0 && !f->denied[i].has_args) return 1;
     return 0;
+}
+
+int kt_filter_lets_seccomp(const kt_bpf *b, unsigned int flags)
+{
+    struct seccomp_data d;
+    memset(&d, 0, sizeof d);
+    d.nr = seccomp_syscall_resolve_name("seccomp");
+    d.arch = seccomp_arch_native();
+    d.args[0] = SECCOMP_SET_MODE_FILTER;
+    d.args[1] = flags;
+    uint32_t ret;
+    if (d.nr == __NR_SCMP_ERROR || kt_bpf_eval(b->insns, b->len, &d, &ret) < 0) return 0;
+    uint32_t act = ret & SECCOMP_RET_ACTION_FULL;
+    return act == SECCOMP_RET_ALLOW || act == SECCOMP_RET_LOG;
 }

@@ -37,6 +37,10 @@ typedef struct kt_filter_opts {
      * runner can let exactly the payload's own exec through and deny every
      * later one with the errno the profile gives. */
     int exec_once;
+    /* How libseccomp lays the filter out: 0 as kt_filter_compile chooses
+     * (a binary tree for small profiles, filter.c), 1 a list, 2 a tree.
+     * The decisions are the same; tests compare them. */
+    int layout;
 } kt_filter_opts;
 
 typedef struct kt_filter {
@@ -54,6 +58,12 @@ typedef struct kt_filter {
 int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_filter_opts *opts,
                       kt_filter *out, kt_err *err);
 void kt_filter_free(kt_filter *f);
+
+/* 1 if the filter lets this process install another filter with these
+ * SECCOMP_FILTER_FLAG_* flags: seccomp(SECCOMP_SET_MODE_FILTER, flags, ...)
+ * on the native architecture returns ALLOW or LOG (bpfeval.h). 0 if it
+ * does not, or the program cannot be evaluated. */
+int kt_filter_lets_seccomp(const kt_bpf *b, unsigned int flags);
 
 /* 1 if the filter denies execve whatever its arguments: then a payload that
  * did not start under it says nothing about the program itself. */

@@ -199,7 +199,7 @@ static void reclaim_groups(kt_ladder *l)
 static int meanwhile(void *ctx, kt_child_filters *f, kt_sandbox *sb, kt_err *err)
 {
     late_ctx *c = ctx;
-    kt_filter_opts fo = {c->l->exec_once};
+    kt_filter_opts fo = {c->l->exec_once, 0};
     kt_rulesel_env env;
     kt_rulesel_env_host(&env);
     uint64_t t = kt_now_us();

@@ -275,6 +275,11 @@ int kt_record_run(int dirfd, const kt_ladder *l, const kt_attempt *a, kt_err *er
     kt_jb_text(&b, o, "profile", a->name);
     kt_jb_text(&b, o, "profile_sha256", kt_profile_sha256(a->profile));
     add_baseline(&b, o, l);
+    if (l->baseline && r->started)
+        kt_jb_text(&b, o, "filter_order",
+                   r->baseline_first ? "baseline, profile" : "profile, baseline");
+    else
+        kt_jb_null(&b, o, "filter_order");
     add_result(&b, o, a);
     cJSON *argv = kt_jb_arr(&b, o, "argv");
     for (char *const *p = sb->argv; *p; p++) kt_jb_text(&b, argv, NULL, *p);

@@ -110,13 +110,14 @@ static int tell(sbx *s, char what, kt_err *err)
 }
 
 /* "a", then the profile's filter (child.h): the child may go on to exec. */
-static int send_go(sbx *s, const kt_bpf *profile, int listen, kt_err *err)
+static int send_go(sbx *s, const kt_bpf *profile, int listen, int baseline_first, kt_err *err)
 {
     kt_child_go go;
     memset(&go, 0, sizeof go);
     go.flags = profile ? profile->flags : 0;
     go.len = profile ? profile->len : 0;
     go.listen = (unsigned char)(listen != 0);
+    go.baseline_first = (unsigned char)(baseline_first != 0);
     char a = 'a';
     struct iovec iov[3] = {{&a, 1}, {&go, sizeof go}, {profile ? profile->insns : NULL, 0}};
     iov[2].iov_len = (size_t)go.len * sizeof(struct sock_filter);
@@ -136,6 +137,24 @@ static int send_go(sbx *s, const kt_bpf *profile, int listen, kt_err *err)
             if (!m.msg_iov->iov_len && m.msg_iovlen > 1) m.msg_iov++, m.msg_iovlen--;
         }
     }
+    return 0;
+}
+
+/* The baseline is installed after the profile (child.c says why) unless the
+ * profile would refuse it seccomp(2); then before. Neither can go second if
+ * both refuse it: the runner fails, naming that, before the payload runs. */
+static int filter_order(const kt_child_filters *f, kt_run *run, kt_err *err)
+{
+    run->baseline_first = 0;
+    if (!f->baseline || !f->profile || !f->profile->len ||
+        kt_filter_lets_seccomp(f->profile, f->baseline->flags))
+        return 0;
+    unsigned listen = run->exec_once ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+    if (!kt_filter_lets_seccomp(f->baseline, f->profile->flags | listen))
+        return kt_fail(err, KT_E_DATA,
+                       "the profile and the baseline both deny seccomp(2): neither can be "
+                       "installed after the other");
+    run->baseline_first = 1;
     return 0;
 }
 
@@ -205,7 +224,8 @@ static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io 
     kt_child_filters late = *f;
     if (io->meanwhile && io->meanwhile(io->meanwhile_ctx, &late, sb, err) < 0) return -1;
     run->exec_once = sb->exec_once_errno != 0;
-    return send_go(s, late.profile, run->exec_once, err);
+    if (filter_order(&late, run, err) < 0) return -1;
+    return send_go(s, late.profile, run->exec_once, run->baseline_first, err);
 }
 
 /* ---- supervise -------------------------------------------------------- */

@@ -34,6 +34,7 @@ typedef struct kt_run {
     int exec_once;           /* exec-once was in effect */
     int first_exec_allowed;
     uint64_t execs_denied; /* later execs answered with the profile's errno */
+    int baseline_first;    /* the baseline was installed before the profile (spawn.c) */
 } kt_run;
 
 typedef struct kt_spawn_io {

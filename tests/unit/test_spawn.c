@@ -32,7 +32,7 @@ static int compile(fx *x, kt_child_filters *f, kt_err *err)
 {
     kt_rulesel_env env;
     kt_rulesel_env_host(&env);
-    kt_filter_opts fo = {x->exec_once};
+    kt_filter_opts fo = {x->exec_once, 0};
     kt_filter_free(&x->pf);
     kt_filter_free(&x->bf);
     if (kt_filter_compile(x->profile, &env, &fo, &x->pf, err) < 0 ||

@@ -1,0 +1,19 @@
+/* bpfeval.h - run a seccomp filter (classic BPF) on one syscall, in user
+ * space, as the kernel would: which action it returns for that syscall
+ * number, architecture and arguments. The runner asks it whether a profile
+ * lets the baseline be installed after it (seccomp(2) itself allowed); the
+ * tests use it to compare two filters on every syscall. */
+#ifndef KT_BPFEVAL_H
+#define KT_BPFEVAL_H
+
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* insns: n struct sock_filter. *ret gets the filter's return value
+ * (SECCOMP_RET_ACTION_FULL | data). -1 if the program is not one the kernel
+ * would accept on this path (an unknown opcode, a load outside seccomp_data
+ * or scratch memory, a jump past its end, no return). */
+int kt_bpf_eval(const void *insns, size_t n, const struct seccomp_data *d, uint32_t *ret);
+
+#endif
