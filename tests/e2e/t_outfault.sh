@@ -68,6 +68,22 @@ else
     [ -f "$A/run.json" ] && [ ! -e "$A/out.raw" ] && [ -z "$(ls -A "$R" | grep '^\.partial')" ] && ok "deep bind /out: out.raw removed, nothing left beside" ||
         not_ok "deep bind: $(ls -A "$R" "$A")"
 
+    # No inode left for the attempt's directory, which the runner makes while
+    # the sandbox sets itself up: a runner error naming it, before anything
+    # of the payload ran; no cgroup or process of the run left.
+    M=$T/noinode; OUT=$(newdir)
+    if ! smallfs "$M" size=1m,nr_inodes=2; then
+        skip "record with no inode for the attempt (cannot mount a tmpfs)"
+    else
+        run_sb "$SANDBOX" run -p "$SAFE" --out "$OUT" --record "$M/rec" -- /bin/sh -c 'echo ran > /out/ran'
+        if [ "$RC" -eq 125 ] && grep -q "cannot create $M/rec/.partial-seccomp-startup-safe.[0-9]*: No space left on device" "$T/err" &&
+            [ ! -e "$OUT/ran" ] && [ -z "$(ls -A "$M/rec")" ] && [ -z "$(own_cgroups "$SBPID")" ] && [ -z "$(own_procs "$SBPID")" ]; then
+            ok "no inode for the attempt: exit 125 naming it, the payload never ran, no cgroup or process left"
+        else
+            not_ok "no inode for the attempt: exit $RC, $(head -c 300 "$T/err"), rec: $(ls -A "$M/rec"), out: $(ls -A "$OUT"), cgroups: $(own_cgroups "$SBPID")"
+        fi
+    fi
+
     # F6. 100,000 empty directories: capped like files (--out-files, 4096),
     # the rest refused by name ("directory cap") or counted.
     OUT=$(newdir); R=$T/dirflood
