@@ -1,141 +1,145 @@
-/* bpfeval.c - classic BPF as seccomp runs it (bpfeval.h). */
+/* bpfeval.c - classic BPF as seccomp runs it (bpfeval.h): the opcodes
+ * seccomp_check_filter() accepts, with the kernel's classic-to-eBPF
+ * semantics (a division by an X of 0 ends the program with 0; a shift by X
+ * uses its low 5 bits). What the kernel refuses at install time is -1. */
 #include "bpfeval.h"
 
 #include <linux/filter.h>
 #include <string.h>
 
-static int alu(uint16_t op, uint32_t *a, uint32_t v)
+enum { OK, END, BAD };
+
+static int alu(uint16_t code, uint32_t k, uint32_t x, uint32_t *a)
 {
-    switch (op) {
+    int by_x = BPF_SRC(code) == BPF_X;
+    uint32_t v = by_x ? x : k;
+    switch (BPF_OP(code)) {
     case BPF_ADD:
         *a += v;
-        return 0;
+        return OK;
     case BPF_SUB:
         *a -= v;
-        return 0;
+        return OK;
     case BPF_MUL:
         *a *= v;
-        return 0;
-    case BPF_DIV:
-        *a = v ? *a / v : 0;
-        return 0; /* the kernel: A / 0 ends in 0 */
-    case BPF_MOD:
-        *a = v ? *a % v : 0;
-        return 0;
+        return OK;
     case BPF_AND:
         *a &= v;
-        return 0;
+        return OK;
     case BPF_OR:
         *a |= v;
-        return 0;
+        return OK;
     case BPF_XOR:
         *a ^= v;
-        return 0;
-    case BPF_LSH:
-        *a = v < 32 ? *a << v : 0;
-        return 0;
-    case BPF_RSH:
-        *a = v < 32 ? *a >> v : 0;
-        return 0;
+        return OK;
     case BPF_NEG:
-        *a = -*a;
-        return 0;
+        return by_x || k ? BAD : (*a = -*a, OK);
+    case BPF_DIV:
+        if (!by_x && !k) return BAD; /* refused at install */
+        if (!v) return *a = 0, END;  /* the program returns 0 */
+        *a /= v;
+        return OK;
+    case BPF_LSH:
+    case BPF_RSH:
+        if (!by_x && k >= 32) return BAD;
+        v &= 31;
+        *a = BPF_OP(code) == BPF_LSH ? *a << v : *a >> v;
+        return OK;
     default:
-        return -1;
+        return BAD; /* BPF_MOD among them: seccomp does not take it */
     }
 }
 
-static int jump(uint16_t op, uint32_t a, uint32_t v, int *taken)
+static int jump(uint16_t code, uint32_t a, uint32_t v, int *taken)
 {
-    switch (op) {
+    switch (BPF_OP(code)) {
     case BPF_JEQ:
         *taken = a == v;
-        return 0;
+        return OK;
     case BPF_JGT:
         *taken = a > v;
-        return 0;
+        return OK;
     case BPF_JGE:
         *taken = a >= v;
-        return 0;
+        return OK;
     case BPF_JSET:
         *taken = (a & v) != 0;
-        return 0;
+        return OK;
     default:
-        return -1;
+        return BAD;
     }
 }
 
 int kt_bpf_eval(const void *insns, size_t n, const struct seccomp_data *d, uint32_t *ret)
 {
     const struct sock_filter *p = insns;
-    uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {0};
+    uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {0}, written = 0;
     /* Jumps only go forward: at most n steps. */
     for (size_t pc = 0; pc < n; pc++) {
         const struct sock_filter *i = &p[pc];
         uint16_t code = i->code;
         uint32_t k = i->k;
-        switch (BPF_CLASS(code)) {
-        case BPF_LD:
-        case BPF_LDX: {
-            uint32_t v;
-            if (BPF_MODE(code) == BPF_ABS && BPF_SIZE(code) == BPF_W && BPF_CLASS(code) == BPF_LD) {
-                if (k % 4 || k > sizeof *d - 4) return -1;
-                memcpy(&v, (const char *)d + k, 4);
-            } else if (BPF_MODE(code) == BPF_LEN && BPF_SIZE(code) == BPF_W) {
-                v = (uint32_t)sizeof *d;
-            } else if (BPF_MODE(code) == BPF_IMM) {
-                v = k;
-            } else if (BPF_MODE(code) == BPF_MEM) {
-                if (k >= BPF_MEMWORDS) return -1;
-                v = mem[k];
-            } else {
-                return -1;
-            }
-            if (BPF_CLASS(code) == BPF_LD)
-                a = v;
-            else
-                x = v;
+        switch (code) {
+        case BPF_LD | BPF_W | BPF_ABS:
+            if (k % 4 || k > sizeof *d - 4) return -1;
+            memcpy(&a, (const char *)d + k, 4);
             break;
-        }
+        case BPF_LD | BPF_W | BPF_LEN:
+            a = (uint32_t)sizeof *d;
+            break;
+        case BPF_LDX | BPF_W | BPF_LEN:
+            x = (uint32_t)sizeof *d;
+            break;
+        case BPF_LD | BPF_IMM:
+            a = k;
+            break;
+        case BPF_LDX | BPF_IMM:
+            x = k;
+            break;
+        case BPF_LD | BPF_MEM:
+        case BPF_LDX | BPF_MEM:
+            /* the kernel refuses a load of a slot no store reaches */
+            if (k >= BPF_MEMWORDS || !(written & 1U << k)) return -1;
+            *(code == (BPF_LD | BPF_MEM) ? &a : &x) = mem[k];
+            break;
         case BPF_ST:
         case BPF_STX:
             if (k >= BPF_MEMWORDS) return -1;
-            mem[k] = BPF_CLASS(code) == BPF_ST ? a : x;
+            mem[k] = code == BPF_ST ? a : x;
+            written |= 1U << k;
             break;
-        case BPF_ALU:
-            if (alu(BPF_OP(code), &a, BPF_SRC(code) == BPF_X ? x : k) < 0) return -1;
+        case BPF_MISC | BPF_TAX:
+            x = a;
             break;
-        case BPF_JMP: {
-            size_t to;
-            if (BPF_OP(code) == BPF_JA) {
-                to = pc + 1 + (size_t)k;
-            } else {
-                int taken;
-                if (jump(BPF_OP(code), a, BPF_SRC(code) == BPF_X ? x : k, &taken) < 0) return -1;
-                to = pc + 1 + (taken ? i->jt : i->jf);
-            }
-            if (to >= n || to < pc + 1) return -1;
+        case BPF_MISC | BPF_TXA:
+            a = x;
+            break;
+        case BPF_RET | BPF_K:
+            *ret = k;
+            return 0;
+        case BPF_RET | BPF_A:
+            *ret = a;
+            return 0;
+        case BPF_JMP | BPF_JA: {
+            size_t to = pc + 1 + (size_t)k;
+            if (to >= n) return -1;
             pc = to - 1;
             break;
         }
-        case BPF_RET:
-            if (BPF_RVAL(code) == BPF_K)
-                *ret = k;
-            else if (BPF_RVAL(code) == BPF_A)
-                *ret = a;
-            else
-                return -1;
-            return 0;
-        case BPF_MISC:
-            if (BPF_MISCOP(code) == BPF_TAX)
-                x = a;
-            else if (BPF_MISCOP(code) == BPF_TXA)
-                a = x;
-            else
-                return -1;
-            break;
         default:
-            return -1;
+            if (BPF_CLASS(code) == BPF_ALU && (code & ~(0xf0 | BPF_X)) == BPF_ALU) {
+                int r = alu(code, k, x, &a);
+                if (r == BAD) return -1;
+                if (r == END) return *ret = 0, 0;
+            } else if (BPF_CLASS(code) == BPF_JMP && (code & ~(0xf0 | BPF_X)) == BPF_JMP) {
+                int taken;
+                if (jump(code, a, BPF_SRC(code) == BPF_X ? x : k, &taken) != OK) return -1;
+                /* both targets must be in the program, taken or not */
+                if (pc + 1 + i->jt >= n || pc + 1 + i->jf >= n) return -1;
+                pc += taken ? i->jt : i->jf;
+            } else {
+                return -1;
+            }
         }
     }
     return -1; /* fell off the end */

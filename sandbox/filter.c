@@ -34,6 +34,9 @@ typedef struct cstate {
  * three architectures: 6.9 -> 10.2 ms, longer than the set-up it overlaps),
  * whose install the tree would make 0.36 ms shorter. */
 #define TREE_MAX 128
+/* ... and from this many rules, as runc: libseccomp before 2.5.4 ignored the
+ * default action of a tree without rules (upstream issue 370). */
+#define TREE_MIN 8
 
 static int is_deny(uint32_t act)
 {
@@ -284,7 +287,8 @@ int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_f
         if (applies(r, env)) rc = add_rule(&s, ctx, r, i, err);
     if (rc == 0 && s.opts->exec_once) rc = add_default_exec_notify(&s, ctx, err);
     /* The same decisions either way; a libseccomp without trees keeps the list. */
-    int tree = s.opts->layout ? s.opts->layout == 2 : s.nrules * s.narches <= TREE_MAX;
+    int tree = s.opts->layout ? s.opts->layout == 2
+                              : s.nrules >= TREE_MIN && s.nrules * s.narches <= TREE_MAX;
     if (rc == 0 && tree) (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     if (rc == 0) rc = export_bpf(ctx, &out->bpf, err);
     seccomp_release(ctx);
@@ -319,8 +323,15 @@ int kt_filter_lets_seccomp(const kt_bpf *b, unsigned int flags)
     d.arch = seccomp_arch_native();
     d.args[0] = SECCOMP_SET_MODE_FILTER;
     d.args[1] = flags;
-    uint32_t ret;
-    if (d.nr == __NR_SCMP_ERROR || kt_bpf_eval(b->insns, b->len, &d, &ret) < 0) return 0;
-    uint32_t act = ret & SECCOMP_RET_ACTION_FULL;
-    return act == SECCOMP_RET_ALLOW || act == SECCOMP_RET_LOG;
+    if (d.nr == __NR_SCMP_ERROR) return 0;
+    /* The program's address is on the child's stack: let through for any. */
+    static const uint64_t ptrs[] = {0, 0x00007ffc12345678ULL, 0x00007fffffffeff0ULL, ~0ULL};
+    for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) {
+        d.args[2] = ptrs[i];
+        uint32_t ret;
+        if (kt_bpf_eval(b->insns, b->len, &d, &ret) < 0) return 0;
+        uint32_t act = ret & SECCOMP_RET_ACTION_FULL;
+        if (act != SECCOMP_RET_ALLOW && act != SECCOMP_RET_LOG) return 0;
+    }
+    return 1;
 }

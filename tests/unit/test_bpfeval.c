@@ -71,16 +71,31 @@ static void programs(void **state)
     mem[13] = S(BPF_LD | BPF_MEM, 15); /* no division: the stored X */
     assert_int_equal(run1(mem, N(mem), &d), 18);
 
+    /* a division by an X of 0 ends the program with 0 (what follows does
+     * not run); a shift by X uses its low five bits */
+    struct sock_filter div0[] = {S(BPF_LD | BPF_IMM, 7), S(BPF_LDX | BPF_IMM, 0),
+                                 S(BPF_ALU | BPF_DIV | BPF_X, 0), S(BPF_RET | BPF_K, 5)};
+    assert_int_equal(run1(div0, N(div0), &d), 0);
+    struct sock_filter shx[] = {S(BPF_LD | BPF_IMM, 1), S(BPF_LDX | BPF_IMM, 33),
+                                S(BPF_ALU | BPF_LSH | BPF_X, 0), S(BPF_RET | BPF_A, 0)};
+    assert_int_equal(run1(shx, N(shx), &d), 2);
+
     /* what the kernel refuses on this path */
     uint32_t ret;
     struct sock_filter bad[][2] = {
-        {S(BPF_LD | BPF_W | BPF_ABS, 2), S(BPF_RET | BPF_A, 0)},   /* misaligned */
-        {S(BPF_LD | BPF_W | BPF_ABS, 64), S(BPF_RET | BPF_A, 0)},  /* past seccomp_data */
-        {S(BPF_LD | BPF_B | BPF_ABS, 0), S(BPF_RET | BPF_A, 0)},   /* a byte load */
-        {S(BPF_LD | BPF_MEM, 16), S(BPF_RET | BPF_A, 0)},          /* past scratch memory */
-        {S(BPF_JMP | BPF_JA, 1), S(BPF_RET | BPF_A, 0)},           /* a jump past the end */
-        {S(BPF_LD | BPF_IMM, 1), S(BPF_ALU | BPF_ADD | BPF_K, 1)}, /* no return */
-        {S(0xffff, 0), S(BPF_RET | BPF_A, 0)},                     /* no such opcode */
+        {S(BPF_LD | BPF_W | BPF_ABS, 2), S(BPF_RET | BPF_A, 0)},         /* misaligned */
+        {S(BPF_LD | BPF_W | BPF_ABS, 64), S(BPF_RET | BPF_A, 0)},        /* past seccomp_data */
+        {S(BPF_LD | BPF_B | BPF_ABS, 0), S(BPF_RET | BPF_A, 0)},         /* a byte load */
+        {S(BPF_LD | BPF_MEM, 16), S(BPF_RET | BPF_A, 0)},                /* past scratch memory */
+        {S(BPF_JMP | BPF_JA, 1), S(BPF_RET | BPF_A, 0)},                 /* a jump past the end */
+        {S(BPF_LD | BPF_IMM, 1), S(BPF_ALU | BPF_ADD | BPF_K, 1)},       /* no return */
+        {S(0xffff, 0), S(BPF_RET | BPF_A, 0)},                           /* no such opcode */
+        {S(BPF_ALU | BPF_DIV | BPF_K, 0), S(BPF_RET | BPF_A, 0)},        /* by a K of 0 */
+        {S(BPF_ALU | BPF_LSH | BPF_K, 32), S(BPF_RET | BPF_A, 0)},       /* by a K of 32 */
+        {S(BPF_ALU | BPF_MOD | BPF_K, 3), S(BPF_RET | BPF_A, 0)},        /* not a seccomp opcode */
+        {S(BPF_LD | BPF_MEM, 2), S(BPF_RET | BPF_A, 0)},                 /* a slot never stored */
+        {J(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 5), S(BPF_RET | BPF_A, 0)},  /* jf past the end */
+        {S(BPF_LD | BPF_W | BPF_ABS | 0x100, 0), S(BPF_RET | BPF_A, 0)}, /* stray bits */
     };
     for (size_t i = 0; i < N(bad); i++) assert_int_equal(kt_bpf_eval(bad[i], 2, &d, &ret), -1);
     assert_int_equal(kt_bpf_eval(nr, 0, &d, &ret), -1);
@@ -204,6 +219,24 @@ static kt_filter compile_text(const char *json)
     return f;
 }
 
+/* Fewer than 8 rules stay a list (libseccomp before 2.5.4 ignored a rule-less
+ * tree's default action). */
+static void few_rules_list(void **state)
+{
+    (void)state;
+    const char *json = "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":"
+                       "[\"read\",\"write\"],\"action\":\"SCMP_ACT_ALLOW\"}]}";
+    kt_profile *p = NULL;
+    kt_err err;
+    if (kt_profile_parse(json, strlen(json), "t.json", &p, &err) < 0) fail_msg("%s", err.msg);
+    kt_filter got = compile(p, 0, 0), list = compile(p, 1, 0);
+    assert_int_equal(got.bpf.len, list.bpf.len);
+    assert_memory_equal(got.bpf.insns, list.bpf.insns, got.bpf.len * 8);
+    kt_filter_free(&got);
+    kt_filter_free(&list);
+    kt_profile_free(p);
+}
+
 static void lets_seccomp(void **state)
 {
     (void)state;
@@ -227,6 +260,12 @@ static void lets_seccomp(void **state)
     assert_int_equal(kt_filter_lets_seccomp(&logged.bpf, 0), 1);
     assert_int_equal(kt_filter_lets_seccomp(&noflags.bpf, 0), 1);
     assert_int_equal(kt_filter_lets_seccomp(&noflags.bpf, SECCOMP_FILTER_FLAG_TSYNC), 0);
+    /* denied for a non-null program address: the child's is on its stack */
+    kt_filter ptr = compile_text(
+        "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"seccomp\"],\"action\":"
+        "\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":2,\"value\":0,\"op\":\"SCMP_CMP_NE\"}]}]}");
+    assert_int_equal(kt_filter_lets_seccomp(&ptr.bpf, 0), 0);
+    kt_filter_free(&ptr);
     kt_bpf broken = {(struct sock_filter[]){S(BPF_LD | BPF_W | BPF_ABS, 2)}, 1, 0};
     assert_int_equal(kt_filter_lets_seccomp(&broken, 0), 0);
     kt_filter_free(&allow);
@@ -239,9 +278,8 @@ static void lets_seccomp(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(programs),
-        cmocka_unit_test(layouts_agree),
-        cmocka_unit_test(layout_chosen),
+        cmocka_unit_test(programs),      cmocka_unit_test(layouts_agree),
+        cmocka_unit_test(layout_chosen), cmocka_unit_test(few_rules_list),
         cmocka_unit_test(lets_seccomp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
