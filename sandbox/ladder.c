@@ -131,13 +131,32 @@ static void collect_out(kt_ladder *l, kt_attempt *a, int recfd, int dfd, int mfd
     if (mfd < 0) remove_out_raw(a, recfd, dfd);
 }
 
+/* The captured output, the larger stream first, emptied so that run.json
+ * fits: said in run.json (store_error). */
+static int record_run_captures_removed(kt_ladder *l, kt_attempt *a, int dfd, kt_err *err)
+{
+    kt_run *r = &a->run;
+    int first = r->stored[1] > r->stored[0];
+    for (int k = 0; k < 2; k++) {
+        int i = k ? !first : first;
+        if (!r->stored[i]) continue;
+        int fd = openat(dfd, i ? "stderr" : "stdout", O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) return -1;
+        close(fd);
+        r->stored[i] = 0;
+        r->store_removed[i] = 1;
+        if (kt_record_run(dfd, l, a, err) == 0) return 0;
+    }
+    return -1;
+}
+
 /* run.json; when the record's filesystem cannot take it (the payload may
- * have filled it through /out), the copy of /out is given up to make room and
- * run.json says so. */
+ * have filled it through /out, stdout or stderr), the copy of /out is given
+ * up to make room, then the captured output, and run.json says so. */
 static int record_run(kt_ladder *l, kt_attempt *a, int dfd, kt_err *err)
 {
     if (kt_record_run(dfd, l, a, err) == 0) return 0;
-    if (!l->sb->out_dir) return -1;
+    if (!l->sb->out_dir) return record_run_captures_removed(l, a, dfd, err);
     char why[sizeof err->msg];
     snprintf(why, sizeof why, "%s", err->msg);
     kt_err e;
@@ -153,7 +172,8 @@ static int record_run(kt_ladder *l, kt_attempt *a, int dfd, kt_err *err)
     c->stopped_at = at;
     snprintf(a->out_error, sizeof a->out_error,
              "run.json could not be written (%s): the copy of /out was removed to make room", why);
-    return kt_record_run(dfd, l, a, err);
+    if (kt_record_run(dfd, l, a, err) == 0) return 0;
+    return record_run_captures_removed(l, a, dfd, err);
 }
 
 /* What the runner does while an attempt's sandbox sets itself up (spawn.h):

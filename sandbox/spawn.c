@@ -232,16 +232,24 @@ static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io 
 
 /* Move what a pipe has into the capture file, keeping at most cap bytes
  * (and showing them, with --tee). */
-static int drain(int from, int to, size_t cap, uint64_t *bytes, uint64_t *stored, kt_tee *tee,
-                 int which)
+static int drain(int from, int to, size_t cap, kt_run *run, kt_tee *tee, int which)
 {
     char buf[65536];
     ssize_t r = read(from, buf, sizeof buf);
     if (r <= 0) return r < 0 && errno == EINTR ? 1 : 0; /* 0: closed */
-    *bytes += (uint64_t)r;
-    if (*stored < cap) {
+    run->bytes[which] += (uint64_t)r;
+    uint64_t *stored = &run->stored[which];
+    if (*stored < cap && !run->store_errno[which]) {
         size_t keep = (size_t)r < cap - *stored ? (size_t)r : cap - *stored;
-        if (kt_write_all(to, buf, keep) < 0) return -1;
+        if (kt_write_all(to, buf, keep) < 0) {
+            /* The payload may fill the record's file system: storing stops
+             * (what reached the file is counted), the run goes on, and
+             * run.json says why. Never a runner failure that loses it. */
+            run->store_errno[which] = errno ? errno : EIO;
+            off_t at = lseek(to, 0, SEEK_CUR);
+            if (at >= 0) *stored = (uint64_t)at;
+            return 1;
+        }
         *stored += keep;
         if (tee) kt_tee_write(tee, which, buf, keep);
     }
@@ -361,11 +369,8 @@ static int supervise(sbx *s, const kt_sandbox *sb, kt_spawn_io *io, kt_run *run,
         for (int i = 0; i < 2; i++) {
             int *p = i == 0 ? &s->out_r : &s->err_r;
             if (*p < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            int d = drain(*p, i == 0 ? io->out_fd : io->err_fd, sb->output_cap, &run->bytes[i],
-                          &run->stored[i], io->tee, i);
-            if (d < 0)
-                return kt_fail_errno(err, KT_E_IO, errno, "cannot store the payload's output");
-            if (d == 0) close_fd(p);
+            if (!drain(*p, i == 0 ? io->out_fd : io->err_fd, sb->output_cap, run, io->tee, i))
+                close_fd(p);
         }
         if (s->status_r >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)))
             read_status(s, run);

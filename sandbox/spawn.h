@@ -25,6 +25,8 @@ typedef struct kt_run {
     uint64_t duration_ms;
     uint64_t bytes[2];       /* stdout, stderr as the payload wrote them */
     uint64_t stored[2];      /* what was kept (at most the cap) */
+    int store_errno[2];      /* storing stopped at a failed write (ENOSPC...); 0 if it did not */
+    int store_removed[2];    /* what was stored was removed to make room for run.json */
     int cgroups_left;        /* groups that could not be removed */
     kt_cgroup_report cgroup; /* cgroup version, delegation, which limits were hit */
     char cgroup_why[320];    /* why a limit fell back to rlimit/affinity ("" if none did) */

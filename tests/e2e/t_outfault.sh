@@ -68,6 +68,23 @@ else
     [ -f "$A/run.json" ] && [ ! -e "$A/out.raw" ] && [ -z "$(ls -A "$R" | grep '^\.partial')" ] && ok "deep bind /out: out.raw removed, nothing left beside" ||
         not_ok "deep bind: $(ls -A "$R" "$A")"
 
+    # The payload fills the record's file system through stdout: storing
+    # stops, the run goes on to its own exit code, the stored output makes
+    # room for run.json (the larger stream), and the record is complete (it
+    # was a runner failure, exit 125, and the attempt was deleted).
+    M=$T/fullout
+    if ! smallfs "$M" size=256k; then
+        skip "record filled through stdout (cannot mount a tmpfs)"
+    else
+        expect 3 "record filled through stdout: the payload's exit code (3), not 125" "$SANDBOX" run -p "$SAFE" --record "$M/rec" \
+            -- /bin/sh -c 'echo started >&2; head -c 2000000 /dev/zero; exit 3'
+        A=$M/rec/seccomp-startup-safe
+        rj "$A/run.json" 'r["started"] and r["exit_code"]==3 and r["stdout"]["bytes"]==2000000 and r["stdout"]["stored"]==0 and r["stdout"]["store_error"]=="No space left on device; what was stored was removed to make room for run.json" and r["stderr"]["stored"]==8 and r["stderr"]["store_error"] is None' &&
+            [ ! -s "$A/stdout" ] && [ "$(cat "$A/stderr")" = started ] && lj "$M/rec/ladder.json" 'l["attempts"][0]["outcome"]=="started, exit 3"' &&
+            ok "run.json: stdout counted, its store stopped and emptied for run.json (said so), stderr kept; ladder.json: started, exit 3" ||
+            not_ok "record filled through stdout: $(ls -A "$M/rec" "$A" 2>&1 | tr '\n' ' ') $(head -c 600 "$A/run.json" 2>&1)"
+    fi
+
     # No inode left for the attempt's directory, which the runner makes while
     # the sandbox sets itself up: a runner error naming it, before anything
     # of the payload ran; no cgroup or process of the run left.
