@@ -66,10 +66,10 @@ static void reclaim_partials(int recfd)
     closedir(d);
 }
 
-static int open_capture(int dirfd, const char *name, kt_err *err)
+static int open_capture(int dirfd, const char *dpath, const char *name, kt_err *err)
 {
     int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create %s", name);
+    if (fd < 0) kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot create %s/%s", dpath, name);
     return fd;
 }
 
@@ -201,8 +201,8 @@ static int make_attempt_dir(late_ctx *c, kt_err *err)
     c->a->dir_made = 1;
     *c->dfd = openat(c->recfd, c->tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (*c->dfd < 0) return kt_fail_errno(err, KT_E_CANTCREAT, errno, "cannot open %s", c->dpath);
-    if ((c->io->out_fd = open_capture(*c->dfd, "stdout", err)) < 0 ||
-        (c->io->err_fd = open_capture(*c->dfd, "stderr", err)) < 0)
+    if ((c->io->out_fd = open_capture(*c->dfd, c->dpath, "stdout", err)) < 0 ||
+        (c->io->err_fd = open_capture(*c->dfd, c->dpath, "stderr", err)) < 0)
         return -1;
     return 0;
 }

@@ -282,7 +282,7 @@ int kt_record_run(int dirfd, const kt_ladder *l, const kt_attempt *a, kt_err *er
     kt_jb_text(&b, o, "profile", a->name);
     kt_jb_text(&b, o, "profile_sha256", kt_profile_sha256(a->profile));
     add_baseline(&b, o, l);
-    if (l->baseline && r->started)
+    if (l->baseline && (r->started || r->exec_errno)) /* both installed before the exec */
         kt_jb_text(&b, o, "filter_order",
                    r->baseline_first ? "baseline, profile" : "profile, baseline");
     else

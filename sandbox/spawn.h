@@ -47,8 +47,10 @@ typedef struct kt_spawn_io {
     struct kt_tee *tee; /* --tee: what is stored is also shown (tee.h); NULL: not */
     /* The caller's work while the child sets itself up (after the clone,
      * before the child may exec), e.g. compiling the profile: it may set
-     * f->profile and sb->exec_once_errno. -1 (err filled) ends the sandbox
-     * before anything of the payload ran. NULL: nothing to do. */
+     * f->profile and sb->exec_once_errno, and must set out_fd and err_fd
+     * if they are still -1 (the ladder makes the attempt's capture files
+     * here). -1 (err filled) ends the sandbox before anything of the payload
+     * ran. NULL: nothing to do. */
     int (*meanwhile)(void *ctx, kt_child_filters *f, kt_sandbox *sb, kt_err *err);
     void *meanwhile_ctx;
 } kt_spawn_io;
