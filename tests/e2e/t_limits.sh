@@ -33,7 +33,7 @@ else
     else skip "allocation test (needs /usr/bin/python3)"; fi
     limit_case "a CPU spin is killed at --timeout" '"timed_out":true' --timeout 1 -- /bin/sh -c 'while :; do :; done'
     [ "$RC" -eq 137 ] && ok "timeout: exit 137 (128+SIGKILL)" || not_ok "timeout: exit $RC"
-    limit_case "a stdout flood is capped and the truncation recorded" '"stdout":\{"bytes":100000000,"cap":1048576,"stored":1048576,"truncated":true\}' \
+    limit_case "a stdout flood is capped and the truncation recorded" '"stdout":\{"bytes":100000000,"cap":1048576,"store_error":null,"stored":1048576,"truncated":true\}' \
         --output-cap 1m -- /bin/sh -c 'head -c 100000000 /dev/zero'
     [ "$(stat -c %s "$LAST_REC/seccomp-startup-safe/stdout")" -eq 1048576 ] && ok "stored stdout is exactly the cap" || not_ok "stored stdout is exactly the cap"
     limit_case "filling /tmp stops at 16 MiB (ENOSPC)" '"exit_code":1,' \
