@@ -5,6 +5,7 @@
 #include "netprep.h"
 #include "ns.h"
 #include "tee.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -222,7 +223,16 @@ static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io 
      * grace period, which a busy CPU here would hold up (0.1 -> 0.26 ms). */
     if (s->joined >= 0) wait_joined(s->joined);
     kt_child_filters late = *f;
-    if (io->meanwhile && io->meanwhile(io->meanwhile_ctx, &late, sb, err) < 0) return -1;
+    if (io->meanwhile) {
+        /* A crafted profile can keep libseccomp compiling: stop signals and
+         * --timeout are watched meanwhile (watch.h). */
+        uint64_t deadline =
+            sb->timeout_s > 0 ? run->start_ms + (uint64_t)(sb->timeout_s * 1000) : 0;
+        if (kt_watch_arm(s->pid, io->sigfd, deadline, err) < 0) return -1;
+        int rc = io->meanwhile(io->meanwhile_ctx, &late, sb, err);
+        kt_watch_disarm();
+        if (rc < 0) return -1;
+    }
     run->exec_once = sb->exec_once_errno != 0;
     if (filter_order(&late, run, err) < 0) return -1;
     return send_go(s, late.profile, run->exec_once, run->baseline_first, err);

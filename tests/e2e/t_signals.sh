@@ -151,3 +151,41 @@ assert l["interrupted"]==sys.argv[2] and l["canonical"] is None
             not_ok "pdeath_clear ($base): cgroups left: $(cgroups_of $pid)"
     done
 fi
+
+# A profile libseccomp never finishes compiling (tests/fixtures/README.md):
+# the runner's stop signals and --timeout still end it (sandbox/watch.h),
+# with nothing of the payload run and no process of the run left; the
+# cgroups it leaves are reclaimed by the next run. A safety net kills it
+# after 60 s so that a regression cannot hang the suite.
+SPIN=$KT_SRC/tests/fixtures/libseccomp-spin.json
+if ! is_root; then
+    skip "stop signals during the compile (the run makes cgroups as root)"
+else
+    SAND=$KT_BIN/kiemthu-sandbox
+    OUTD=$(newdir)
+    "$SAND" run -p "$SPIN" --out "$OUTD" --record "$T/spin1" -- /bin/sh -c 'echo ran > /out/ran' > "$T/out" 2> "$T/err" &
+    pid=$!
+    ( sleep 60; kill -9 "$pid" 2> /dev/null ) & net=$!
+    for _ in $(seq 200); do pgrep -P "$pid" > /dev/null && break; sleep 0.05; done # the sandbox is cloned: compiling
+    kill -TERM "$pid"; wait "$pid"; rc=$?
+    kill "$net" 2> /dev/null; wait "$net" 2> /dev/null
+    if [ "$rc" -eq 143 ] && grep -q "stopped by a signal while compiling the profile" "$T/err" &&
+        [ ! -e "$OUTD/ran" ] && [ -z "$(own_procs "$pid")" ] && [ -z "$(ls -A "$T/spin1" 2> /dev/null | grep -v '^ladder.json$')" ]; then
+        ok "SIGTERM while libseccomp spins on a crafted profile: exit 143, said so, nothing ran, no process left"
+    else
+        not_ok "SIGTERM during the compile: exit $rc, $(head -c 300 "$T/err"), procs $(own_procs "$pid")"
+    fi
+    expect 0 "the next run" "$SAND" run -p "$KT_SRC/profiles/seccomp-startup-safe.json" --record "$T/spin-next" -- /bin/true
+    [ -z "$(own_cgroups "$pid")" ] && ok "the next run reclaimed the stopped run's cgroups" || not_ok "cgroups left: $(own_cgroups "$pid")"
+    start=$(date +%s)
+    "$SAND" run -p "$SPIN" --timeout 1 --record "$T/spin2" -- /bin/true > "$T/out" 2> "$T/err" &
+    pid=$!
+    ( sleep 60; kill -9 "$pid" 2> /dev/null ) & net=$!
+    wait "$pid"; rc=$?
+    kill "$net" 2> /dev/null; wait "$net" 2> /dev/null
+    if [ "$rc" -eq 125 ] && grep -q -- "--timeout passed while compiling the profile" "$T/err" && [ $(($(date +%s) - start)) -lt 30 ]; then
+        ok "--timeout 1 while libseccomp spins: exit 125 within seconds, said so"
+    else
+        not_ok "--timeout during the compile: exit $rc after $(($(date +%s) - start)) s, $(head -c 300 "$T/err")"
+    fi
+fi

@@ -1,0 +1,84 @@
+/* watch.c - stop signals and --timeout during the profile's compile (watch.h). */
+#include "watch.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+/* What the handler needs: a signal handler has no argument to carry it. */
+static volatile sig_atomic_t armed;
+static pid_t w_pid;
+static int w_sigfd = -1;
+static uint64_t w_deadline;
+static struct sigaction w_old;
+
+static void say(const char *m, size_t n)
+{
+    while (n) {
+        ssize_t w = write(STDERR_FILENO, m, n);
+        if (w <= 0) return;
+        m += w, n -= (size_t)w;
+    }
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    if (!armed) return;
+    int saved = errno;
+    struct signalfd_siginfo si;
+    int stop =
+        w_sigfd >= 0 && read(w_sigfd, &si, sizeof si) == (ssize_t)sizeof si ? (int)si.ssi_signo : 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    if (!stop && !(w_deadline && now >= w_deadline)) {
+        errno = saved;
+        return;
+    }
+    kill(w_pid, SIGKILL);
+    static const char by_signal[] = "kiemthu-sandbox: stopped by a signal while compiling the "
+                                    "profile; nothing of the payload ran\n";
+    static const char by_timeout[] = "kiemthu-sandbox: --timeout passed while compiling the "
+                                     "profile; nothing of the payload ran\n";
+    if (stop)
+        say(by_signal, sizeof by_signal - 1);
+    else
+        say(by_timeout, sizeof by_timeout - 1);
+    _exit(stop ? 128 + stop : 125);
+}
+
+int kt_watch_arm(pid_t sandbox, int sigfd, uint64_t deadline_ms, kt_err *err)
+{
+    w_pid = sandbox;
+    w_sigfd = sigfd;
+    w_deadline = deadline_ms;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, &w_old) < 0)
+        return kt_fail_errno(err, KT_E_INTERNAL, errno, "sigaction");
+    armed = 1;
+    struct itimerval every = {{0, 100000}, {0, 100000}};
+    if (setitimer(ITIMER_REAL, &every, NULL) < 0) {
+        int e = errno;
+        kt_watch_disarm();
+        return kt_fail_errno(err, KT_E_INTERNAL, e, "setitimer");
+    }
+    return 0;
+}
+
+void kt_watch_disarm(void)
+{
+    armed = 0; /* first: a SIGALRM already on its way does nothing */
+    struct itimerval off;
+    memset(&off, 0, sizeof off);
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGALRM, &w_old, NULL);
+}
