@@ -123,13 +123,12 @@ static void add_stream(kt_jb *b, cJSON *o, const char *key, const kt_run *r, int
     kt_jb_int(b, s, "stored", (int64_t)r->stored[i]);
     kt_jb_int(b, s, "cap", (int64_t)cap);
     kt_jb_bool(b, s, "truncated", r->bytes[i] > r->stored[i]);
+    int failed = r->store_errno[i] != 0, removed = r->store_removed[i];
     char why[160];
-    if (r->store_errno[i] || r->store_removed[i])
-        snprintf(why, sizeof why, "%s%s", r->store_errno[i] ? strerror(r->store_errno[i]) : "",
-                 !r->store_removed[i] ? ""
-                 : r->store_errno[i]  ? "; what was stored was removed to make room for run.json"
-                                      : "what was stored was removed to make room for run.json");
-    kt_jb_str(b, s, "store_error", r->store_errno[i] || r->store_removed[i] ? why : NULL);
+    snprintf(why, sizeof why, "%s%s%s", failed ? strerror(r->store_errno[i]) : "",
+             failed && removed ? "; " : "",
+             removed ? "what was stored was removed to make room for run.json" : "");
+    kt_jb_str(b, s, "store_error", failed || removed ? why : NULL);
 }
 
 static void add_baseline(kt_jb *b, cJSON *o, const kt_ladder *l)
