@@ -136,6 +136,12 @@ static void receive_profile(int sync_fd, int st, kt_bpf *out, int *listen, int *
     *baseline_first = go.baseline_first;
 }
 
+static void install_baseline(const kt_bpf *baseline, int st)
+{
+    if (baseline && install(baseline, 0) < 0)
+        report(st, KT_REPORT_SETUP, errno, "install the baseline seccomp filter");
+}
+
 /* The profile first, the baseline after: where both answer ERRNO the kernel
  * takes the answer of the filter installed last, so clone3 gets the
  * baseline's ENOSYS (glibc then falls back to clone, whose flags the
@@ -143,12 +149,6 @@ static void receive_profile(int sync_fd, int st, kt_bpf *out, int *listen, int *
  * seccomp(2) itself would refuse the baseline: then the baseline goes first
  * (the runner decided, and run.json says so), and the profile's errno is the
  * answer where both deny. */
-static void install_baseline(const kt_bpf *baseline, int st)
-{
-    if (baseline && install(baseline, 0) < 0)
-        report(st, KT_REPORT_SETUP, errno, "install the baseline seccomp filter");
-}
-
 static void install_filters(const kt_bpf *baseline, const kt_bpf *profile, int exec_once,
                             int baseline_first, int st)
 {
