@@ -35,6 +35,10 @@ done
 for f in README.md FORMAT.md GUARD.md POLICY.md RUN_RECORD.md THREAT_MODEL.md kiemthu-verify-by-hand.sh; do
     [ -f "$DOC/$f" ] || missing="$missing share/doc/kiemthu/$f"
 done
+# a static-pie sandbox carries cJSON (make sandbox-link): its licence goes with it
+if grep -q static-pie < <(make -s -C "$KT_SRC" sandbox-link 2> /dev/null); then
+    cmp -s "$DOC/cJSON.LICENSE" "$KT_SRC/third_party/cjson/LICENSE" || missing="$missing share/doc/kiemthu/cJSON.LICENSE"
+fi
 [ -z "$missing" ] && ok "installed: tools, man pages, completion, profiles + baseline + policy, docs, by-hand script" ||
     not_ok "not installed:$missing"
 bad=$(find "$P" -type f | while read -r f; do
