@@ -43,6 +43,20 @@ def row(name, t, rss, base=None, target=None):
     print(f"  {name:44s} {t * 1000:9.1f} ms  {ratio}  {mem}  {tgt}")
 
 
+def linkage(path):
+    """static-pie or dynamic (make sandbox-link): whether the ELF file has a
+    PT_INTERP program header, the dynamic loader's name."""
+    import struct
+    with open(path, "rb") as f:
+        hdr = f.read(64)
+        phoff, = struct.unpack_from("<Q", hdr, 32)
+        phentsize, phnum = struct.unpack_from("<HH", hdr, 54)
+        f.seek(phoff)
+        ph = f.read(phentsize * phnum)
+    types = [struct.unpack_from("<I", ph, i * phentsize)[0] for i in range(phnum)]
+    return "dynamic" if 3 in types else "static-pie"
+
+
 def sandbox_bench(work):
     """kiemthu-sandbox start-up against bubblewrap with comparable isolation."""
     sandbox = os.path.join(BIN, "kiemthu-sandbox")
@@ -99,7 +113,7 @@ def sandbox_bench(work):
         base = None
         print("  bwrap: SKIPPED (apt-get install bubblewrap)")
     t = statistics.median(mine)
-    row("kiemthu-sandbox run (seed flags, JSON profile)", t, 0, base, "1.0x")
+    row(f"kiemthu-sandbox run ({linkage(sandbox)})", t, 0, base, "1.0x")
     # where the time goes (--timings, medians; setup and cgroup work overlap the compile)
     for name in ("load", "prepare", "reclaim", "baseline compile", "compile", "cgroup create",
                  "clone", "setup", "cgroup attach", "run", "cgroup remove", "record",
