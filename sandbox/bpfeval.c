@@ -72,6 +72,12 @@ static int jump(uint16_t code, uint32_t a, uint32_t v, int *taken)
 
 int kt_bpf_eval(const void *insns, size_t n, const struct seccomp_data *d, uint32_t *ret)
 {
+    return kt_bpf_eval_known(insns, n, d, ~0U, ret);
+}
+
+int kt_bpf_eval_known(const void *insns, size_t n, const struct seccomp_data *d, uint32_t known,
+                      uint32_t *ret)
+{
     const struct sock_filter *p = insns;
     uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {0}, written = 0;
     /* Jumps only go forward: at most n steps. */
@@ -82,6 +88,7 @@ int kt_bpf_eval(const void *insns, size_t n, const struct seccomp_data *d, uint3
         switch (code) {
         case BPF_LD | BPF_W | BPF_ABS:
             if (k % 4 || k > sizeof *d - 4) return -1;
+            if (!(known & 1U << (k / 4))) return -2;
             memcpy(&a, (const char *)d + k, 4);
             break;
         case BPF_LD | BPF_W | BPF_LEN:

@@ -16,4 +16,17 @@
  * or scratch memory, a jump past its end, no return). */
 int kt_bpf_eval(const void *insns, size_t n, const struct seccomp_data *d, uint32_t *ret);
 
+/* The 32-bit words of struct seccomp_data, for kt_bpf_eval_known's mask. */
+#define KT_BPF_W_NR (1U << 0)
+#define KT_BPF_W_ARCH (1U << 1)
+#define KT_BPF_W_IP (3U << 2)
+#define KT_BPF_W_ARG(i) (3U << (4 + 2 * (i))) /* both halves of args[i] */
+
+/* The same, where only the words in known hold the values the kernel will
+ * see: -2 if the program loads any other on this path (its answer would
+ * depend on a value the caller cannot know: a pointer, a register the call
+ * does not set, the instruction pointer). */
+int kt_bpf_eval_known(const void *insns, size_t n, const struct seccomp_data *d, uint32_t known,
+                      uint32_t *ret);
+
 #endif

@@ -104,7 +104,9 @@ static int make_out(kt_sandbox *sb, int sock, kt_err *err)
 static long install(const kt_bpf *b, unsigned extra_flags)
 {
     struct sock_fprog prog = {b->len, b->insns};
-    return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, b->flags | extra_flags, &prog);
+    /* args[3..5] zero, not whatever the registers held (kt_filter_lets_seccomp
+     * does not rely on them either: a filter that reads them goes second) */
+    return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, b->flags | extra_flags, &prog, 0L, 0L, 0L);
 }
 
 /* stdio: /dev/null in, the capture pipes out. No other descriptor reaches

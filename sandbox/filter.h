@@ -61,8 +61,10 @@ void kt_filter_free(kt_filter *f);
 
 /* 1 if the filter lets this process install another filter with these
  * SECCOMP_FILTER_FLAG_* flags: seccomp(SECCOMP_SET_MODE_FILTER, flags, ...)
- * on the native architecture returns ALLOW or LOG (bpfeval.h), whatever the
- * program's address. 0 if it does not, or the program cannot be evaluated. */
+ * on the native architecture returns ALLOW or LOG (bpfeval.h), decided by
+ * the syscall number, architecture, operation and flags alone. 0 if it does
+ * not, if the program reads anything else on that path (the program's
+ * address, args[3..5], the instruction pointer), or cannot be evaluated. */
 int kt_filter_lets_seccomp(const kt_bpf *b, unsigned int flags);
 
 /* 1 if the filter denies execve whatever its arguments: then a payload that

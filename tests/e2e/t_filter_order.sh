@@ -57,6 +57,24 @@ else
         not_ok "filter order, profile denying seccomp(2): exit $RC, $(tr '\n' ' ' < "$out/stdout" 2> /dev/null), order $(jget "$out/run.json" "d['filter_order']")"
     fi
 
+    # An attacker's profile (review, 2026-11-29): seccomp(2) "succeeds"
+    # (ERRNO 0, nothing installed) when args[5] is not 0. The runner once
+    # tested the call with args[5] = 0, let the profile go first, and the
+    # baseline was never installed while run.json said it was. A profile that
+    # reads args[2..5] of seccomp(2) gets the baseline first.
+    cat > "$P/errno0.json" << 'EOF'
+{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["seccomp"], "action": "SCMP_ACT_ERRNO",
+ "errnoRet": 0, "args": [{"index": 5, "value": 0, "op": "SCMP_CMP_NE"}]}]}
+EOF
+    errnos "$T/fo-errno0" "$P/errno0.json"
+    out=$T/fo-errno0/errno0
+    if [ "$RC" -eq 0 ] && grep -qx 'keyctl 1' "$out/stdout" && grep -qx 'io_uring_setup 1' "$out/stdout" &&
+        [ "$(jget "$out/run.json" "d['filter_order']")" = "baseline, profile" ]; then
+        ok "filter order: a profile whose seccomp(2) answer depends on args[5] (ERRNO 0) gets the baseline first; keyctl, io_uring_setup denied"
+    else
+        not_ok "filter order, ERRNO 0 on args[5]: exit $RC, $(tr '\n' ' ' < "$out/stdout" 2> /dev/null), order $(jget "$out/run.json" "d['filter_order']" 2> /dev/null)"
+    fi
+
     errnos "$T/fo-both" "$P/no-seccomp.json" --baseline "$P/baseline-no-seccomp.json"
     if [ "$RC" -eq 125 ] && grep -q "both deny seccomp(2)" "$T/err" &&
         jget "$T/fo-both/ladder.json" "d['runner_error']" | grep -q "both deny seccomp(2)" &&

@@ -99,6 +99,27 @@ static void programs(void **state)
     };
     for (size_t i = 0; i < N(bad); i++) assert_int_equal(kt_bpf_eval(bad[i], 2, &d, &ret), -1);
     assert_int_equal(kt_bpf_eval(nr, 0, &d, &ret), -1);
+
+    /* known words: a load of any other is -2, a path that reads none is run */
+    struct sock_filter arg5[] = {
+        S(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[5])), S(BPF_RET | BPF_A, 0)};
+    struct sock_filter ip[] = {
+        S(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
+        S(BPF_RET | BPF_A, 0)};
+    uint32_t some = KT_BPF_W_NR | KT_BPF_W_ARCH | KT_BPF_W_ARG(0) | KT_BPF_W_ARG(1);
+    assert_int_equal(kt_bpf_eval_known(arg5, N(arg5), &d, some, &ret), -2);
+    assert_int_equal(kt_bpf_eval_known(arg5, N(arg5), &d, some | KT_BPF_W_ARG(5), &ret), 0);
+    assert_int_equal(kt_bpf_eval_known(ip, N(ip), &d, some, &ret), -2);
+    assert_int_equal(kt_bpf_eval_known(ip, N(ip), &d, some | KT_BPF_W_IP, &ret), 0);
+    struct sock_filter by_nr[] = {
+        S(BPF_LD | BPF_W | BPF_ABS, 0), J(BPF_JMP | BPF_JEQ | BPF_K, 99, 0, 1),
+        S(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+        S(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+    d.nr = 98; /* the args[2] load is on the other path */
+    assert_int_equal(kt_bpf_eval_known(by_nr, N(by_nr), &d, some, &ret), 0);
+    assert_int_equal(ret, SECCOMP_RET_ALLOW);
+    d.nr = 99;
+    assert_int_equal(kt_bpf_eval_known(by_nr, N(by_nr), &d, some, &ret), -2);
 }
 
 static kt_filter compile(const kt_profile *p, int layout, int exec_once)
@@ -266,6 +287,26 @@ static void lets_seccomp(void **state)
         "\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":2,\"value\":0,\"op\":\"SCMP_CMP_NE\"}]}]}");
     assert_int_equal(kt_filter_lets_seccomp(&ptr.bpf, 0), 0);
     kt_filter_free(&ptr);
+    /* An attacker's profile (review of 2026-11-29): "installed" (ERRNO 0)
+     * when args[5] is not 0, which glibc's syscall() filled from the stack;
+     * a test call with args[5] = 0 was let through, the real one was not.
+     * Any read of args[2..5] or the instruction pointer: baseline first. */
+    static const char *const unknown[] = {
+        "{\"index\":5,\"value\":0,\"op\":\"SCMP_CMP_NE\"}",
+        "{\"index\":3,\"value\":7,\"op\":\"SCMP_CMP_EQ\"}",
+        "{\"index\":2,\"value\":1,\"valueTwo\":1,\"op\":\"SCMP_CMP_MASKED_EQ\"}",
+        "{\"index\":4,\"value\":0,\"op\":\"SCMP_CMP_GE\"}",
+    };
+    for (size_t i = 0; i < N(unknown); i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"seccomp\"],"
+                 "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":0,\"args\":[%s]}]}",
+                 unknown[i]);
+        kt_filter f = compile_text(text);
+        assert_int_equal(kt_filter_lets_seccomp(&f.bpf, 0), 0);
+        kt_filter_free(&f);
+    }
     kt_bpf broken = {(struct sock_filter[]){S(BPF_LD | BPF_W | BPF_ABS, 2)}, 1, 0};
     assert_int_equal(kt_filter_lets_seccomp(&broken, 0), 0);
     kt_filter_free(&allow);
