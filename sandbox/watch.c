@@ -2,6 +2,8 @@
 #include "watch.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -15,6 +17,11 @@ static pid_t w_pid;
 static int w_sigfd = -1;
 static uint64_t w_deadline;
 static struct sigaction w_old;
+/* What the runner inherited, given back on disarm: a timer (alarm(N) before
+ * exec survives it) and a signal mask that may block SIGALRM. */
+static struct itimerval w_oldtimer;
+static struct timespec w_armed_at;
+static sigset_t w_oldmask;
 
 static void say(const char *m, size_t n)
 {
@@ -64,9 +71,15 @@ int kt_watch_arm(pid_t sandbox, int sigfd, uint64_t deadline_ms, kt_err *err)
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGALRM, &sa, &w_old) < 0)
         return kt_fail_errno(err, KT_E_INTERNAL, errno, "sigaction");
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    pthread_sigmask(SIG_UNBLOCK, &alrm, &w_oldmask);
     armed = 1;
+    clock_gettime(CLOCK_MONOTONIC, &w_armed_at);
+    memset(&w_oldtimer, 0, sizeof w_oldtimer);
     struct itimerval every = {{0, 100000}, {0, 100000}};
-    if (setitimer(ITIMER_REAL, &every, NULL) < 0) {
+    if (setitimer(ITIMER_REAL, &every, &w_oldtimer) < 0) {
         int e = errno;
         kt_watch_disarm();
         return kt_fail_errno(err, KT_E_INTERNAL, e, "setitimer");
@@ -81,4 +94,20 @@ void kt_watch_disarm(void)
     memset(&off, 0, sizeof off);
     setitimer(ITIMER_REAL, &off, NULL);
     sigaction(SIGALRM, &w_old, NULL);
+    pthread_sigmask(SIG_SETMASK, &w_oldmask, NULL);
+    /* an inherited timer goes on, less the time the watch took (due by
+     * now: at once) */
+    struct itimerval *o = &w_oldtimer;
+    if (o->it_value.tv_sec || o->it_value.tv_usec) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t used = (int64_t)(now.tv_sec - w_armed_at.tv_sec) * 1000000 +
+                       (now.tv_nsec - w_armed_at.tv_nsec) / 1000;
+        int64_t left = (int64_t)o->it_value.tv_sec * 1000000 + o->it_value.tv_usec - used;
+        if (left < 1) left = 1;
+        o->it_value.tv_sec = left / 1000000;
+        o->it_value.tv_usec = left % 1000000;
+        setitimer(ITIMER_REAL, o, NULL);
+    }
+    memset(&w_oldtimer, 0, sizeof w_oldtimer);
 }

@@ -188,4 +188,37 @@ else
     else
         not_ok "--timeout during the compile: exit $rc after $(($(date +%s) - start)) s, $(head -c 300 "$T/err")"
     fi
+    # What the runner inherits (review, 2026-11-29): SIGALRM blocked by its
+    # parent must not stop the watch (the spin then ran until the safety net),
+    # and a parent's alarm(N) before exec, a CI watchdog, must still fire
+    # after the watch used the same timer (it was cancelled).
+    start=$(date +%s)
+    /usr/bin/python3 -c '
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+os.execv(sys.argv[1], sys.argv[1:])' "$SAND" run -p "$SPIN" --timeout 1 --record "$T/spin3" -- /bin/true > "$T/out" 2> "$T/err" &
+    pid=$!
+    ( sleep 60; kill -9 "$pid" 2> /dev/null ) & net=$!
+    wait "$pid"; rc=$?
+    kill "$net" 2> /dev/null; wait "$net" 2> /dev/null
+    if [ "$rc" -eq 125 ] && grep -q -- "--timeout passed while compiling the profile" "$T/err" && [ $(($(date +%s) - start)) -lt 30 ]; then
+        ok "SIGALRM blocked by the parent: --timeout 1 during the spin still ends the runner (125)"
+    else
+        not_ok "SIGALRM blocked by the parent: exit $rc after $(($(date +%s) - start)) s, $(head -c 300 "$T/err")"
+    fi
+    start=$(date +%s)
+    /usr/bin/python3 -c '
+import os, signal, sys
+signal.setitimer(signal.ITIMER_REAL, 2)
+os.execv(sys.argv[1], sys.argv[1:])' "$SAND" run -p "$KT_SRC/profiles/seccomp-startup-safe.json" --record "$T/alarm" \
+        -- /bin/sleep 20 > "$T/out" 2> "$T/err" &
+    pid=$!
+    ( sleep 60; kill -9 "$pid" 2> /dev/null ) & net=$!
+    { wait "$pid"; } 2> /dev/null; rc=$? # (no "Alarm clock" from the shell)
+    kill "$net" 2> /dev/null; wait "$net" 2> /dev/null
+    if [ "$rc" -eq 142 ] && [ $(($(date +%s) - start)) -lt 15 ]; then
+        ok "an alarm the parent set before exec still fires after the watch (SIGALRM, 142, before the payload's 20 s)"
+    else
+        not_ok "inherited alarm: exit $rc after $(($(date +%s) - start)) s (want 142, by SIGALRM)"
+    fi
 fi
