@@ -156,6 +156,8 @@ static int record_run_captures_removed(kt_ladder *l, kt_attempt *a, int dfd, kt_
 static int record_run(kt_ladder *l, kt_attempt *a, int dfd, kt_err *err)
 {
     if (kt_record_run(dfd, l, a, err) == 0) return 0;
+    /* only for want of space: any other failure keeps every byte recorded */
+    if (errno != ENOSPC && errno != EDQUOT) return -1;
     if (!l->sb->out_dir) return record_run_captures_removed(l, a, dfd, err);
     char why[sizeof err->msg];
     snprintf(why, sizeof why, "%s", err->msg);

@@ -43,9 +43,11 @@ static int write_json(int dirfd, const char *name, cJSON *doc, kt_err *err)
         kt_fail_errno(err, KT_E_IO, errno, "cannot rename %s to %s", tmp, name);
     else
         rc = 0;
+    int e = errno; /* the caller tells want of space from other failures */
     if (fd >= 0) close(fd);
     if (rc < 0) unlinkat(dirfd, tmp, 0);
     kt_buf_free(&b);
+    errno = e;
     return rc;
 }
 

@@ -7,7 +7,8 @@
 #include "../core/err.h"
 #include "ladder.h"
 
-/* Write run.json for attempt a into directory fd dirfd. */
+/* Write run.json for attempt a into directory fd dirfd. On failure errno is
+ * the failed call's (ENOSPC, EDQUOT: the caller may make room and retry). */
 int kt_record_run(int dirfd, const kt_ladder *l, const kt_attempt *a, kt_err *err);
 /* Write ladder.json into directory fd recfd: every profile in order, which
  * is canonical and why, and how the ladder ended. */
