@@ -150,7 +150,9 @@ CJSON_TP := $(wildcard third_party/cjson/cJSON.c)
 ifneq ($(CJSON_TP),)
 CJSON_TP_VER := $(shell cat third_party/cjson/DEBIAN_VERSION 2> /dev/null)
 CJSON_SYS_VER := $(shell dpkg-query -W -f='$${source:Version}' libcjson-dev 2> /dev/null)
-ifneq ($(CJSON_TP_VER),$(CJSON_SYS_VER))
+ifeq ($(CJSON_SYS_VER),)
+CJSON_TP := # no dpkg to say which libcjson-dev this is: linked dynamically
+else ifneq ($(CJSON_TP_VER),$(CJSON_SYS_VER))
 $(warning third_party/cjson is $(CJSON_TP_VER), libcjson-dev is $(CJSON_SYS_VER): run .ci/cjson-src.sh (make deps); kiemthu-sandbox is linked dynamically)
 CJSON_TP :=
 endif

@@ -38,7 +38,9 @@ command -v dpkg-source > /dev/null || fail "dpkg-source missing (apt-get install
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/parts" "$tmp/lists/partial" "$tmp/archives/partial"
+mkdir -p "$tmp/parts" "$tmp/lists/partial" "$tmp/archives/partial" "$tmp/cache" "$tmp/src-dl"
+# apt's downloaders run as _apt, as for any install: it owns what they write
+id _apt > /dev/null 2>&1 && chown -R _apt:root "$tmp/lists" "$tmp/archives" "$tmp/src-dl"
 # deb822 files: "Types: deb" -> "Types: deb-src"; one-line files: "deb " -> "deb-src "
 for f in /etc/apt/sources.list.d/*.sources; do
     [ -f "$f" ] && sed -E 's/^Types:.*/Types: deb-src/' "$f" > "$tmp/parts/$(basename "$f")"
@@ -47,11 +49,11 @@ for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
     [ -f "$f" ] && sed -nE 's/^[[:space:]]*deb[[:space:]]/deb-src /p' "$f" >> "$tmp/parts/system.list"
 done
 apt=(apt-get -q -o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$tmp/parts"
-    -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache::Archives=$tmp/archives" -o "APT::Sandbox::User=root")
+    -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache" -o "Dir::Cache::Archives=$tmp/archives")
 "${apt[@]}" update > "$tmp/log" 2>&1 || fail "apt-get update (deb-src): $(tail -n 3 "$tmp/log")"
-(cd "$tmp" && "${apt[@]}" source --download-only "$src=$ver") > "$tmp/log" 2>&1 ||
+(cd "$tmp/src-dl" && "${apt[@]}" source --download-only "$src=$ver") > "$tmp/log" 2>&1 ||
     fail "apt-get source $src=$ver: $(tail -n 3 "$tmp/log")"
-dsc=$(ls "$tmp"/*.dsc)
+dsc=$(ls "$tmp"/src-dl/*.dsc)
 # apt verified every file against the signed index; dpkg-source verifies them
 # against the .dsc and applies the Debian patches (the CVE fixes among them)
 dpkg-source -q -x "$dsc" "$tmp/src" > "$tmp/log" 2>&1 || fail "dpkg-source -x: $(tail -n 3 "$tmp/log")"
