@@ -67,11 +67,23 @@ assert l["interrupted"]==sys.argv[2] and l["canonical"] is None
 
     # During set-up: the signal comes as early as it can; wherever it lands,
     # nothing is left and the record is complete or absent.
+    # A background job starts with SIGINT ignored until env resets it: a
+    # SIGINT sent in that window was lost (the run then went on with its
+    # payload). The signal goes once the runner's parent says it is about to
+    # exec it, SIGINT default.
     for sig in INT TERM; do
         tok=kt-sig-setup-$sig-$$-$RANDOM
         rec=$T/setup-$sig
-        "${SB_BG[@]}" run -p "$SAFE" --record "$rec" -- /bin/sh -c "exec sleep 1000.$RANDOM # $tok" > /dev/null 2>&1 &
+        rm -f "$T/ready"; mkfifo "$T/ready"
+        /usr/bin/python3 -c '
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+with open(sys.argv[1], "w") as f:
+    f.write("x")
+os.execv(sys.argv[2], sys.argv[2:])' "$T/ready" "$SANDBOX" run -p "$SAFE" --record "$rec" -- \
+            /bin/sh -c "exec sleep 1000.$RANDOM # $tok" > /dev/null 2>&1 &
         pid=$!
+        read -r _ < "$T/ready"
         kill -$sig $pid
         wait $pid 2> /dev/null
         wait_for payload_gone "$tok" && ok "SIG$sig at start: no payload left" || not_ok "SIG$sig at start: the payload runs"
