@@ -4,6 +4,7 @@
 #include "cgroup.h"
 #include "reach.h"
 #include "record.h"
+#include "watch.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -377,9 +378,13 @@ int kt_ladder_run(kt_ladder *l, kt_err *err)
         int pre = kt_baseline_precompiled(l->baseline, &l->baseline_filter, err);
         kt_rulesel_env env;
         kt_rulesel_env_host(&env);
-        if (pre < 0 ||
-            (!pre && kt_filter_compile(l->baseline, &env, NULL, &l->baseline_filter, err) < 0))
-            rc = -1;
+        if (pre < 0) rc = -1;
+        /* a --baseline FILE can keep libseccomp busy as a profile can:
+         * stop signals watched (watch.h), no sandbox yet to kill */
+        if (pre == 0 && (rc = kt_watch_arm(0, sigfd, 0, "the baseline", err)) == 0) {
+            rc = kt_filter_compile(l->baseline, &env, NULL, &l->baseline_filter, err);
+            kt_watch_disarm();
+        }
         l->sb->baseline_view = kt_profile_bytes(l->baseline, &l->sb->baseline_view_len);
         kt_timing_lap(&l->t, KT_PH_BASELINE, &t);
     }

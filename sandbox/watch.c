@@ -16,6 +16,7 @@ static volatile sig_atomic_t armed;
 static pid_t w_pid;
 static int w_sigfd = -1;
 static uint64_t w_deadline;
+static const char *w_what;
 static struct sigaction w_old;
 /* What the runner inherited, given back on disarm: a timer (alarm(N) before
  * exec survives it) and a signal mask that may block SIGALRM. */
@@ -47,21 +48,23 @@ static void on_alarm(int sig)
         errno = saved;
         return;
     }
-    kill(w_pid, SIGKILL);
-    static const char by_signal[] = "kiemthu-sandbox: stopped by a signal while compiling the "
-                                    "profile; nothing of the payload ran\n";
-    static const char by_timeout[] = "kiemthu-sandbox: --timeout passed while compiling the "
-                                     "profile; nothing of the payload ran\n";
+    if (w_pid > 0) kill(w_pid, SIGKILL);
+    static const char by_signal[] = "kiemthu-sandbox: stopped by a signal while compiling ";
+    static const char by_timeout[] = "kiemthu-sandbox: --timeout passed while compiling ";
+    static const char tail[] = "; nothing of the payload ran\n";
     if (stop)
         say(by_signal, sizeof by_signal - 1);
     else
         say(by_timeout, sizeof by_timeout - 1);
+    say(w_what, strlen(w_what));
+    say(tail, sizeof tail - 1);
     _exit(stop ? 128 + stop : 125);
 }
 
-int kt_watch_arm(pid_t sandbox, int sigfd, uint64_t deadline_ms, kt_err *err)
+int kt_watch_arm(pid_t sandbox, int sigfd, uint64_t deadline_ms, const char *what, kt_err *err)
 {
     w_pid = sandbox;
+    w_what = what;
     w_sigfd = sigfd;
     w_deadline = deadline_ms;
     struct sigaction sa;

@@ -17,9 +17,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* sigfd: the runner's stop-signal signalfd (non-blocking), or -1;
- * deadline_ms: CLOCK_MONOTONIC milliseconds, 0 for none. */
-int kt_watch_arm(pid_t sandbox, int sigfd, uint64_t deadline_ms, kt_err *err);
+/* sandbox: the process to kill, or 0 for none (the baseline is compiled
+ * before any sandbox exists); sigfd: the runner's stop-signal signalfd
+ * (non-blocking), or -1; deadline_ms: CLOCK_MONOTONIC milliseconds, 0 for
+ * none; what: what is compiled, for the message ("the profile"; a string
+ * that outlives the watch). */
+int kt_watch_arm(pid_t sandbox, int sigfd, uint64_t deadline_ms, const char *what, kt_err *err);
 void kt_watch_disarm(void);
 
 #endif

@@ -200,6 +200,26 @@ else
     else
         not_ok "--timeout during the compile: exit $rc after $(($(date +%s) - start)) s, $(head -c 300 "$T/err")"
     fi
+    # --baseline FILE is compiled before any sandbox exists, and was compiled
+    # unwatched (review, 2026-11-29). The signal goes once the runner has
+    # blocked its stop signals: from then on they wait in its signalfd.
+    "$SAND" run -p "$KT_SRC/profiles/seccomp-startup-safe.json" --baseline "$SPIN" --record "$T/spin4" \
+        -- /bin/true > "$T/out" 2> "$T/err" &
+    pid=$!
+    ( sleep 60; kill -9 "$pid" 2> /dev/null ) & net=$!
+    for _ in $(seq 400); do
+        blk=$(awk '/^SigBlk/ {print $2}' "/proc/$pid/status" 2> /dev/null)
+        [ -n "$blk" ] && (((16#$blk >> 14) & 1)) && break
+        sleep 0.05
+    done
+    kill -TERM "$pid"; wait "$pid"; rc=$?
+    kill "$net" 2> /dev/null; wait "$net" 2> /dev/null
+    if [ "$rc" -eq 143 ] && grep -q "stopped by a signal while compiling the baseline" "$T/err" &&
+        [ -z "$(ls -A "$T/spin4" 2> /dev/null | grep -v '^ladder.json$')" ]; then
+        ok "SIGTERM while libseccomp spins on a crafted --baseline: exit 143, said so, no attempt"
+    else
+        not_ok "SIGTERM during the baseline's compile: exit $rc, $(head -c 300 "$T/err")"
+    fi
     # What the runner inherits (review, 2026-11-29): SIGALRM blocked by its
     # parent must not stop the watch (the spin then ran until the safety net),
     # and a parent's alarm(N) before exec, a CI watchdog, must still fire
