@@ -106,7 +106,7 @@ static unsigned conditions(const cJSON *args, struct scmp_arg_cmp *conds, int *r
 {
     unsigned n = 0, seen[6] = {0};
     *repeated = 0;
-    for (const cJSON *a = args ? args->child : NULL; a && n < 48; a = a->next) {
+    for (const cJSON *a = args ? args->child : NULL; a && n < KT_PROFILE_MAX_ARGS; a = a->next) {
         const cJSON *v2 = cJSON_GetObjectItemCaseSensitive(a, "valueTwo");
         enum scmp_compare op = SCMP_CMP_EQ; /* validated: the op is known */
         kt_profile_op(cJSON_GetObjectItemCaseSensitive(a, "op")->valuestring, &op);
@@ -135,7 +135,7 @@ static int add_rule(cstate *s, scmp_filter_ctx ctx, const cJSON *r, int idx, kt_
                        "%s: $.syscalls[%d].action: SCMP_ACT_NOTIFY needs a "
                        "seccomp agent, which kiemthu-sandbox does not run",
                        s->file, idx);
-    struct scmp_arg_cmp conds[48];
+    struct scmp_arg_cmp conds[KT_PROFILE_MAX_ARGS];
     int repeated;
     unsigned nconds = conditions(cJSON_GetObjectItemCaseSensitive(r, "args"), conds, &repeated);
     const cJSON *list = names ? names->child : legacy;

@@ -220,6 +220,8 @@ static int check_rule(vctx *v, const cJSON *r, int idx)
         int i = 0;
         for (const cJSON *a = args->child; a; a = a->next, i++) {
             snprintf(p, sizeof p, "%s.args[%d]", path, i);
+            if (i >= KT_PROFILE_MAX_ARGS) /* the compiler takes no more (filter.c) */
+                return bad(v, p, "at most %d conditions in one rule", KT_PROFILE_MAX_ARGS);
             if (!cJSON_IsObject(a)) return bad(v, p, "must be an object%s", "");
             if (only_keys(v, a, p, argkeys) < 0) return -1;
             const cJSON *ix = cJSON_GetObjectItemCaseSensitive(a, "index");
@@ -319,8 +321,21 @@ static int validate(vctx *v, const cJSON *root)
     if (sys) {
         if (!cJSON_IsArray(sys)) return bad(v, "$.syscalls", "must be an array%s", "");
         int i = 0;
-        for (const cJSON *r = sys->child; r; r = r->next, i++)
+        long units = 0;
+        for (const cJSON *r = sys->child; r; r = r->next, i++) {
             if (check_rule(v, r, i) < 0) return -1;
+            const cJSON *names = cJSON_GetObjectItemCaseSensitive(r, "names");
+            const cJSON *args = cJSON_GetObjectItemCaseSensitive(r, "args");
+            units += (long)(names ? cJSON_GetArraySize(names) : 1) * (1 + cJSON_GetArraySize(args));
+            /* libseccomp 2.5.4 counts a filter's instructions in 16 bits and
+             * overflows its buffer past 65535 (fixed in 2.6.1): a name with n
+             * conditions is at most 4n+2 instructions per architecture, 3
+             * here at most; the kernel takes 4096 in all anyway */
+            if (units > KT_PROFILE_MAX_UNITS)
+                return bad(v, "$.syscalls",
+                           "too large: more than %d names x (1 + conditions) over all rules",
+                           KT_PROFILE_MAX_UNITS);
+        }
     }
     return 0;
 }

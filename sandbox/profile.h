@@ -20,6 +20,13 @@
 
 typedef struct kt_profile kt_profile;
 
+/* Limits a profile is checked against, with what the compiler takes: the
+ * conditions of one rule; names x (1 + conditions) over all rules (Docker's
+ * default profile: 452), which keeps libseccomp 2.5.4 far from the 65536
+ * instructions at which its 16-bit count overflows. */
+#define KT_PROFILE_MAX_ARGS 48
+#define KT_PROFILE_MAX_UNITS 4096
+
 int kt_profile_load(const char *path, kt_profile **out, kt_err *err);
 int kt_profile_parse(const char *bytes, size_t n, const char *name, kt_profile **out, kt_err *err);
 void kt_profile_free(kt_profile *p);

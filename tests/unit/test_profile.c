@@ -7,6 +7,7 @@
 
 #include "../../sandbox/baseline.h"
 #include "../../sandbox/filter.h"
+#include "../../core/buf.h"
 #include "../../sandbox/profile.h"
 
 #include <linux/filter.h>
@@ -248,6 +249,61 @@ static void malformed_profiles(void **state)
     }
 }
 
+/* A rule of n conditions "arg0 == i" on personality, and r copies of it:
+ * the review's profiles (2026-11-29). */
+static char *big_profile(int n, int r)
+{
+    kt_buf b;
+    kt_err e;
+    kt_buf_init(&b, 0);
+    assert_int_equal(kt_buf_puts(&b, "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[", &e),
+                     0);
+    for (int k = 0; k < r; k++) {
+        assert_int_equal(kt_buf_printf(&b, &e,
+                                       "%s{\"names\":[\"personality\"],\"action\":"
+                                       "\"SCMP_ACT_ERRNO\",\"args\":[",
+                                       k ? "," : ""),
+                         0);
+        for (int i = 0; i < n; i++)
+            assert_int_equal(kt_buf_printf(&b, &e,
+                                           "%s{\"index\":0,\"value\":%d,\"op\":\"SCMP_CMP_EQ\"}",
+                                           i ? "," : "", i),
+                             0);
+        assert_int_equal(kt_buf_puts(&b, "]}", &e), 0);
+    }
+    assert_int_equal(kt_buf_append(&b, "]}", 3, &e), 0); /* with the NUL */
+    return (char *)b.data;
+}
+
+/* Conditions past the 48th were dropped by the compiler (an OR of
+ * conditions then denied less than the profile says), and a profile large
+ * enough overflows libseccomp 2.5.4's 16-bit instruction count: both are
+ * refused when the profile is read, naming the path. */
+static void profile_limits(void **state)
+{
+    (void)state;
+    kt_err err;
+    char *j = big_profile(KT_PROFILE_MAX_ARGS, 1);
+    kt_profile *p = parse(j, &err);
+    assert_non_null(p);
+    kt_profile_free(p);
+    free(j);
+    j = big_profile(KT_PROFILE_MAX_ARGS + 1, 1);
+    assert_null(parse(j, &err));
+    assert_non_null(strstr(err.msg, "$.syscalls[0].args[48]: at most 48 conditions"));
+    free(j);
+    /* 83 rules of 48 conditions (4067 units) pass; 2049 of one condition (4098) do not */
+    j = big_profile(KT_PROFILE_MAX_ARGS, KT_PROFILE_MAX_UNITS / (1 + KT_PROFILE_MAX_ARGS));
+    p = parse(j, &err);
+    assert_non_null(p);
+    kt_profile_free(p);
+    free(j);
+    j = big_profile(1, KT_PROFILE_MAX_UNITS / 2 + 1);
+    assert_null(parse(j, &err));
+    assert_non_null(strstr(err.msg, "$.syscalls: too large"));
+    free(j);
+}
+
 static void unknown_names_ignored(void **state)
 {
     (void)state;
@@ -419,6 +475,7 @@ int main(void)
         cmocka_unit_test(seed_profiles),
         cmocka_unit_test(docker_default_profile),
         cmocka_unit_test(malformed_profiles),
+        cmocka_unit_test(profile_limits),
         cmocka_unit_test(unknown_names_ignored),
         cmocka_unit_test(includes_min_kernel),
         cmocka_unit_test(same_index_conditions_are_or),
