@@ -253,6 +253,7 @@ void kt_child_main(kt_sandbox *sb, const kt_child_filters *f, const kt_child_io 
     sigset_t none;
     sigemptyset(&none);
     if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) report(st, KT_REPORT_SETUP, errno, "sigmask");
+    if (prctl(PR_SET_NAME, io->exec_tag) < 0) report(st, KT_REPORT_SETUP, errno, "PR_SET_NAME");
     if (write(st, &(char){KT_CHILD_READY}, 1) != 1) _exit(127);
     /* 19. Seccomp last: compiled by the runner (the baseline before the
      * fork, the profile while we set up), installed just before exec, so a

@@ -50,6 +50,11 @@ typedef struct kt_child_io {
     int out_w, err_w;
     int out_sock;        /* where the /out tmpfs's mount fd goes to the runner (SCM_RIGHTS) */
     const kt_cgroup *cg; /* the groups: the child joins the v1 ones itself */
+    /* 15 random hex digits the child takes as its name (PR_SET_NAME) before
+     * the filters go in: a successful execve renames it after the program,
+     * so a process that died with this name never got past its execve. The
+     * payload cannot learn it: its own exec overwrote it. */
+    const char *exec_tag;
 } kt_child_io;
 
 __attribute__((noreturn)) void kt_child_main(kt_sandbox *sb, const kt_child_filters *f,

@@ -71,6 +71,11 @@ void kt_attempt_outcome(const kt_attempt *a, char *out, size_t n)
     else if (r->interrupted)
         snprintf(out, n, "runner interrupted by SIG%s%s", sigabbrev_np(r->interrupted),
                  r->started ? " (the payload had started)" : "");
+    else if (!r->started && r->died_at_exec && r->signal)
+        snprintf(out, n, "not started: killed by signal %d (%s) at its execve", r->signal,
+                 strsignal(r->signal));
+    else if (!r->started && r->died_at_exec)
+        snprintf(out, n, "not started: ended before its execve completed");
     else if (!r->started)
         snprintf(out, n, "not started: execve: %s", strerror(r->exec_errno));
     else if (r->timed_out)
@@ -283,7 +288,7 @@ int kt_record_run(int dirfd, const kt_ladder *l, const kt_attempt *a, kt_err *er
     kt_jb_text(&b, o, "profile", a->name);
     kt_jb_text(&b, o, "profile_sha256", kt_profile_sha256(a->profile));
     add_baseline(&b, o, l);
-    if (l->baseline && (r->started || r->exec_errno)) /* both installed before the exec */
+    if (l->baseline && r->filters_in) /* both installed before the exec */
         kt_jb_text(&b, o, "filter_order",
                    r->baseline_first ? "baseline, profile" : "profile, baseline");
     else

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -39,6 +40,8 @@ typedef struct sbx {
     uint64_t clone_us, ready_us; /* when the sandbox was cloned, when it said READY */
     unsigned char sbuf[2 + sizeof(int) + sizeof(kt_child_report)]; /* READY, LISTENER, report */
     size_t slen;
+    char exec_tag[16]; /* the child's name until its execve (child.h) */
+    int died_tagged;   /* it died under that name: its execve never completed; -1 unknown */
 } sbx;
 
 static void close_fd(int *fd)
@@ -47,14 +50,45 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
+/* The sandbox's PID 1 has exited and is not reaped yet: its name, kept
+ * while it is a zombie (so its pid is not reused), says whether its execve
+ * completed (child.h, exec_tag). */
+static void note_name(sbx *s)
+{
+    char path[64], name[32];
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)s->pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, name, sizeof name - 1) : -1;
+    if (fd >= 0) close(fd);
+    if (n <= 0) return; /* unknown: as before, READY without a report is a start */
+    name[n] = '\0';
+    name[strcspn(name, "\n")] = '\0';
+    s->died_tagged = strcmp(name, s->exec_tag) == 0;
+}
+
+/* Wait for PID 1 to exit (block, or not), read its name, then reap it. */
+static int reap(sbx *s, int block)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int flags = WEXITED | WNOWAIT | (block ? 0 : WNOHANG);
+    while (waitid(P_PID, (id_t)s->pid, &si, flags) < 0)
+        if (errno != EINTR) return 0;
+    if (si.si_pid != s->pid) return 0;
+    note_name(s);
+    while (waitpid(s->pid, &s->status, 0) < 0 && errno == EINTR) {
+    }
+    s->exited = 1;
+    return 1;
+}
+
 /* The one way a sandbox is ended early: SIGKILL to its PID 1 (everything in
  * its PID namespace dies with it), then reap. */
 static void kill_and_reap(sbx *s)
 {
     if (s->pid <= 0 || s->exited) return;
     kill(s->pid, SIGKILL);
-    while (waitpid(s->pid, &s->status, 0) < 0 && errno == EINTR) {
-    }
+    reap(s, 1);
     s->exited = 1;
 }
 
@@ -200,7 +234,8 @@ static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io 
     s->pid = sandbox_clone(s, sb);
     if (s->pid == 0) {
         close(syncp[1]), close(statp[0]), close(outp[0]), close(errp[0]), close(sockp[0]);
-        kt_child_io cio = {syncp[0], s->joined, statp[1], outp[1], errp[1], sockp[1], &s->cg};
+        kt_child_io cio = {syncp[0], s->joined, statp[1], outp[1],
+                           errp[1],  sockp[1],  &s->cg,   s->exec_tag};
         kt_child_main(sb, f, &cio);
     }
     int e = errno;
@@ -395,9 +430,7 @@ static int supervise(sbx *s, const kt_sandbox *sb, kt_spawn_io *io, kt_run *run,
         if (io->sigfd >= 0 && (fds[5].revents & POLLIN)) on_signal(s, io->sigfd, run);
         if (s->out_sock >= 0 && (fds[6].revents & (POLLIN | POLLHUP | POLLERR))) take_out(s, io);
         if (!s->exited && (s->pidfd < 0 || (fds[3].revents & POLLIN))) {
-            pid_t w = waitpid(s->pid, &s->status, s->pidfd < 0 ? WNOHANG : 0);
-            if (w == s->pid) {
-                s->exited = 1;
+            if (reap(s, s->pidfd >= 0)) {
                 if (s->ready_us) run->t.us[KT_PH_RUN] = kt_now_us() - s->ready_us;
                 linger = kt_now_ms() + 5000;
             }
@@ -434,9 +467,16 @@ static int collect(sbx *s, kt_run *run, kt_err *err)
         return rep.err ? kt_fail_errno(err, KT_E_INTERNAL, rep.err, "sandbox setup failed: %s",
                                        rep.what)
                        : kt_fail(err, KT_E_INTERNAL, "sandbox setup failed: %s", rep.what);
+    run->filters_in = ready; /* a program not found is reported before */
     if (has_report && rep.kind == KT_REPORT_EXEC) {
         run->started = 0;
         run->exec_errno = rep.err;
+        run->exit_code = -1;
+    } else if (s->died_tagged == 1) {
+        /* READY and no report, but it died before its execve completed: a
+         * profile that kills execve, or denies it and write (no report) */
+        run->started = 0;
+        run->died_at_exec = 1;
         run->exit_code = -1;
     } else {
         run->started = 1;
@@ -453,7 +493,12 @@ int kt_spawn(kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io *io, const c
     memset(&s, 0, sizeof s);
     s.pidfd = s.listener = s.sync_w = s.status_r = s.out_r = s.err_r = s.out_sock = s.joined = -1;
     s.cg.v2_fd = -1;
+    s.died_tagged = -1;
     io->out_mfd = -1;
+    unsigned char r[8];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+        return kt_fail_errno(err, KT_E_INTERNAL, errno, "getrandom");
+    for (int i = 0; i < 15; i++) s.exec_tag[i] = "0123456789abcdef"[(r[i / 2] >> (i % 2 * 4)) & 15];
     uint64_t start_us = kt_now_us();
     int rc = start(&s, sb, f, io, tag, run, err);
     if (rc == 0) rc = supervise(&s, sb, io, run, err);

@@ -37,6 +37,8 @@ typedef struct kt_run {
     int first_exec_allowed;
     uint64_t execs_denied; /* later execs answered with the profile's errno */
     int baseline_first;    /* the baseline was installed before the profile (spawn.c) */
+    int filters_in;        /* the child got to installing the filters (it said READY first) */
+    int died_at_exec;      /* not started: it died before its execve completed (child.h) */
 } kt_run;
 
 typedef struct kt_spawn_io {
