@@ -22,6 +22,7 @@ static struct sigaction w_old;
  * exec survives it) and a signal mask that may block SIGALRM. */
 static struct itimerval w_oldtimer;
 static struct timespec w_armed_at;
+static uint64_t w_inherited_due; /* ms, CLOCK_MONOTONIC: when that timer fires; 0 none */
 static sigset_t w_oldmask;
 
 static void say(const char *m, size_t n)
@@ -44,6 +45,20 @@ static void on_alarm(int sig)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    if (!stop && w_inherited_due && now >= w_inherited_due) {
+        /* the inherited timer is due while we cannot give it back: what it
+         * would have done (SIGALRM's default action ends the runner, and
+         * the sandbox with it) once this handler returns */
+        if (w_pid > 0) kill(w_pid, SIGKILL);
+        armed = 0;
+        struct itimerval off;
+        memset(&off, 0, sizeof off);
+        setitimer(ITIMER_REAL, &off, NULL);
+        sigaction(SIGALRM, &w_old, NULL);
+        raise(SIGALRM);
+        errno = saved;
+        return;
+    }
     if (!stop && !(w_deadline && now >= w_deadline)) {
         errno = saved;
         return;
@@ -81,12 +96,18 @@ int kt_watch_arm(pid_t sandbox, int sigfd, uint64_t deadline_ms, const char *wha
     armed = 1;
     clock_gettime(CLOCK_MONOTONIC, &w_armed_at);
     memset(&w_oldtimer, 0, sizeof w_oldtimer);
+    w_inherited_due = 0;
     struct itimerval every = {{0, 100000}, {0, 100000}};
     if (setitimer(ITIMER_REAL, &every, &w_oldtimer) < 0) {
         int e = errno;
         kt_watch_disarm();
         return kt_fail_errno(err, KT_E_INTERNAL, e, "setitimer");
     }
+    const struct timeval *v = &w_oldtimer.it_value;
+    if ((v->tv_sec || v->tv_usec) && w_old.sa_handler == SIG_DFL) /* SIG_IGN: it does nothing */
+        w_inherited_due = (uint64_t)w_armed_at.tv_sec * 1000 +
+                          (uint64_t)w_armed_at.tv_nsec / 1000000 + (uint64_t)v->tv_sec * 1000 +
+                          (uint64_t)v->tv_usec / 1000;
     return 0;
 }
 

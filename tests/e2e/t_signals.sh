@@ -200,6 +200,22 @@ else
     else
         not_ok "--timeout during the compile: exit $rc after $(($(date +%s) - start)) s, $(head -c 300 "$T/err")"
     fi
+    # An inherited alarm that falls due while libseccomp spins (review 3,
+    # 2026-11-29): it was held back until the compile ended, that is never.
+    start=$(date +%s)
+    /usr/bin/python3 -c '
+import os, signal, sys
+signal.setitimer(signal.ITIMER_REAL, 2)
+os.execv(sys.argv[1], sys.argv[1:])' "$SAND" run -p "$SPIN" --record "$T/spin5" -- /bin/true > "$T/out" 2> "$T/err" &
+    pid=$!
+    ( sleep 60; kill -9 "$pid" 2> /dev/null ) & net=$!
+    { wait "$pid"; } 2> /dev/null; rc=$?
+    kill "$net" 2> /dev/null; wait "$net" 2> /dev/null
+    if [ "$rc" -eq 142 ] && [ $(($(date +%s) - start)) -lt 30 ]; then
+        ok "an inherited alarm due while libseccomp spins ends the runner as it would have (SIGALRM, 142)"
+    else
+        not_ok "inherited alarm during the spin: exit $rc after $(($(date +%s) - start)) s (want 142)"
+    fi
     # --baseline FILE is compiled before any sandbox exists, and was compiled
     # unwatched (review, 2026-11-29). The signal goes once the runner has
     # blocked its stop signals: from then on they wait in its signalfd.
