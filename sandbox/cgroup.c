@@ -203,8 +203,11 @@ int kt_cg_remove(const char *dir)
         char procs[4096];
         if (kt_cg_read(dir, "cgroup.procs", procs, sizeof procs) == 0 && procs[0] &&
             kt_cg_write(dir, "cgroup.kill", "1") < 0)
-            for (char *sp, *t = strtok_r(procs, "\n", &sp); t; t = strtok_r(NULL, "\n", &sp))
-                kill((pid_t)atoi(t), SIGKILL);
+            for (char *sp, *t = strtok_r(procs, "\n", &sp); t; t = strtok_r(NULL, "\n", &sp)) {
+                /* 0: a task of another PID namespace; kill(0) is our own group */
+                long pid = strtol(t, NULL, 10);
+                if (pid > 0) kill((pid_t)pid, SIGKILL);
+            }
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (now.tv_sec - t0.tv_sec >= 30) return 1;
         struct timespec pause = {0, pause_ns};
