@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -548,6 +549,8 @@ static int cmd_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* a parent that ignored SIGCHLD would make the sandbox unwaitable (ECHILD) */
+    signal(SIGCHLD, SIG_DFL);
     if (argc < 2) {
         fprintf(stderr, "Usage: %s\n", synopsis);
         return KT_EXIT_USAGE;

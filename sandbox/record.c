@@ -72,8 +72,8 @@ void kt_attempt_outcome(const kt_attempt *a, char *out, size_t n)
         snprintf(out, n, "runner interrupted by SIG%s%s", sigabbrev_np(r->interrupted),
                  r->started ? " (the payload had started)" : "");
     else if (!r->started && r->died_at_exec && r->signal)
-        snprintf(out, n, "not started: killed by signal %d (%s) at its execve", r->signal,
-                 strsignal(r->signal));
+        snprintf(out, n, "not started: killed by signal %d (%s) before its execve completed",
+                 r->signal, strsignal(r->signal));
     else if (!r->started && r->died_at_exec)
         snprintf(out, n, "not started: ended before its execve completed");
     else if (!r->started)

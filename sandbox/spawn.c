@@ -56,11 +56,14 @@ static void close_fd(int *fd)
 static void note_name(sbx *s)
 {
     char path[64], name[32];
+    /* a /proc of another PID namespace would name another process */
+    ssize_t n = readlink("/proc/self", name, sizeof name - 1);
+    if (n <= 0 || (name[n] = '\0', strtol(name, NULL, 10) != (long)getpid())) return;
     snprintf(path, sizeof path, "/proc/%d/comm", (int)s->pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, name, sizeof name - 1) : -1;
+    n = fd >= 0 ? read(fd, name, sizeof name - 1) : -1;
     if (fd >= 0) close(fd);
-    if (n <= 0) return; /* unknown: as before, READY without a report is a start */
+    if (n <= 0) return; /* unknown: collect() says so */
     name[n] = '\0';
     name[strcspn(name, "\n")] = '\0';
     s->died_tagged = strcmp(name, s->exec_tag) == 0;
@@ -472,6 +475,12 @@ static int collect(sbx *s, kt_run *run, kt_err *err)
         run->started = 0;
         run->exec_errno = rep.err;
         run->exit_code = -1;
+    } else if (ready && s->died_tagged < 0) {
+        /* READY and no report: whether its execve completed is in its name */
+        return kt_fail(err, KT_E_INTERNAL,
+                       "cannot tell whether the payload started: /proc/%d/comm of the exited "
+                       "sandbox unreadable, or /proc is not of this PID namespace",
+                       (int)s->pid);
     } else if (s->died_tagged == 1) {
         /* READY and no report, but it died before its execve completed: a
          * profile that kills execve, or denies it and write (no report) */
