@@ -328,9 +328,7 @@ static int validate(vctx *v, const cJSON *root)
             const cJSON *args = cJSON_GetObjectItemCaseSensitive(r, "args");
             units += (long)(names ? cJSON_GetArraySize(names) : 1) * (1 + cJSON_GetArraySize(args));
             /* libseccomp 2.5.4 counts a filter's instructions in 16 bits and
-             * overflows its buffer past 65535 (fixed in 2.6.1): a name with n
-             * conditions is at most 4n+2 instructions per architecture, 3
-             * here at most; the kernel takes 4096 in all anyway */
+             * overflows its buffer past 65535 (fixed in 2.6.1): see profile.h */
             if (units > KT_PROFILE_MAX_UNITS)
                 return bad(v, "$.syscalls",
                            "too large: more than %d names x (1 + conditions) over all rules",

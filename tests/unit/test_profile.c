@@ -292,7 +292,7 @@ static void profile_limits(void **state)
     assert_null(parse(j, &err));
     assert_non_null(strstr(err.msg, "$.syscalls[0].args[48]: at most 48 conditions"));
     free(j);
-    /* 83 rules of 48 conditions (4067 units) pass; 2049 of one condition (4098) do not */
+    /* 41 rules of 48 conditions (2009 units) pass; 1025 of one condition (2050) do not */
     j = big_profile(KT_PROFILE_MAX_ARGS, KT_PROFILE_MAX_UNITS / (1 + KT_PROFILE_MAX_ARGS));
     p = parse(j, &err);
     assert_non_null(p);
