@@ -63,6 +63,20 @@ json.dump(p, open(sys.argv[2], "w"))
 PY
 }
 
+# A run that a regression could leave spinning: net_on PID SIGKILLs it after
+# 60 s; net_wait PID waits for it (RC: its status; no "Alarm clock" from the
+# shell) and takes the net down.
+net_on() { ( sleep 60; kill -9 "$1" 2> /dev/null ) & NET=$!; }
+net_wait() { { wait "$1"; } 2> /dev/null; RC=$?; kill "$NET" 2> /dev/null; wait "$NET" 2> /dev/null; }
+# exec_with PYTHON CMD...: CMD exec'd from a process that ran PYTHON first
+# (with os, signal, sys imported): what a parent leaves to the runner.
+exec_with() {
+    local pre=$1; shift
+    /usr/bin/python3 -c "import os, signal, sys
+$pre
+os.execv(sys.argv[1], sys.argv[1:])" "$@"
+}
+
 jget() { # jget FILE PYEXPR: a Python expression over the JSON document d (strings raw, else JSON)
     /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); v = eval(sys.argv[2]); print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))' "$1" "$2" 2> /dev/null
 }

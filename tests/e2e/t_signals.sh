@@ -177,10 +177,9 @@ else
     OUTD=$(newdir)
     "$SAND" run -p "$SPIN" --out "$OUTD" --record "$T/spin1" -- /bin/sh -c 'echo ran > /out/ran' > "$T/out" 2> "$T/err" &
     pid=$!
-    ( sleep 60; kill -9 "$pid" 2> /dev/null ) & net=$!
+    net_on "$pid"
     for _ in $(seq 200); do pgrep -P "$pid" > /dev/null && break; sleep 0.05; done # the sandbox is cloned: compiling
-    kill -TERM "$pid"; wait "$pid"; rc=$?
-    kill "$net" 2> /dev/null; wait "$net" 2> /dev/null
+    kill -TERM "$pid"; net_wait "$pid"; rc=$RC
     if [ "$rc" -eq 143 ] && grep -q "stopped by a signal while compiling the profile" "$T/err" &&
         [ ! -e "$OUTD/ran" ] && [ -z "$(own_procs "$pid")" ] && [ -z "$(ls -A "$T/spin1" 2> /dev/null | grep -v '^ladder.json$')" ]; then
         ok "SIGTERM while libseccomp spins on a crafted profile: exit 143, said so, nothing ran, no process left"
@@ -192,9 +191,8 @@ else
     start=$(date +%s)
     "$SAND" run -p "$SPIN" --timeout 1 --record "$T/spin2" -- /bin/true > "$T/out" 2> "$T/err" &
     pid=$!
-    ( sleep 60; kill -9 "$pid" 2> /dev/null ) & net=$!
-    wait "$pid"; rc=$?
-    kill "$net" 2> /dev/null; wait "$net" 2> /dev/null
+    net_on "$pid"
+    net_wait "$pid"; rc=$RC
     if [ "$rc" -eq 125 ] && grep -q -- "--timeout passed while compiling the profile" "$T/err" && [ $(($(date +%s) - start)) -lt 30 ]; then
         ok "--timeout 1 while libseccomp spins: exit 125 within seconds, said so"
     else
@@ -203,14 +201,10 @@ else
     # An inherited alarm that falls due while libseccomp spins (review 3,
     # 2026-11-29): it was held back until the compile ended, that is never.
     start=$(date +%s)
-    /usr/bin/python3 -c '
-import os, signal, sys
-signal.setitimer(signal.ITIMER_REAL, 2)
-os.execv(sys.argv[1], sys.argv[1:])' "$SAND" run -p "$SPIN" --record "$T/spin5" -- /bin/true > "$T/out" 2> "$T/err" &
+    exec_with 'signal.setitimer(signal.ITIMER_REAL, 2)' "$SAND" run -p "$SPIN" --record "$T/spin5" -- /bin/true > "$T/out" 2> "$T/err" &
     pid=$!
-    ( sleep 60; kill -9 "$pid" 2> /dev/null ) & net=$!
-    { wait "$pid"; } 2> /dev/null; rc=$?
-    kill "$net" 2> /dev/null; wait "$net" 2> /dev/null
+    net_on "$pid"
+    net_wait "$pid"; rc=$RC
     if [ "$rc" -eq 142 ] && [ $(($(date +%s) - start)) -lt 30 ]; then
         ok "an inherited alarm due while libseccomp spins ends the runner as it would have (SIGALRM, 142)"
     else
@@ -222,14 +216,13 @@ os.execv(sys.argv[1], sys.argv[1:])' "$SAND" run -p "$SPIN" --record "$T/spin5" 
     "$SAND" run -p "$KT_SRC/profiles/seccomp-startup-safe.json" --baseline "$SPIN" --record "$T/spin4" \
         -- /bin/true > "$T/out" 2> "$T/err" &
     pid=$!
-    ( sleep 60; kill -9 "$pid" 2> /dev/null ) & net=$!
+    net_on "$pid"
     for _ in $(seq 400); do
         blk=$(awk '/^SigBlk/ {print $2}' "/proc/$pid/status" 2> /dev/null)
         [ -n "$blk" ] && (((16#$blk >> 14) & 1)) && break
         sleep 0.05
     done
-    kill -TERM "$pid"; wait "$pid"; rc=$?
-    kill "$net" 2> /dev/null; wait "$net" 2> /dev/null
+    kill -TERM "$pid"; net_wait "$pid"; rc=$RC
     if [ "$rc" -eq 143 ] && grep -q "stopped by a signal while compiling the baseline" "$T/err" &&
         [ -z "$(ls -A "$T/spin4" 2> /dev/null | grep -v '^ladder.json$')" ]; then
         ok "SIGTERM while libseccomp spins on a crafted --baseline: exit 143, said so, no attempt"
@@ -241,29 +234,21 @@ os.execv(sys.argv[1], sys.argv[1:])' "$SAND" run -p "$SPIN" --record "$T/spin5" 
     # and a parent's alarm(N) before exec, a CI watchdog, must still fire
     # after the watch used the same timer (it was cancelled).
     start=$(date +%s)
-    /usr/bin/python3 -c '
-import os, signal, sys
-signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-os.execv(sys.argv[1], sys.argv[1:])' "$SAND" run -p "$SPIN" --timeout 1 --record "$T/spin3" -- /bin/true > "$T/out" 2> "$T/err" &
+    exec_with 'signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})' "$SAND" run -p "$SPIN" --timeout 1 --record "$T/spin3" -- /bin/true > "$T/out" 2> "$T/err" &
     pid=$!
-    ( sleep 60; kill -9 "$pid" 2> /dev/null ) & net=$!
-    wait "$pid"; rc=$?
-    kill "$net" 2> /dev/null; wait "$net" 2> /dev/null
+    net_on "$pid"
+    net_wait "$pid"; rc=$RC
     if [ "$rc" -eq 125 ] && grep -q -- "--timeout passed while compiling the profile" "$T/err" && [ $(($(date +%s) - start)) -lt 30 ]; then
         ok "SIGALRM blocked by the parent: --timeout 1 during the spin still ends the runner (125)"
     else
         not_ok "SIGALRM blocked by the parent: exit $rc after $(($(date +%s) - start)) s, $(head -c 300 "$T/err")"
     fi
     start=$(date +%s)
-    /usr/bin/python3 -c '
-import os, signal, sys
-signal.setitimer(signal.ITIMER_REAL, 2)
-os.execv(sys.argv[1], sys.argv[1:])' "$SAND" run -p "$KT_SRC/profiles/seccomp-startup-safe.json" --record "$T/alarm" \
+    exec_with 'signal.setitimer(signal.ITIMER_REAL, 2)' "$SAND" run -p "$KT_SRC/profiles/seccomp-startup-safe.json" --record "$T/alarm" \
         -- /bin/sleep 20 > "$T/out" 2> "$T/err" &
     pid=$!
-    ( sleep 60; kill -9 "$pid" 2> /dev/null ) & net=$!
-    { wait "$pid"; } 2> /dev/null; rc=$? # (no "Alarm clock" from the shell)
-    kill "$net" 2> /dev/null; wait "$net" 2> /dev/null
+    net_on "$pid"
+    net_wait "$pid"; rc=$RC
     if [ "$rc" -eq 142 ] && [ $(($(date +%s) - start)) -lt 15 ]; then
         ok "an alarm the parent set before exec still fires after the watch (SIGALRM, 142, before the payload's 20 s)"
     else

@@ -63,14 +63,10 @@ run "$SANDBOX" run -p "$P/killexec.json" --record "$T/o" -- /bin/true
 # A parent that ignored SIGCHLD (review 3): waitid answered ECHILD and the
 # runner spun at 100% CPU for ever. The runner resets it.
 start=$(date +%s)
-/usr/bin/python3 -c '
-import os, signal, sys
-signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-os.execv(sys.argv[1], sys.argv[1:])' "$SANDBOX" run -p "$SAFE" --record "$T/c" -- /bin/true > "$T/out" 2> "$T/err" &
+exec_with 'signal.signal(signal.SIGCHLD, signal.SIG_IGN)' "$SANDBOX" run -p "$SAFE" --record "$T/c" -- /bin/true > "$T/out" 2> "$T/err" &
 pid=$!
-( sleep 60; kill -9 "$pid" 2> /dev/null ) & net=$!
-wait "$pid"; rc=$?
-kill "$net" 2> /dev/null; wait "$net" 2> /dev/null
+net_on "$pid"
+net_wait "$pid"; rc=$RC
 [ "$rc" -eq 0 ] && [ "$(jget "$T/c/seccomp-startup-safe/run.json" "d['started']")" = true ] &&
     [ $(($(date +%s) - start)) -lt 30 ] && ok "SIGCHLD ignored by the parent: the run completes, started" ||
     not_ok "SIGCHLD ignored: exit $rc after $(($(date +%s) - start)) s"
