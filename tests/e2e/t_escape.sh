@@ -56,6 +56,19 @@ escape_suite() {
     payload "$who" "$ALLOW" -- /h/userns_mount
     want 3 'Operation not permitted' "$who: namespaces refused under an allow-all profile too"
 
+    # The kernel log holds the audit records of the sandbox's first process,
+    # the random name "started" rests on among them. ENOSYS comes only from
+    # the baseline; without it the kernel refuses (EPERM, dmesg_restrict=1)
+    # or lets the log be read (dmesg_restrict=0), never ENOSYS.
+    payload "$who" "$ALLOW" -- /h/kmsg_read
+    want 3 'syslog\(SIZE_BUFFER\): Function not implemented' "$who: syslog(2) refused (ENOSYS) even under an allow-all profile"
+    payload "$who" "$ALLOW" --baseline none -- /h/kmsg_read
+    if [ "$RC" -eq 0 ] || { [ "$RC" -eq 3 ] && grep -q 'Operation not permitted' "$T/out"; }; then
+        ok "$who: --baseline none: the kernel, not a filter, answers syslog(2) ($(head -c 80 "$T/out"))"
+    else
+        not_ok "$who: --baseline none: syslog(2) answered by something else (exit $RC: $(head -c 200 "$T/out"))"
+    fi
+
     # /out is noexec like /tmp; --out-exec opts out; memfd stays exec-able (recorded).
     local OUT; OUT=$(newdir); chmod 777 "$OUT"
     payload "$who" "$SAFE" --out "$OUT" -- /bin/sh -c 'cp /bin/true /out/t && chmod 755 /out/t && /out/t; echo "exit $?"'
