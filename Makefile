@@ -125,7 +125,7 @@ SANDBOX_CORE += $(call obj,core/datadir.c core/escape.c core/newfile.c)
 # The baseline filter is built in (.incbin): rebuild it when the file changes.
 # It is also compiled here, by the sandbox's own compiler, into BPF the
 # sandbox uses where the libseccomp version and architecture match (baseline.h).
-BPFGEN_OBJ := $(call obj,sandbox/profile.c sandbox/filter.c sandbox/bpfeval.c sandbox/rulesel.c core/err.c core/buf.c \
+BPFGEN_OBJ := $(call obj,sandbox/profile.c sandbox/filter.c sandbox/filtercheck.c sandbox/bpfeval.c sandbox/rulesel.c core/err.c core/buf.c \
                          core/json_canon.c core/sha256.c core/fsutil.c core/jsondoc.c)
 $(BUILD)/tools/bpfgen: $(BUILD)/obj/sandbox/tools/bpfgen.o $(BPFGEN_OBJ)
 	@mkdir -p $(dir $@)
@@ -322,7 +322,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := bundle envelope policy profile junit probe_json oci layer guard_elf extract_name
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
                -fno-sanitize-recover=undefined $(PKG_CFLAGS)
-FUZZ_LIB_SRC := $(CORE_SRC) $(POLICY_SRC) $(GUARD_SRC) $(KEYS_SRC) $(VERIFY_SRC) sandbox/profile.c sandbox/filter.c sandbox/bpfeval.c sandbox/rulesel.c sandbox/probe/json.c \
+FUZZ_LIB_SRC := $(CORE_SRC) $(POLICY_SRC) $(GUARD_SRC) $(KEYS_SRC) $(VERIFY_SRC) sandbox/profile.c sandbox/filter.c sandbox/filtercheck.c sandbox/bpfeval.c sandbox/rulesel.c sandbox/probe/json.c \
                 sandbox/imgref.c sandbox/oci.c sandbox/unpack.c sandbox/entry.c sandbox/beneath.c
 # objects under o/ with header dependencies (.d; compile only: -MMD on the link
 # step made clang refuse "multiple output files" and the smoke skip silently)

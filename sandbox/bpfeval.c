@@ -127,6 +127,14 @@ int kt_bpf_eval_known(const void *insns, size_t n, const struct seccomp_data *d,
         case BPF_RET | BPF_A:
             *ret = a;
             return 0;
+        case BPF_JMP | BPF_JEQ | BPF_K: /* most of a libseccomp program: inline */
+        case BPF_JMP | BPF_JGT | BPF_K:
+        case BPF_JMP | BPF_JGE | BPF_K: {
+            if (pc + 1 + i->jt >= n || pc + 1 + i->jf >= n) return -1;
+            int taken = BPF_OP(code) == BPF_JEQ ? a == k : BPF_OP(code) == BPF_JGT ? a > k : a >= k;
+            pc += taken ? i->jt : i->jf;
+            break;
+        }
         case BPF_JMP | BPF_JA: {
             size_t to = pc + 1 + (size_t)k;
             if (to >= n) return -1;

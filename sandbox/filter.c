@@ -1,6 +1,7 @@
 #include "filter.h"
 
 #include "bpfeval.h"
+#include "filtercheck.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -21,6 +22,7 @@ typedef struct cstate {
     int exec_rule;  /* a rule named execve/execveat was seen */
     size_t nrules;  /* syscalls given a rule */
     size_t narches; /* architectures in the filter (the native one too) */
+    kt_fcheck fc;   /* every rule and architecture given to libseccomp */
 } cstate;
 
 /* Up to this many rules x architectures, libseccomp lays the filter out as
@@ -161,13 +163,18 @@ static int add_rule(cstate *s, scmp_filter_ctx ctx, const cJSON *r, int idx, kt_
         }
         if (this_act == s->f->default_action) continue; /* same as the default: nothing to add */
         int rc = 0;
-        if (this_act == SCMP_ACT_NOTIFY || nconds == 0)
+        if (this_act == SCMP_ACT_NOTIFY || nconds == 0) {
             rc = seccomp_rule_add(ctx, this_act, nr, 0);
-        else if (!repeated)
+            if (rc == 0 && kt_fcheck_rule(&s->fc, nr, this_act, 0, NULL, err) < 0) return -1;
+        } else if (!repeated) {
             rc = seccomp_rule_add_array(ctx, act, nr, nconds, conds);
-        else /* runc: several conditions on one index -> one rule per condition */
-            for (unsigned i = 0; i < nconds && rc == 0; i++)
+            if (rc == 0 && kt_fcheck_rule(&s->fc, nr, act, nconds, conds, err) < 0) return -1;
+        } else { /* runc: several conditions on one index -> one rule per condition */
+            for (unsigned i = 0; i < nconds && rc == 0; i++) {
                 rc = seccomp_rule_add_array(ctx, act, nr, 1, &conds[i]);
+                if (rc == 0 && kt_fcheck_rule(&s->fc, nr, act, 1, &conds[i], err) < 0) return -1;
+            }
+        }
         if (rc < 0)
             return kt_fail_errno(err, KT_E_DATA, -rc,
                                  "%s: $.syscalls[%d]: libseccomp refused the rule for %s", s->file,
@@ -178,14 +185,14 @@ static int add_rule(cstate *s, scmp_filter_ctx ctx, const cJSON *r, int idx, kt_
     return 0;
 }
 
-static int add_arch(scmp_filter_ctx ctx, uint32_t tok, size_t *n, kt_err *err, const char *file)
+static int add_arch(cstate *s, scmp_filter_ctx ctx, uint32_t tok, kt_err *err)
 {
     if (!tok) return 0; /* valid, but unknown to this libseccomp: cannot be native */
     int rc = seccomp_arch_add(ctx, tok);
     if (rc < 0 && rc != -EEXIST)
-        return kt_fail_errno(err, KT_E_DATA, -rc, "%s: cannot add architecture", file);
-    *n += rc == 0;
-    return 0;
+        return kt_fail_errno(err, KT_E_DATA, -rc, "%s: cannot add architecture", s->file);
+    s->narches += rc == 0;
+    return kt_fcheck_arch(&s->fc, tok, err);
 }
 
 static int add_arches_and_flags(cstate *s, scmp_filter_ctx ctx, const cJSON *root, kt_err *err)
@@ -195,14 +202,14 @@ static int add_arches_and_flags(cstate *s, scmp_filter_ctx ctx, const cJSON *roo
     const cJSON *amap = cJSON_GetObjectItemCaseSensitive(root, "archMap");
     int rc = 0;
     for (const cJSON *a = arches ? arches->child : NULL; a && rc == 0; a = a->next)
-        rc = add_arch(ctx, kt_profile_arch_token(a->valuestring), &s->narches, err, s->file);
+        rc = add_arch(s, ctx, kt_profile_arch_token(a->valuestring), err);
     for (const cJSON *m = amap ? amap->child : NULL; m && rc == 0; m = m->next) {
         /* runc: only the entry for the native architecture counts */
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(m, "architecture");
         if (kt_profile_arch_token(a->valuestring) != native) continue;
         const cJSON *subs = cJSON_GetObjectItemCaseSensitive(m, "subArchitectures");
         for (const cJSON *x = cJSON_IsArray(subs) ? subs->child : NULL; x && rc == 0; x = x->next)
-            rc = add_arch(ctx, kt_profile_arch_token(x->valuestring), &s->narches, err, s->file);
+            rc = add_arch(s, ctx, kt_profile_arch_token(x->valuestring), err);
     }
     const cJSON *flags = cJSON_GetObjectItemCaseSensitive(root, "flags");
     for (const cJSON *f = flags ? flags->child : NULL; f && rc == 0; f = f->next) {
@@ -228,6 +235,9 @@ static int add_default_exec_notify(cstate *s, scmp_filter_ctx ctx, kt_err *err)
     for (int i = 0; i < 2; i++) {
         int nr = seccomp_syscall_resolve_name(names[i]);
         int rc = nr == __NR_SCMP_ERROR ? 0 : seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
+        if (rc == 0 && nr != __NR_SCMP_ERROR &&
+            kt_fcheck_rule(&s->fc, nr, SCMP_ACT_NOTIFY, 0, NULL, err) < 0)
+            return -1;
         if (rc < 0)
             return kt_fail_errno(err, KT_E_DATA, -rc, "%s: cannot add the exec-once rule", s->file);
     }
@@ -268,7 +278,7 @@ int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_f
 {
     static const kt_filter_opts none = {0};
     memset(out, 0, sizeof *out);
-    cstate s = {kt_profile_file(p), opts ? opts : &none, out, 0, 0, 0, 1};
+    cstate s = {kt_profile_file(p), opts ? opts : &none, out, 0, 0, 0, 1, {0}};
     const cJSON *root = kt_profile_json(p);
     const cJSON *da = cJSON_GetObjectItemCaseSensitive(root, "defaultAction");
     const cJSON *der = cJSON_GetObjectItemCaseSensitive(root, "defaultErrnoRet");
@@ -280,7 +290,8 @@ int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_f
                        s.file);
     scmp_filter_ctx ctx = seccomp_init(out->default_action);
     if (!ctx) return kt_fail(err, KT_E_INTERNAL, "%s: libseccomp could not start a filter", s.file);
-    int rc = add_arches_and_flags(&s, ctx, root, err);
+    int rc = kt_fcheck_arch(&s.fc, seccomp_arch_native(), err);
+    if (rc == 0) rc = add_arches_and_flags(&s, ctx, root, err);
     const cJSON *sys = cJSON_GetObjectItemCaseSensitive(root, "syscalls");
     int i = 0;
     for (const cJSON *r = sys ? sys->child : NULL; r && rc == 0; r = r->next, i++)
@@ -292,6 +303,10 @@ int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_f
     if (rc == 0 && tree) (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     if (rc == 0) rc = export_bpf(ctx, &out->bpf, err);
     seccomp_release(ctx);
+    if (rc == 0)
+        rc = kt_fcheck_run(&s.fc, out->bpf.insns, out->bpf.len, out->default_action,
+                           &out->checked_points, err);
+    kt_fcheck_free(&s.fc);
     if (rc < 0) {
         kt_filter_free(out);
         return -1;

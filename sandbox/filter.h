@@ -53,6 +53,9 @@ typedef struct kt_filter {
     /* exec-once only: the errno later execs get; 0 if the profile allows exec
      * (nothing to notify, the listener is not requested). */
     int exec_errno;
+    /* Points at which the BPF was run and found to answer as its rules say
+     * (filtercheck.h): a filter that does not is a compile error. */
+    size_t checked_points;
 } kt_filter;
 
 int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_filter_opts *opts,

@@ -308,6 +308,7 @@ int kt_record_run(int dirfd, const kt_ladder *l, const kt_attempt *a, kt_err *er
     kt_hostexec_json(sb->hostexec, sb, &b, o);
     cJSON *ig = kt_jb_arr(&b, o, "ignored_syscalls");
     for (size_t i = 0; i < a->filter.nignored; i++) kt_jb_text(&b, ig, NULL, a->filter.ignored[i]);
+    kt_jb_int(&b, o, "filter_checked_points", (int64_t)a->filter.checked_points);
     add_limits(&b, o, sb, r);
     if (r->exec_once) {
         cJSON *eo = kt_jb_obj(&b, o, "exec_once");
