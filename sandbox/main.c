@@ -14,6 +14,7 @@
 #include "reach.h"
 #include "runmsg.h"
 #include "sandbox.h"
+#include "cmd_compile.h"
 #include "shipped.h"
 #include "tee.h"
 #include "units.h"
@@ -121,7 +122,8 @@ static const char synopsis[] =
     "                       -- COMMAND [ARG]...\n"
     "       kiemthu-sandbox run --profile FILE|NAME... --record DIR --image REF [options]\n"
     "                       [-- ARG...]\n"
-    "       kiemthu-sandbox profiles [--names]";
+    "       kiemthu-sandbox profiles [--names]\n"
+    "       kiemthu-sandbox compile [--exec-once] PROFILE...";
 static const char about[] =
     "Run COMMAND under deny-by-default isolation: new mount, PID, network, IPC and\n"
     "UTS namespaces (and user, when not root), uid/gid 65532, read-only root, noexec /tmp,\n"
@@ -565,6 +567,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "run")) return cmd_run(argc - 1, argv + 1);
     if (!strcmp(argv[1], "profiles")) return kt_cmd_profiles(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "compile")) return kt_cmd_compile(argc - 1, argv + 1);
     kt_esc_line(stderr, "kiemthu-sandbox: unknown command \"%s\"", argv[1]);
     fprintf(stderr, "Usage: %s\n", synopsis);
     return KT_EXIT_USAGE;

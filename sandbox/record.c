@@ -9,11 +9,14 @@
 #include "../core/jsonb.h"
 #include "../core/layout.h"
 #include "../core/name.h"
+#include "../core/sha256.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/filter.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -147,6 +150,27 @@ static void add_baseline(kt_jb *b, cJSON *o, const kt_ladder *l)
     cJSON *bl = kt_jb_obj(b, o, "baseline");
     kt_jb_text(b, bl, "name", l->baseline_name);
     kt_jb_text(b, bl, "sha256", kt_profile_sha256(l->baseline));
+}
+
+/* Which libseccomp compiled the profile, the program it made (by digest:
+ * the same profile, libseccomp and options give the same bytes), and at how
+ * many points it was found to answer as the rules say (filtercheck.h). */
+static void add_filter_facts(kt_jb *b, cJSON *o, const kt_filter *f)
+{
+    const struct scmp_version *v = seccomp_version();
+    char ver[48];
+    snprintf(ver, sizeof ver, "%u.%u.%u", v->major, v->minor, v->micro);
+    kt_jb_text(b, o, "libseccomp", ver);
+    if (f->bpf.insns) {
+        uint8_t d[KT_SHA256_LEN];
+        char hex[KT_SHA256_HEX];
+        kt_sha256(f->bpf.insns, (size_t)f->bpf.len * sizeof(struct sock_filter), d);
+        kt_hex(d, sizeof d, hex);
+        kt_jb_text(b, o, "filter_bpf_sha256", hex);
+    } else {
+        kt_jb_null(b, o, "filter_bpf_sha256");
+    }
+    kt_jb_int(b, o, "filter_checked_points", (int64_t)f->checked_points);
 }
 
 static void add_isolation(kt_jb *b, cJSON *o, const kt_sandbox *sb)
@@ -308,7 +332,7 @@ int kt_record_run(int dirfd, const kt_ladder *l, const kt_attempt *a, kt_err *er
     kt_hostexec_json(sb->hostexec, sb, &b, o);
     cJSON *ig = kt_jb_arr(&b, o, "ignored_syscalls");
     for (size_t i = 0; i < a->filter.nignored; i++) kt_jb_text(&b, ig, NULL, a->filter.ignored[i]);
-    kt_jb_int(&b, o, "filter_checked_points", (int64_t)a->filter.checked_points);
+    add_filter_facts(&b, o, &a->filter);
     add_limits(&b, o, sb, r);
     if (r->exec_once) {
         cJSON *eo = kt_jb_obj(&b, o, "exec_once");

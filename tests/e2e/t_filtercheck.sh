@@ -53,3 +53,59 @@ run "$SANDBOX" run -p "$SAFE" --record "$T/rec2" --out "$OUT" -- /usr/bin/python
 pts=$(grep -o '"filter_checked_points":[0-9]*' "$T/rec2/seccomp-startup-safe/run.json" | cut -d: -f2)
 [ "${pts:-0}" -gt 0 ] && ok "run.json: the profile was checked at $pts points" ||
     not_ok "run.json: filter_checked_points is '${pts}'"
+
+# kiemthu-sandbox compile: what run.json records of the filter, computed
+# again from the profile on this host (the auditor's comparison).
+run "$SANDBOX" compile "$SAFE"
+bpf=$(grep -o '"filter_bpf_sha256":"[0-9a-f]*"' "$T/rec2/seccomp-startup-safe/run.json" | cut -d'"' -f4)
+lib=$(grep -o '"libseccomp":"[0-9.]*"' "$T/rec2/seccomp-startup-safe/run.json" | cut -d'"' -f4)
+if [ "$RC" -eq 0 ] && [ -n "$bpf" ] && grep -q "filter_bpf_sha256      $bpf" "$T/out" &&
+    grep -q "filter_checked_points  $pts\$" "$T/out" && grep -q "libseccomp             $lib\$" "$T/out"; then
+    ok "compile: the same filter digest ($bpf), libseccomp $lib and $pts points as the run recorded"
+else
+    not_ok "compile (exit $RC) vs run.json: bpf '$bpf', libseccomp '$lib', points '$pts'"
+fi
+STRICT=$KT_SRC/profiles/seccomp-deny-by-default.json
+run "$SANDBOX" compile "$STRICT"
+plain=$(grep filter_bpf_sha256 "$T/out")
+run "$SANDBOX" compile --exec-once "$STRICT"
+[ "$RC" -eq 0 ] && [ -n "$plain" ] && ! grep -qF "$plain" "$T/out" &&
+    ok "compile --exec-once: another program where the profile denies execve (the runner answers it)" ||
+    not_ok "compile --exec-once: exit $RC, the same program as without"
+run "$SANDBOX" compile "$SAFE" "$LT"
+if [ "$RC" -eq 70 ] && grep -q 'a libseccomp bug' "$T/err" && grep -q 'filter_bpf_sha256' "$T/out"; then
+    ok "compile: a miscompiled profile exits 70 after the good one is printed"
+elif [ "$RC" -eq 0 ]; then
+    ok "compile: this libseccomp compiles the two LT rules right"
+else
+    not_ok "compile of a good and a miscompiled profile: exit $RC"
+fi
+run "$SANDBOX" compile
+[ "$RC" -eq 64 ] && ok "compile without a profile: usage, 64" || not_ok "compile without a profile: exit $RC"
+run "$SANDBOX" compile "$T/no-such.json"
+[ "$RC" -eq 66 ] && ok "compile of a missing file: 66" || not_ok "compile of a missing file: exit $RC"
+printf '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [' > "$T/bad.json"
+run "$SANDBOX" compile "$T/bad.json"
+[ "$RC" -eq 65 ] && ok "compile of invalid JSON: 65" || not_ok "compile of invalid JSON: exit $RC"
+# a file name is the user's, not ours: shown escaped
+ESC=$T/$'\e[2Jx.json'
+cp "$SAFE" "$ESC"
+run "$SANDBOX" compile "$ESC"
+[ "$RC" -eq 0 ] && ! grep -q $'\e' "$T/out" && grep -q '\\x1b\[2Jx.json' "$T/out" &&
+    ok "compile: a control byte in the path is printed as \\x1b" || not_ok "compile: path not escaped (exit $RC)"
+# The README's sample is what compile prints here (it cannot go stale when the
+# profile or the compiler changes); the program's bytes are libseccomp's and
+# the architecture's, so those lines are compared where both are the sample's.
+sample=$(sed -n '/^\$ kiemthu-sandbox compile seccomp-startup-safe$/,/^```$/p' "$KT_SRC/README.md" | grep '^  ')
+run "$SANDBOX" compile "$SAFE"
+got=$(grep '^  ' "$T/out")
+if [ -z "$sample" ]; then
+    not_ok "README: no 'kiemthu-sandbox compile seccomp-startup-safe' sample"
+elif [ "$(echo "$sample" | grep libseccomp)" = "$(echo "$got" | grep libseccomp)" ] && [ "$(uname -m)" = x86_64 ]; then
+    [ "$sample" = "$got" ] && ok "README: the compile sample is what compile prints here" ||
+        not_ok "README's compile sample differs: $(diff <(echo "$sample") <(echo "$got") | tr '\n' ' ')"
+else
+    [ "$(echo "$sample" | grep profile_sha256)" = "$(echo "$got" | grep profile_sha256)" ] &&
+        ok "README: the compile sample's profile_sha256 is the file's" || not_ok "README: stale profile_sha256 in the compile sample"
+    skip "README's compile sample: filter bytes compared only under libseccomp $(echo "$sample" | awk '/libseccomp/ {print $2}') on x86_64"
+fi
