@@ -135,7 +135,7 @@ comp() {
 }
 cd "$W" || return 0
 mkdir -p "$W/inputs"
-[ "$(comp kiemthu-sandbox '')" = "run profiles --help --version" ] && ok "completion: subcommands" || not_ok "completion subcommands: $(comp kiemthu-sandbox '')"
+[ "$(comp kiemthu-sandbox '')" = "run profiles compile --help --version" ] && ok "completion: subcommands" || not_ok "completion subcommands: $(comp kiemthu-sandbox '')"
 [ "$(comp kiemthu-sandbox run --pro)" = --profile ] && ok "completion: --pro -> --profile" || not_ok "completion --pro: $(comp kiemthu-sandbox run --pro)"
 [ "$(comp kiemthu-sandbox run -p seccomp-s)" = seccomp-startup-safe ] && ok "completion: -p seccomp-s -> the shipped name" || not_ok "completion -p: $(comp kiemthu-sandbox run -p seccomp-s)"
 [ "$(comp kiemthu-sandbox run --baseline no)" = none ] && ok "completion: --baseline no -> none" || not_ok "completion --baseline: $(comp kiemthu-sandbox run --baseline no)"
