@@ -70,16 +70,36 @@ static int jump(uint16_t code, uint32_t a, uint32_t v, int *taken)
     }
 }
 
+/* Where A came from, for a trace: a word of seccomp_data and the AND masks
+ * applied since, or nothing known (any other operation). */
+#define NO_WORD 0xffU
+
+static int run(const void *insns, size_t n, const struct seccomp_data *d, uint32_t known,
+               uint32_t *ret, const kt_bpf_trace *tr);
+
 int kt_bpf_eval(const void *insns, size_t n, const struct seccomp_data *d, uint32_t *ret)
 {
-    return kt_bpf_eval_known(insns, n, d, ~0U, ret);
+    return run(insns, n, d, ~0U, ret, NULL);
 }
 
 int kt_bpf_eval_known(const void *insns, size_t n, const struct seccomp_data *d, uint32_t known,
                       uint32_t *ret)
 {
+    return run(insns, n, d, known, ret, NULL);
+}
+
+int kt_bpf_eval_trace(const void *insns, size_t n, const struct seccomp_data *d, uint32_t *ret,
+                      const kt_bpf_trace *tr)
+{
+    return run(insns, n, d, ~0U, ret, tr);
+}
+
+static int run(const void *insns, size_t n, const struct seccomp_data *d, uint32_t known,
+               uint32_t *ret, const kt_bpf_trace *tr)
+{
     const struct sock_filter *p = insns;
-    uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {0}, written = 0;
+    uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {0}, written = 0, amask = ~0U;
+    unsigned aword = NO_WORD;
     /* Jumps only go forward: at most n steps. */
     for (size_t pc = 0; pc < n; pc++) {
         const struct sock_filter *i = &p[pc];
@@ -90,15 +110,19 @@ int kt_bpf_eval_known(const void *insns, size_t n, const struct seccomp_data *d,
             if (k % 4 || k > sizeof *d - 4) return -1;
             if (!(known & 1U << (k / 4))) return -2;
             memcpy(&a, (const char *)d + k, 4);
+            aword = k / 4;
+            amask = ~0U;
             break;
         case BPF_LD | BPF_W | BPF_LEN:
             a = (uint32_t)sizeof *d;
+            aword = NO_WORD;
             break;
         case BPF_LDX | BPF_W | BPF_LEN:
             x = (uint32_t)sizeof *d;
             break;
         case BPF_LD | BPF_IMM:
             a = k;
+            aword = NO_WORD;
             break;
         case BPF_LDX | BPF_IMM:
             x = k;
@@ -108,6 +132,7 @@ int kt_bpf_eval_known(const void *insns, size_t n, const struct seccomp_data *d,
             /* the kernel refuses a load of a slot no store reaches */
             if (k >= BPF_MEMWORDS || !(written & 1U << k)) return -1;
             *(code == (BPF_LD | BPF_MEM) ? &a : &x) = mem[k];
+            if (code == (BPF_LD | BPF_MEM)) aword = NO_WORD;
             break;
         case BPF_ST:
         case BPF_STX:
@@ -120,6 +145,7 @@ int kt_bpf_eval_known(const void *insns, size_t n, const struct seccomp_data *d,
             break;
         case BPF_MISC | BPF_TXA:
             a = x;
+            aword = NO_WORD;
             break;
         case BPF_RET | BPF_K:
             *ret = k;
@@ -131,6 +157,7 @@ int kt_bpf_eval_known(const void *insns, size_t n, const struct seccomp_data *d,
         case BPF_JMP | BPF_JGT | BPF_K:
         case BPF_JMP | BPF_JGE | BPF_K: {
             if (pc + 1 + i->jt >= n || pc + 1 + i->jf >= n) return -1;
+            if (tr && aword != NO_WORD) tr->cmp(tr->ctx, aword, amask, BPF_OP(code), k);
             int taken = BPF_OP(code) == BPF_JEQ ? a == k : BPF_OP(code) == BPF_JGT ? a > k : a >= k;
             pc += taken ? i->jt : i->jf;
             break;
@@ -143,11 +170,17 @@ int kt_bpf_eval_known(const void *insns, size_t n, const struct seccomp_data *d,
         }
         default:
             if (BPF_CLASS(code) == BPF_ALU && (code & ~(0xf0 | BPF_X)) == BPF_ALU) {
+                if (code == (BPF_ALU | BPF_AND | BPF_K))
+                    amask &= k;
+                else
+                    aword = NO_WORD;
                 int r = alu(code, k, x, &a);
                 if (r == BAD) return -1;
                 if (r == END) return *ret = 0, 0;
             } else if (BPF_CLASS(code) == BPF_JMP && (code & ~(0xf0 | BPF_X)) == BPF_JMP) {
                 int taken;
+                if (tr && aword != NO_WORD && BPF_SRC(code) == BPF_K)
+                    tr->cmp(tr->ctx, aword, amask, BPF_OP(code), k);
                 if (jump(code, a, BPF_SRC(code) == BPF_X ? x : k, &taken) != OK) return -1;
                 /* both targets must be in the program, taken or not */
                 if (pc + 1 + i->jt >= n || pc + 1 + i->jf >= n) return -1;

@@ -29,4 +29,16 @@ int kt_bpf_eval(const void *insns, size_t n, const struct seccomp_data *d, uint3
 int kt_bpf_eval_known(const void *insns, size_t n, const struct seccomp_data *d, uint32_t known,
                       uint32_t *ret);
 
+/* The same, telling tr->cmp of every comparison of A with a constant that
+ * runs while A holds a word of seccomp_data (word: its index, 4..15 the
+ * arguments; mask: the AND masks applied to it since; op: BPF_JEQ, BPF_JGT,
+ * BPF_JGE or BPF_JSET): the values at which the program can change its mind
+ * about an argument, whatever its rules meant to compare (filtercheck.h). */
+typedef struct kt_bpf_trace {
+    void (*cmp)(void *ctx, unsigned word, uint32_t mask, unsigned op, uint32_t k);
+    void *ctx;
+} kt_bpf_trace;
+int kt_bpf_eval_trace(const void *insns, size_t n, const struct seccomp_data *d, uint32_t *ret,
+                      const kt_bpf_trace *tr);
+
 #endif

@@ -165,14 +165,18 @@ static int add_rule(cstate *s, scmp_filter_ctx ctx, const cJSON *r, int idx, kt_
         int rc = 0;
         if (this_act == SCMP_ACT_NOTIFY || nconds == 0) {
             rc = seccomp_rule_add(ctx, this_act, nr, 0);
-            if (rc == 0 && kt_fcheck_rule(&s->fc, nr, this_act, 0, NULL, err) < 0) return -1;
+            if (rc == 0 && kt_fcheck_rule(&s->fc, n->valuestring, nr, this_act, 0, NULL, err) < 0)
+                return -1;
         } else if (!repeated) {
             rc = seccomp_rule_add_array(ctx, act, nr, nconds, conds);
-            if (rc == 0 && kt_fcheck_rule(&s->fc, nr, act, nconds, conds, err) < 0) return -1;
+            if (rc == 0 && kt_fcheck_rule(&s->fc, n->valuestring, nr, act, nconds, conds, err) < 0)
+                return -1;
         } else { /* runc: several conditions on one index -> one rule per condition */
             for (unsigned i = 0; i < nconds && rc == 0; i++) {
                 rc = seccomp_rule_add_array(ctx, act, nr, 1, &conds[i]);
-                if (rc == 0 && kt_fcheck_rule(&s->fc, nr, act, 1, &conds[i], err) < 0) return -1;
+                if (rc == 0 &&
+                    kt_fcheck_rule(&s->fc, n->valuestring, nr, act, 1, &conds[i], err) < 0)
+                    return -1;
             }
         }
         if (rc < 0)
@@ -236,7 +240,7 @@ static int add_default_exec_notify(cstate *s, scmp_filter_ctx ctx, kt_err *err)
         int nr = seccomp_syscall_resolve_name(names[i]);
         int rc = nr == __NR_SCMP_ERROR ? 0 : seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
         if (rc == 0 && nr != __NR_SCMP_ERROR &&
-            kt_fcheck_rule(&s->fc, nr, SCMP_ACT_NOTIFY, 0, NULL, err) < 0)
+            kt_fcheck_rule(&s->fc, names[i], nr, SCMP_ACT_NOTIFY, 0, NULL, err) < 0)
             return -1;
         if (rc < 0)
             return kt_fail_errno(err, KT_E_DATA, -rc, "%s: cannot add the exec-once rule", s->file);

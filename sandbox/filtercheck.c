@@ -3,13 +3,14 @@
 #include "bpfeval.h"
 
 #include <linux/audit.h>
+#include <linux/filter.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CAND 64 /* values tried for one argument */
+#define MAX_ROUNDS 6 /* rounds of "the program compares this too" */
 
-int kt_fcheck_rule(kt_fcheck *fc, int nr, uint32_t act, unsigned ncond,
+int kt_fcheck_rule(kt_fcheck *fc, const char *name, int nr, uint32_t act, unsigned ncond,
                    const struct scmp_arg_cmp *cond, kt_err *err)
 {
     if (fc->n == fc->cap) {
@@ -21,6 +22,7 @@ int kt_fcheck_rule(kt_fcheck *fc, int nr, uint32_t act, unsigned ncond,
     }
     kt_fcrule *r = &fc->rules[fc->n++];
     memset(r, 0, sizeof *r);
+    r->name = name;
     r->nr = nr;
     r->act = act;
     r->ncond = ncond > 6 ? 6 : ncond;
@@ -45,6 +47,8 @@ void kt_fcheck_free(kt_fcheck *fc)
     memset(fc, 0, sizeof *fc);
 }
 
+/* ---- the rules as they are on one architecture ------------------------ */
+
 /* libseccomp compares 64-bit arguments only on 64-bit architectures (its
  * ARCH_SIZE_64: the audit token's 64-bit flag, but not MIPS n32); elsewhere
  * the low 32 bits of the argument against the low 32 bits of the value. */
@@ -57,6 +61,91 @@ static uint32_t bpf_arch(uint32_t arch)
 {
     return arch == SCMP_ARCH_X32 ? AUDIT_ARCH_X86_64 : arch;
 }
+
+/* The calls libseccomp multiplexes (socketcall, ipc): their direct numbers
+ * on an architecture, found once from its own table. */
+static const char *const mux_names[] = {
+    "socket",     "bind",    "connect",    "listen",  "accept",   "getsockname", "getpeername",
+    "socketpair", "send",    "recv",       "sendto",  "recvfrom", "shutdown",    "setsockopt",
+    "getsockopt", "sendmsg", "recvmsg",    "accept4", "recvmmsg", "sendmmsg",    "semop",
+    "semget",     "semctl",  "semtimedop", "msgsnd",  "msgrcv",   "msgget",      "msgctl",
+    "shmat",      "shmdt",   "shmget",     "shmctl"};
+#define NMUX (sizeof mux_names / sizeof mux_names[0])
+
+static int direct_nr(uint32_t arch, const char *name)
+{
+    static struct {
+        uint32_t arch;
+        int nr[NMUX];
+    } cache[KT_FCHECK_MAX_ARCHES];
+    static size_t ncache;
+    size_t c = 0, m = 0;
+    while (m < NMUX && strcmp(mux_names[m], name)) m++;
+    if (m == NMUX) return -1;
+    while (c < ncache && cache[c].arch != arch) c++;
+    if (c == ncache) {
+        if (ncache == KT_FCHECK_MAX_ARCHES) return -1;
+        cache[c].arch = arch;
+        for (size_t i = 0; i < NMUX; i++) cache[c].nr[i] = -1;
+        for (int nr = 0; nr < 1100; nr++) {
+            char *s = seccomp_syscall_resolve_num_arch(arch, nr);
+            for (size_t i = 0; s && i < NMUX; i++)
+                if (!strcmp(s, mux_names[i]) && cache[c].nr[i] < 0) cache[c].nr[i] = nr;
+            free(s);
+        }
+        ncache++;
+    }
+    return cache[c].nr[m];
+}
+
+typedef struct arules {
+    kt_fcrule *v;
+    size_t n, cap;
+} arules;
+
+static int push(arules *a, const kt_fcrule *r, int nr, kt_err *err)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 64;
+        kt_fcrule *v = realloc(a->v, cap * sizeof *v);
+        if (!v) return kt_fail(err, KT_E_NOMEM, "out of memory checking the filter");
+        a->v = v;
+        a->cap = cap;
+    }
+    a->v[a->n] = *r;
+    a->v[a->n++].nr = nr;
+    return 0;
+}
+
+/* Each rule under the number(s) it has on arch, as libseccomp adds it. */
+static int on_arch(const kt_fcheck *fc, uint32_t arch, arules *a, kt_err *err)
+{
+    for (size_t i = 0; i < fc->n; i++) {
+        const kt_fcrule *r = &fc->rules[i];
+        int p = seccomp_syscall_resolve_name_arch(arch, r->name);
+        if (p >= 0) {
+            if (push(a, r, p, err) < 0) return -1;
+            continue;
+        }
+        int sock = p <= -100 && p >= -120, ipc = p <= -200 && p >= -224;
+        if (!sock && !ipc) continue; /* not a call on this architecture */
+        int mux = seccomp_syscall_resolve_name_rewrite(arch, r->name);
+        if (mux >= 0) { /* arg0 is the call's number; the rule's arg0 test is gone */
+            kt_fcrule m = *r;
+            m.ncond = 0;
+            for (unsigned k = 0; k < r->ncond; k++)
+                if (r->cond[k].arg != 0) m.cond[m.ncond++] = r->cond[k];
+            m.cond[m.ncond++] =
+                (struct scmp_arg_cmp){0, SCMP_CMP_EQ, (scmp_datum_t)(-p % (ipc ? 200 : 100)), 0};
+            if (push(a, &m, mux, err) < 0) return -1;
+        }
+        int d = direct_nr(arch, r->name);
+        if (d >= 0 && push(a, r, d, err) < 0) return -1;
+    }
+    return 0;
+}
+
+/* ---- the points --------------------------------------------------------- */
 
 static int holds(const struct scmp_arg_cmp *c, uint64_t a, int w)
 {
@@ -82,16 +171,26 @@ static int holds(const struct scmp_arg_cmp *c, uint64_t a, int w)
 }
 
 typedef struct cands {
-    uint64_t v[MAX_CAND];
+    uint64_t v[KT_FCHECK_MAX_VALUES];
     unsigned n;
+    int full; /* a value did not fit */
 } cands;
+
+static int has(const cands *c, uint64_t v)
+{
+    for (unsigned i = 0; i < c->n; i++)
+        if (c->v[i] == v) return 1;
+    return 0;
+}
 
 static void cand(cands *c, uint64_t v, int w)
 {
     if (!w) v &= 0xffffffffULL;
-    for (unsigned i = 0; i < c->n; i++)
-        if (c->v[i] == v) return;
-    if (c->n < MAX_CAND) c->v[c->n++] = v;
+    if (has(c, v)) return;
+    if (c->n < KT_FCHECK_MAX_VALUES)
+        c->v[c->n++] = v;
+    else
+        c->full = 1;
 }
 
 /* The edges of one condition: where it changes its mind, and the other
@@ -118,18 +217,76 @@ static void edges(cands *c, const struct scmp_arg_cmp *k, int w)
 }
 
 typedef struct group {
-    const kt_fcrule *r; /* rules of one syscall, consecutive after sorting */
+    const kt_fcrule *r; /* the rules of one number, consecutive after sorting */
     size_t n;
-    uint32_t def;
+    uint32_t def, arch;
+    int w;
 } group;
 
-static int expected(const group *g, const uint64_t *args, int w, uint32_t got)
+/* What the program compares an argument's word with: every (word, mask,
+ * operation, constant) seen while it ran. Each becomes values of that
+ * argument: 0 and all ones with that word set to the constant and one either
+ * side (under the masks applied), or with the tested bits set. Built on
+ * fixed values, so the values stop growing once no new comparison runs. */
+#define MAX_SEEN 1024
+
+typedef struct seen {
+    uint8_t word, op;
+    uint32_t mask, k;
+} seen;
+
+typedef struct tracer {
+    seen v[MAX_SEEN];
+    size_t n, old;
+    int full;
+} tracer;
+
+static void on_cmp(void *ctx, unsigned word, uint32_t mask, unsigned op, uint32_t k)
+{
+    tracer *t = ctx;
+    if (word < 4 || word > 15) return; /* the number, architecture, address */
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].word == word && t->v[i].op == op && t->v[i].mask == mask && t->v[i].k == k)
+            return;
+    if (t->n == MAX_SEEN) {
+        t->full = 1;
+        return;
+    }
+    t->v[t->n++] = (seen){(uint8_t)word, (uint8_t)op, mask, k};
+}
+
+/* The values of one argument a comparison seen in the program makes worth
+ * trying: its word at the constant and one either side (the tested bits, for
+ * JSET), the word's other bits all 0 or all 1, the other word each value the
+ * rules' own values give it (base: the values before any comparison). */
+static void from_seen(cands *c, const cands *base, const seen *s, int w)
+{
+    unsigned hi = (s->word - 4) % 2; /* little-endian */
+    uint32_t vals[3];
+    size_t nv = 0;
+    if (s->op == BPF_JSET) {
+        vals[nv++] = s->k & s->mask;
+    } else {
+        const uint32_t near[3] = {s->k, s->k + 1, s->k - 1};
+        for (int i = 0; i < 3; i++) vals[nv++] = near[i] & s->mask;
+    }
+    for (unsigned b = 0; b < base->n; b++) {
+        uint32_t other = (uint32_t)(hi ? base->v[b] : base->v[b] >> 32);
+        for (int fill = 0; fill < 2; fill++)
+            for (size_t i = 0; i < nv; i++) {
+                uint32_t h = (fill ? ~s->mask : 0) | vals[i];
+                cand(c, hi ? (uint64_t)h << 32 | other : (uint64_t)other << 32 | h, w);
+            }
+    }
+}
+
+static int expected(const group *g, const uint64_t *args, uint32_t got)
 {
     int any = 0;
     for (size_t i = 0; i < g->n; i++) {
         int all = 1;
         for (unsigned k = 0; k < g->r[i].ncond && all; k++)
-            all = holds(&g->r[i].cond[k], args[g->r[i].cond[k].arg], w);
+            all = holds(&g->r[i].cond[k], args[g->r[i].cond[k].arg], g->w);
         if (!all) continue;
         if (g->r[i].act == got) return 1;
         any = 1;
@@ -148,71 +305,100 @@ static const char *act_name(uint32_t a, char *buf, size_t n)
     return buf;
 }
 
-static int mismatch(const group *g, const char *name, uint32_t arch, const uint64_t *args,
-                    uint32_t got, kt_err *err)
+static int mismatch(const group *g, int nr, const uint64_t *args, uint32_t got, kt_err *err)
 {
     char a[24], want[160] = "";
     size_t o = 0;
     for (size_t i = 0; i < g->n && o < sizeof want - 40; i++) {
         int all = 1;
         for (unsigned k = 0; k < g->r[i].ncond && all; k++)
-            all = holds(&g->r[i].cond[k], args[g->r[i].cond[k].arg], wide(arch));
+            all = holds(&g->r[i].cond[k], args[g->r[i].cond[k].arg], g->w);
         if (all)
             o += (size_t)snprintf(want + o, sizeof want - o, "%s%s", o ? " or " : "",
                                   act_name(g->r[i].act, a, sizeof a));
     }
     if (!o) snprintf(want, sizeof want, "%s (the default)", act_name(g->def, a, sizeof a));
-    char b[24];
-    return kt_fail(
-        err, KT_E_INTERNAL,
-        "libseccomp %u.%u.%u compiled a filter that answers %s(0x%llx, 0x%llx, 0x%llx, "
-        "0x%llx, 0x%llx, 0x%llx) on architecture 0x%08x with %s, where its rules say %s: "
-        "a libseccomp bug (docs/THREAT_MODEL.md); nothing was run under it",
-        seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro, name,
-        (unsigned long long)args[0], (unsigned long long)args[1], (unsigned long long)args[2],
-        (unsigned long long)args[3], (unsigned long long)args[4], (unsigned long long)args[5], arch,
-        act_name(got, b, sizeof b), want);
+    char b[24], *name = seccomp_syscall_resolve_num_arch(g->arch, nr);
+    const struct scmp_version *v = seccomp_version();
+    kt_fail(err, KT_E_INTERNAL,
+            "libseccomp %u.%u.%u compiled a filter that answers %s(0x%llx, 0x%llx, 0x%llx, 0x%llx, "
+            "0x%llx, 0x%llx) (number %d) on architecture 0x%08x with %s, where its rules say %s: "
+            "a libseccomp bug (docs/THREAT_MODEL.md); nothing was run under it",
+            v->major, v->minor, v->micro, name ? name : g->r->name, (unsigned long long)args[0],
+            (unsigned long long)args[1], (unsigned long long)args[2], (unsigned long long)args[3],
+            (unsigned long long)args[4], (unsigned long long)args[5], nr, g->arch,
+            act_name(got, b, sizeof b), want);
+    free(name);
+    return -1;
 }
 
-/* Every point of one syscall on one architecture. */
-static int check_arch(const group *g, const char *name, uint32_t arch, int anr, const void *insns,
-                      size_t n, size_t *points, kt_err *err)
+static int too_many(const group *g, const char *what, kt_err *err)
 {
-    int w = wide(arch);
-    cands c[6];
+    return kt_fail(err, KT_E_LIMIT,
+                   "cannot check the filter libseccomp compiled for %s on architecture 0x%08x: "
+                   "%s; kiemthu-sandbox runs no filter it has not checked (split the rules, or "
+                   "give fewer conditions on one call)",
+                   g->r->name, g->arch, what);
+}
+
+/* Every point of one syscall number on one architecture. */
+static int check_group(const group *g, const void *insns, size_t n, size_t *points, kt_err *err)
+{
+    static cands c[6]; /* 12 KiB: off the stack */
+    static tracer t;
     memset(c, 0, sizeof c);
+    memset(&t, 0, sizeof t);
     for (size_t i = 0; i < g->n; i++)
         for (unsigned k = 0; k < g->r[i].ncond; k++) {
             unsigned ix = g->r[i].cond[k].arg;
             if (ix > 5) continue;
             if (!c[ix].n) {
-                cand(&c[ix], 0, w);
-                cand(&c[ix], ~0ULL, w);
+                cand(&c[ix], 0, g->w);
+                cand(&c[ix], ~0ULL, g->w);
             }
-            edges(&c[ix], &g->r[i].cond[k], w);
+            edges(&c[ix], &g->r[i].cond[k], g->w);
         }
-    for (int i = 0; i < 6; i++)
-        if (!c[i].n) cand(&c[i], 0, w);
-    unsigned at[6] = {0};
-    for (size_t done = 0; done < KT_FCHECK_MAX_POINTS; done++) {
+    static cands base[6];
+    memcpy(base, c, sizeof c);
+    kt_bpf_trace tr = {on_cmp, &t};
+    for (int round = 0;; round++) {
+        size_t total = 1;
+        for (int i = 0; i < 6; i++) {
+            if (!c[i].n) cand(&c[i], 0, g->w);
+            if (c[i].full) return too_many(g, "more than 256 values of one argument to try", err);
+            total *= c[i].n;
+            if (total > KT_FCHECK_MAX_GROUP)
+                return too_many(g, "more than 65536 combinations of argument values", err);
+        }
+        if (*points + total > KT_FCHECK_MAX_POINTS)
+            return too_many(g, "more than 1048576 points for the whole filter", err);
         struct seccomp_data d;
         memset(&d, 0, sizeof d);
-        d.nr = anr;
-        d.arch = bpf_arch(arch);
-        for (int i = 0; i < 6; i++) d.args[i] = c[i].v[at[i]];
-        uint32_t got;
-        if (kt_bpf_eval(insns, n, &d, &got) != 0)
-            return kt_fail(err, KT_E_INTERNAL,
-                           "libseccomp exported a filter kiemthu cannot run (%s, arch 0x%08x)",
-                           name, arch);
-        ++*points;
-        if (!expected(g, (const uint64_t *)d.args, w, got))
-            return mismatch(g, name, arch, (const uint64_t *)d.args, got, err);
-        int i = 0; /* next point: count in mixed radix */
-        while (i < 6 && ++at[i] == c[i].n) at[i++] = 0;
-        if (i == 6) break;
+        d.arch = bpf_arch(g->arch);
+        d.nr = g->r->nr;
+        unsigned at[6] = {0};
+        for (size_t done = 0; done < total; done++) {
+            for (int i = 0; i < 6; i++) d.args[i] = c[i].v[at[i]];
+            uint32_t got;
+            if (kt_bpf_eval_trace(insns, n, &d, &got, &tr) != 0)
+                return kt_fail(err, KT_E_INTERNAL,
+                               "libseccomp exported a filter kiemthu cannot run (%s, arch 0x%08x)",
+                               g->r->name, g->arch);
+            if (!expected(g, (const uint64_t *)d.args, got))
+                return mismatch(g, g->r->nr, (const uint64_t *)d.args, got, err);
+            for (int i = 0; i < 6 && ++at[i] == c[i].n; i++) at[i] = 0;
+        }
+        *points += total;
+        if (t.full) return too_many(g, "more than 1024 comparisons in its program", err);
+        if (t.n == t.old) return 0; /* nothing new compared: done */
+        for (size_t i = t.old; i < t.n; i++) {
+            unsigned arg = (t.v[i].word - 4) / 2;
+            from_seen(&c[arg], &base[arg], &t.v[i], g->w);
+        }
+        t.old = t.n;
+        if (round + 1 == MAX_ROUNDS)
+            return too_many(g, "the values its program compares did not settle", err);
     }
-    return 0;
 }
 
 static int by_nr(const void *a, const void *b)
@@ -225,27 +411,18 @@ int kt_fcheck_run(const kt_fcheck *fc, const void *insns, size_t n, uint32_t def
                   kt_err *err)
 {
     *points = 0;
-    if (!fc->n) return 0;
-    kt_fcrule *r = malloc(fc->n * sizeof *r);
-    if (!r) return kt_fail(err, KT_E_NOMEM, "out of memory checking the filter");
-    memcpy(r, fc->rules, fc->n * sizeof *r);
-    qsort(r, fc->n, sizeof *r, by_nr);
-    uint32_t native = seccomp_arch_native();
     int rc = 0;
-    for (size_t i = 0; i < fc->n && rc == 0;) {
-        group g = {&r[i], 1, def};
-        while (i + g.n < fc->n && r[i + g.n].nr == r[i].nr) g.n++;
-        i += g.n;
-        char *name = seccomp_syscall_resolve_num_arch(native, g.r->nr);
-        if (!name) continue; /* a number libseccomp gave us: cannot happen */
-        for (size_t a = 0; a < fc->narches && rc == 0; a++) {
-            /* Calls multiplexed on an architecture (socketcall, ipc) have no
-             * number of their own there: not checked on it. */
-            int anr = seccomp_syscall_resolve_name_arch(fc->arches[a], name);
-            if (anr >= 0) rc = check_arch(&g, name, fc->arches[a], anr, insns, n, points, err);
+    for (size_t a = 0; a < fc->narches && rc == 0; a++) {
+        arules r = {NULL, 0, 0};
+        rc = on_arch(fc, fc->arches[a], &r, err);
+        if (rc == 0 && r.n) qsort(r.v, r.n, sizeof *r.v, by_nr);
+        for (size_t i = 0; i < r.n && rc == 0;) {
+            group g = {&r.v[i], 1, def, fc->arches[a], wide(fc->arches[a])};
+            while (i + g.n < r.n && r.v[i + g.n].nr == r.v[i].nr) g.n++;
+            i += g.n;
+            rc = check_group(&g, insns, n, points, err);
         }
-        free(name);
+        free(r.v);
     }
-    free(r);
     return rc;
 }
