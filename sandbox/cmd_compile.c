@@ -62,13 +62,14 @@ int kt_cmd_compile(int argc, char **argv)
         if (ch == OPT_EXEC_ONCE) {
             exec_once = 1;
         } else if (ch == 'h') {
-            kt_cli_usage(stdout, "kiemthu-sandbox compile [--exec-once] PROFILE...",
-                         "Compile each seccomp profile (a file or a shipped NAME) as a run on this "
-                         "host would,\nhold the filter to its rules, and print what run.json "
-                         "records of it. Exit status: 0\nall compiled; 65 a profile is invalid, "
-                         "70 a filter does not answer as its rules say\n(a libseccomp bug); 66 "
-                         "not found; 64 usage.",
-                         opts);
+            kt_cli_usage(
+                stdout, "kiemthu-sandbox compile [--exec-once] PROFILE...",
+                "Compile each seccomp profile (a file or a shipped NAME) as a run on this "
+                "host would,\nhold the filter to its rules, and print what run.json "
+                "records of it. Exit status: 0\nall compiled; 65 a profile is invalid or too "
+                "large to check; 70 a filter does not answer\nas its rules say (a "
+                "libseccomp bug); 66 not found; 64 usage.",
+                opts);
             return 0;
         } else {
             return KT_EXIT_USAGE;

@@ -7,9 +7,9 @@
 #ifndef KT_CMD_COMPILE_H
 #define KT_CMD_COMPILE_H
 
-/* Returns the exit code: 0 all compiled and checked, 65 a profile refused
- * (invalid, or a filter that does not answer as its rules say: 70), 64
- * usage, 66 not found. */
+/* Returns the exit code: 0 all compiled and checked; 65 a profile invalid
+ * or too large to check; 70 a filter that does not answer as its rules say;
+ * 66 not found; 64 usage. */
 int kt_cmd_compile(int argc, char **argv);
 
 #endif
