@@ -47,6 +47,9 @@ static int one(const char *arg, int exec_once, kt_err *err)
                "  filter_checked_points  %zu\n",
                kt_profile_sha256(p), v->major, v->minor, v->micro, f.bpf.len, hex,
                f.checked_points);
+        if (f.relaid)
+            printf(
+                "  layout                 libseccomp's other one (the first failed the check)\n");
         kt_filter_free(&f);
     }
     kt_profile_free(p);

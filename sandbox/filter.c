@@ -277,6 +277,15 @@ static int export_bpf(scmp_filter_ctx ctx, kt_bpf *out, kt_err *err)
     return 0;
 }
 
+/* Export the program and hold it to the rules; on a failed check the
+ * program is kept in out->bpf (the caller frees it). */
+static int export_checked(cstate *s, scmp_filter_ctx ctx, kt_filter *out, kt_err *err)
+{
+    if (export_bpf(ctx, &out->bpf, err) < 0) return -1;
+    return kt_fcheck_run(&s->fc, out->bpf.insns, out->bpf.len, out->default_action,
+                         &out->checked_points, err);
+}
+
 int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_filter_opts *opts,
                       kt_filter *out, kt_err *err)
 {
@@ -305,11 +314,19 @@ int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_f
     int tree = s.opts->layout ? s.opts->layout == 2
                               : s.nrules >= TREE_MIN && s.nrules * s.narches <= TREE_MAX;
     if (rc == 0 && tree) (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-    if (rc == 0) rc = export_bpf(ctx, &out->bpf, err);
+    if (rc == 0) rc = export_checked(&s, ctx, out, err);
+    if (rc < 0 && err && err->cls == KT_E_INTERNAL && out->bpf.insns && !s.opts->layout) {
+        /* libseccomp compiled the rules wrong (filtercheck.h): laid out the
+         * other way, the same rules may come out right */
+        kt_err first = *err;
+        free(out->bpf.insns);
+        memset(&out->bpf, 0, sizeof out->bpf);
+        (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, tree ? 1 : 2);
+        rc = export_checked(&s, ctx, out, err);
+        if (rc < 0) *err = first;
+        out->relaid = rc == 0;
+    }
     seccomp_release(ctx);
-    if (rc == 0)
-        rc = kt_fcheck_run(&s.fc, out->bpf.insns, out->bpf.len, out->default_action,
-                           &out->checked_points, err);
     kt_fcheck_free(&s.fc);
     if (rc < 0) {
         kt_filter_free(out);

@@ -56,6 +56,9 @@ typedef struct kt_filter {
     /* Points at which the BPF was run and found to answer as its rules say
      * (filtercheck.h): a filter that does not is a compile error. */
     size_t checked_points;
+    /* libseccomp's first layout of the rules (list or tree) failed the check
+     * and the other one passed: this is the other one. */
+    int relaid;
 } kt_filter;
 
 int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_filter_opts *opts,
