@@ -266,7 +266,9 @@ static int start(sbx *s, kt_sandbox *sb, const kt_child_filters *f, kt_spawn_io 
          * --timeout are watched meanwhile (watch.h). */
         uint64_t deadline =
             sb->timeout_s > 0 ? run->start_ms + (uint64_t)(sb->timeout_s * 1000) : 0;
-        if (kt_watch_arm(s->pid, io->sigfd, deadline, "the profile", err) < 0) return -1;
+        if (kt_watch_arm(s->pid, io->sigfd, deadline, "the profile or preparing its attempt", err) <
+            0)
+            return -1;
         int rc = io->meanwhile(io->meanwhile_ctx, &late, sb, err);
         kt_watch_disarm();
         if (rc < 0) return -1;
