@@ -360,15 +360,20 @@ static int check_group(const group *g, const void *insns, size_t n, size_t *poin
         }
     static cands base[6];
     memcpy(base, c, sizeof c);
+    for (int i = 0; i < 6; i++)
+        if (!base[i].n) { /* the program may test an argument no rule names */
+            cand(&base[i], 0, g->w);
+            cand(&base[i], ~0ULL, g->w);
+        }
     kt_bpf_trace tr = {on_cmp, &t};
     for (int round = 0;; round++) {
         size_t total = 1;
         for (int i = 0; i < 6; i++) {
             if (!c[i].n) cand(&c[i], 0, g->w);
-            if (c[i].full) return too_many(g, "more than 256 values of one argument to try", err);
+            if (c[i].full) return too_many(g, "more than 1024 values of one argument to try", err);
             total *= c[i].n;
             if (total > KT_FCHECK_MAX_GROUP)
-                return too_many(g, "more than 65536 combinations of argument values", err);
+                return too_many(g, "more than 1048576 combinations of argument values", err);
         }
         if (*points + total > KT_FCHECK_MAX_POINTS)
             return too_many(g, "more than 1048576 points for the whole filter", err);

@@ -30,9 +30,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KT_FCHECK_MAX_VALUES 256       /* values tried for one argument */
-#define KT_FCHECK_MAX_GROUP (1 << 16)  /* points for one syscall number */
-#define KT_FCHECK_MAX_POINTS (1 << 20) /* points for one filter (~0.5 s) */
+#define KT_FCHECK_MAX_VALUES 1024      /* values tried for one argument */
+#define KT_FCHECK_MAX_GROUP (1 << 20)  /* points for one syscall number */
+#define KT_FCHECK_MAX_POINTS (1 << 20) /* points for one filter (0.1-3 s) */
 #define KT_FCHECK_MAX_ARCHES 16
 
 /* One seccomp_rule_add as made: the name (kept by the caller until the check
