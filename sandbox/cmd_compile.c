@@ -11,8 +11,6 @@
 
 #include <getopt.h>
 #include <limits.h>
-#include <linux/filter.h>
-#include <seccomp.h>
 #include <stdio.h>
 
 enum { OPT_EXEC_ONCE = 1000 };
@@ -36,17 +34,14 @@ static int one(const char *arg, int exec_once, kt_err *err)
     kt_filter f;
     int rc = kt_filter_compile(p, &env, &fo, &f, err);
     if (rc == 0) {
-        uint8_t d[KT_SHA256_LEN];
-        char hex[KT_SHA256_HEX];
-        kt_sha256(f.bpf.insns, (size_t)f.bpf.len * sizeof(struct sock_filter), d);
-        kt_hex(d, sizeof d, hex);
-        const struct scmp_version *v = seccomp_version();
+        char ver[48], hex[KT_SHA256_HEX];
+        kt_filter_libseccomp(ver, sizeof ver);
+        kt_filter_bpf_sha256(&f.bpf, hex);
         kt_esc_fputs(stdout, path, KT_ESC_TEXT);
-        printf("\n  profile_sha256         %s\n  libseccomp             %u.%u.%u\n"
+        printf("\n  profile_sha256         %s\n  libseccomp             %s\n"
                "  instructions           %u\n  filter_bpf_sha256      %s\n"
                "  filter_checked_points  %zu\n",
-               kt_profile_sha256(p), v->major, v->minor, v->micro, f.bpf.len, hex,
-               f.checked_points);
+               kt_profile_sha256(p), ver, f.bpf.len, hex, f.checked_points);
         if (f.relaid)
             printf(
                 "  layout                 libseccomp's other one (the first failed the check)\n");

@@ -3,6 +3,8 @@
 #include "bpfeval.h"
 #include "filtercheck.h"
 
+#include "../core/sha256.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <linux/filter.h>
@@ -333,6 +335,19 @@ int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_f
         return -1;
     }
     return 0;
+}
+
+void kt_filter_libseccomp(char *out, size_t n)
+{
+    const struct scmp_version *v = seccomp_version();
+    snprintf(out, n, "%u.%u.%u", v->major, v->minor, v->micro);
+}
+
+void kt_filter_bpf_sha256(const kt_bpf *b, char hex[65])
+{
+    uint8_t d[KT_SHA256_LEN];
+    kt_sha256(b->insns, (size_t)b->len * sizeof(struct sock_filter), d);
+    kt_hex(d, sizeof d, hex);
 }
 
 void kt_filter_free(kt_filter *f)

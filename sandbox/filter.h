@@ -61,6 +61,11 @@ typedef struct kt_filter {
     int relaid;
 } kt_filter;
 
+/* What run.json records of a compiled filter: the libseccomp that compiled
+ * it ("2.5.4") and the sha256 (hex) of its program. */
+void kt_filter_libseccomp(char *out, size_t n);
+void kt_filter_bpf_sha256(const kt_bpf *b, char hex[65]);
+
 int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_filter_opts *opts,
                       kt_filter *out, kt_err *err);
 void kt_filter_free(kt_filter *f);

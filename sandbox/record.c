@@ -15,8 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/filter.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -157,15 +155,11 @@ static void add_baseline(kt_jb *b, cJSON *o, const kt_ladder *l)
  * many points it was found to answer as the rules say (filtercheck.h). */
 static void add_filter_facts(kt_jb *b, cJSON *o, const kt_filter *f)
 {
-    const struct scmp_version *v = seccomp_version();
-    char ver[48];
-    snprintf(ver, sizeof ver, "%u.%u.%u", v->major, v->minor, v->micro);
+    char ver[48], hex[KT_SHA256_HEX];
+    kt_filter_libseccomp(ver, sizeof ver);
     kt_jb_text(b, o, "libseccomp", ver);
     if (f->bpf.insns) {
-        uint8_t d[KT_SHA256_LEN];
-        char hex[KT_SHA256_HEX];
-        kt_sha256(f->bpf.insns, (size_t)f->bpf.len * sizeof(struct sock_filter), d);
-        kt_hex(d, sizeof d, hex);
+        kt_filter_bpf_sha256(&f->bpf, hex);
         kt_jb_text(b, o, "filter_bpf_sha256", hex);
     } else {
         kt_jb_null(b, o, "filter_bpf_sha256");
