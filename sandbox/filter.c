@@ -293,7 +293,8 @@ int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_f
 {
     static const kt_filter_opts none = {0};
     memset(out, 0, sizeof *out);
-    cstate s = {kt_profile_file(p), opts ? opts : &none, out, 0, 0, 0, 1, {0}};
+    cstate s = {kt_profile_file(p), opts ? opts : &none, out, 0, 0, 0, 1, {{0}, {0}, 0}};
+    kt_fcheck_init(&s.fc);
     const cJSON *root = kt_profile_json(p);
     const cJSON *da = cJSON_GetObjectItemCaseSensitive(root, "defaultAction");
     const cJSON *der = cJSON_GetObjectItemCaseSensitive(root, "defaultErrnoRet");

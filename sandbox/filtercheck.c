@@ -10,24 +10,23 @@
 
 #define MAX_ROUNDS 6 /* rounds of "the program compares this too" */
 
+void kt_fcheck_init(kt_fcheck *fc)
+{
+    memset(fc, 0, sizeof *fc);
+    kt_buf_init(&fc->rules, 0);
+}
+
 int kt_fcheck_rule(kt_fcheck *fc, const char *name, int nr, uint32_t act, unsigned ncond,
                    const struct scmp_arg_cmp *cond, kt_err *err)
 {
-    if (fc->n == fc->cap) {
-        size_t cap = fc->cap ? fc->cap * 2 : 64;
-        kt_fcrule *r = realloc(fc->rules, cap * sizeof *r);
-        if (!r) return kt_fail(err, KT_E_NOMEM, "out of memory keeping the filter's rules");
-        fc->rules = r;
-        fc->cap = cap;
-    }
-    kt_fcrule *r = &fc->rules[fc->n++];
-    memset(r, 0, sizeof *r);
-    r->name = name;
-    r->nr = nr;
-    r->act = act;
-    r->ncond = ncond > 6 ? 6 : ncond;
-    if (r->ncond) memcpy(r->cond, cond, r->ncond * sizeof *cond);
-    return 0;
+    kt_fcrule r;
+    memset(&r, 0, sizeof r);
+    r.name = name;
+    r.nr = nr;
+    r.act = act;
+    r.ncond = ncond > 6 ? 6 : ncond;
+    if (r.ncond) memcpy(r.cond, cond, r.ncond * sizeof *cond);
+    return kt_buf_append(&fc->rules, &r, sizeof r, err);
 }
 
 int kt_fcheck_arch(kt_fcheck *fc, uint32_t arch, kt_err *err)
@@ -43,7 +42,7 @@ int kt_fcheck_arch(kt_fcheck *fc, uint32_t arch, kt_err *err)
 
 void kt_fcheck_free(kt_fcheck *fc)
 {
-    free(fc->rules);
+    kt_buf_free(&fc->rules);
     memset(fc, 0, sizeof *fc);
 }
 
@@ -113,30 +112,20 @@ static int direct_nr(uint32_t arch, const char *name)
     return cache[c].nr[m];
 }
 
-typedef struct arules {
-    kt_fcrule *v;
-    size_t n, cap;
-} arules;
-
-static int push(arules *a, const kt_fcrule *r, int nr, kt_err *err)
+/* The rules as on one architecture: a kt_buf of kt_fcrule. */
+static int push(kt_buf *a, const kt_fcrule *r, int nr, kt_err *err)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 64;
-        kt_fcrule *v = realloc(a->v, cap * sizeof *v);
-        if (!v) return kt_fail(err, KT_E_NOMEM, "out of memory checking the filter");
-        a->v = v;
-        a->cap = cap;
-    }
-    a->v[a->n] = *r;
-    a->v[a->n++].nr = nr;
-    return 0;
+    kt_fcrule x = *r;
+    x.nr = nr;
+    return kt_buf_append(a, &x, sizeof x, err);
 }
 
 /* Each rule under the number(s) it has on arch, as libseccomp adds it. */
-static int on_arch(const kt_fcheck *fc, uint32_t arch, arules *a, kt_err *err)
+static int on_arch(const kt_fcheck *fc, uint32_t arch, kt_buf *a, kt_err *err)
 {
-    for (size_t i = 0; i < fc->n; i++) {
-        const kt_fcrule *r = &fc->rules[i];
+    const kt_fcrule *all = (const kt_fcrule *)(const void *)fc->rules.data;
+    for (size_t i = 0; i < fc->rules.len / sizeof *all; i++) {
+        const kt_fcrule *r = &all[i];
         int p = seccomp_syscall_resolve_name_arch(arch, r->name);
         if (p >= 0) {
             if (push(a, r, p, err) < 0) return -1;
@@ -433,16 +422,19 @@ int kt_fcheck_run(const kt_fcheck *fc, const void *insns, size_t n, uint32_t def
     *points = 0;
     int rc = 0;
     for (size_t a = 0; a < fc->narches && rc == 0; a++) {
-        arules r = {NULL, 0, 0};
-        rc = on_arch(fc, fc->arches[a], &r, err);
-        if (rc == 0 && r.n) qsort(r.v, r.n, sizeof *r.v, by_nr);
-        for (size_t i = 0; i < r.n && rc == 0;) {
-            group g = {&r.v[i], 1, def, fc->arches[a], wide(fc->arches[a])};
-            while (i + g.n < r.n && r.v[i + g.n].nr == r.v[i].nr) g.n++;
+        kt_buf buf;
+        kt_buf_init(&buf, 0);
+        rc = on_arch(fc, fc->arches[a], &buf, err);
+        kt_fcrule *r = (kt_fcrule *)(void *)buf.data;
+        size_t nr = buf.len / sizeof *r;
+        if (rc == 0 && nr) qsort(r, nr, sizeof *r, by_nr);
+        for (size_t i = 0; i < nr && rc == 0;) {
+            group g = {&r[i], 1, def, fc->arches[a], wide(fc->arches[a])};
+            while (i + g.n < nr && r[i + g.n].nr == r[i].nr) g.n++;
             i += g.n;
             rc = check_group(&g, insns, n, points, err);
         }
-        free(r.v);
+        kt_buf_free(&buf);
     }
     return rc;
 }

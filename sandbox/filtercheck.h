@@ -24,6 +24,7 @@
 #ifndef KT_FILTERCHECK_H
 #define KT_FILTERCHECK_H
 
+#include "../core/buf.h"
 #include "../core/err.h"
 
 #include <seccomp.h>
@@ -47,11 +48,12 @@ typedef struct kt_fcrule {
 } kt_fcrule;
 
 typedef struct kt_fcheck {
-    kt_fcrule *rules;
-    size_t n, cap;
+    kt_buf rules;                          /* kt_fcrule[] */
     uint32_t arches[KT_FCHECK_MAX_ARCHES]; /* SCMP_ARCH_* in the filter */
     size_t narches;
 } kt_fcheck;
+
+void kt_fcheck_init(kt_fcheck *fc);
 
 /* Remember a rule / an architecture (duplicates ignored). -1: no memory. */
 int kt_fcheck_rule(kt_fcheck *fc, const char *name, int nr, uint32_t act, unsigned ncond,

@@ -24,7 +24,7 @@
 static kt_fcheck one_rule(void)
 {
     kt_fcheck fc;
-    memset(&fc, 0, sizeof fc);
+    kt_fcheck_init(&fc);
     kt_err err;
     struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_LT, 0x100000005ULL);
     assert_int_equal(kt_fcheck_arch(&fc, SCMP_ARCH_X86_64, &err), 0);
