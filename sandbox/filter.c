@@ -21,10 +21,9 @@ typedef struct cstate {
     const kt_filter_opts *opts;
     kt_filter *f;
     size_t capdenied;
-    int exec_rule;  /* a rule named execve/execveat was seen */
-    size_t nrules;  /* syscalls given a rule */
-    size_t narches; /* architectures in the filter (the native one too) */
-    kt_fcheck fc;   /* every rule and architecture given to libseccomp */
+    int exec_rule; /* a rule named execve/execveat was seen */
+    size_t nrules; /* syscalls given a rule */
+    kt_fcheck fc;  /* every rule and architecture in the filter (the native one too) */
 } cstate;
 
 /* Up to this many rules x architectures, libseccomp lays the filter out as
@@ -126,6 +125,15 @@ static unsigned conditions(const cJSON *args, struct scmp_arg_cmp *conds, int *r
     return n;
 }
 
+/* One rule to libseccomp, kept for the check (filtercheck.h) once it is
+ * taken. libseccomp's answer in *rc; -1 only if the rule cannot be kept. */
+static int add_one(cstate *s, scmp_filter_ctx ctx, const char *name, uint32_t act, int nr,
+                   unsigned n, const struct scmp_arg_cmp *conds, int *rc, kt_err *err)
+{
+    *rc = seccomp_rule_add_array(ctx, act, nr, n, conds);
+    return *rc == 0 ? kt_fcheck_rule(&s->fc, name, nr, act, n, conds, err) : 0;
+}
+
 static int add_rule(cstate *s, scmp_filter_ctx ctx, const cJSON *r, int idx, kt_err *err)
 {
     const cJSON *names = cJSON_GetObjectItemCaseSensitive(r, "names");
@@ -164,23 +172,15 @@ static int add_rule(cstate *s, scmp_filter_ctx ctx, const cJSON *r, int idx, kt_
             }
         }
         if (this_act == s->f->default_action) continue; /* same as the default: nothing to add */
-        int rc = 0;
-        if (this_act == SCMP_ACT_NOTIFY || nconds == 0) {
-            rc = seccomp_rule_add(ctx, this_act, nr, 0);
-            if (rc == 0 && kt_fcheck_rule(&s->fc, n->valuestring, nr, this_act, 0, NULL, err) < 0)
-                return -1;
-        } else if (!repeated) {
-            rc = seccomp_rule_add_array(ctx, act, nr, nconds, conds);
-            if (rc == 0 && kt_fcheck_rule(&s->fc, n->valuestring, nr, act, nconds, conds, err) < 0)
-                return -1;
-        } else { /* runc: several conditions on one index -> one rule per condition */
-            for (unsigned i = 0; i < nconds && rc == 0; i++) {
-                rc = seccomp_rule_add_array(ctx, act, nr, 1, &conds[i]);
-                if (rc == 0 &&
-                    kt_fcheck_rule(&s->fc, n->valuestring, nr, act, 1, &conds[i], err) < 0)
-                    return -1;
-            }
-        }
+        int rc = 0, kept = 0;
+        if (this_act == SCMP_ACT_NOTIFY || nconds == 0)
+            kept = add_one(s, ctx, n->valuestring, this_act, nr, 0, NULL, &rc, err);
+        else if (!repeated)
+            kept = add_one(s, ctx, n->valuestring, act, nr, nconds, conds, &rc, err);
+        else /* runc: several conditions on one index -> one rule per condition */
+            for (unsigned i = 0; i < nconds && rc == 0 && kept == 0; i++)
+                kept = add_one(s, ctx, n->valuestring, act, nr, 1, &conds[i], &rc, err);
+        if (kept < 0) return -1;
         if (rc < 0)
             return kt_fail_errno(err, KT_E_DATA, -rc,
                                  "%s: $.syscalls[%d]: libseccomp refused the rule for %s", s->file,
@@ -197,7 +197,6 @@ static int add_arch(cstate *s, scmp_filter_ctx ctx, uint32_t tok, kt_err *err)
     int rc = seccomp_arch_add(ctx, tok);
     if (rc < 0 && rc != -EEXIST)
         return kt_fail_errno(err, KT_E_DATA, -rc, "%s: cannot add architecture", s->file);
-    s->narches += rc == 0;
     return kt_fcheck_arch(&s->fc, tok, err);
 }
 
@@ -240,9 +239,9 @@ static int add_default_exec_notify(cstate *s, scmp_filter_ctx ctx, kt_err *err)
     static const char *const names[] = {"execve", "execveat"};
     for (int i = 0; i < 2; i++) {
         int nr = seccomp_syscall_resolve_name(names[i]);
-        int rc = nr == __NR_SCMP_ERROR ? 0 : seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
-        if (rc == 0 && nr != __NR_SCMP_ERROR &&
-            kt_fcheck_rule(&s->fc, names[i], nr, SCMP_ACT_NOTIFY, 0, NULL, err) < 0)
+        int rc = 0;
+        if (nr != __NR_SCMP_ERROR &&
+            add_one(s, ctx, names[i], SCMP_ACT_NOTIFY, nr, 0, NULL, &rc, err) < 0)
             return -1;
         if (rc < 0)
             return kt_fail_errno(err, KT_E_DATA, -rc, "%s: cannot add the exec-once rule", s->file);
@@ -293,7 +292,7 @@ int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_f
 {
     static const kt_filter_opts none = {0};
     memset(out, 0, sizeof *out);
-    cstate s = {kt_profile_file(p), opts ? opts : &none, out, 0, 0, 0, 1, {{0}, {0}, 0}};
+    cstate s = {kt_profile_file(p), opts ? opts : &none, out, 0, 0, 0, {{0}, {0}, 0}};
     kt_fcheck_init(&s.fc);
     const cJSON *root = kt_profile_json(p);
     const cJSON *da = cJSON_GetObjectItemCaseSensitive(root, "defaultAction");
@@ -315,7 +314,7 @@ int kt_filter_compile(const kt_profile *p, const kt_rulesel_env *env, const kt_f
     if (rc == 0 && s.opts->exec_once) rc = add_default_exec_notify(&s, ctx, err);
     /* The same decisions either way; a libseccomp without trees keeps the list. */
     int tree = s.opts->layout ? s.opts->layout == 2
-                              : s.nrules >= TREE_MIN && s.nrules * s.narches <= TREE_MAX;
+                              : s.nrules >= TREE_MIN && s.nrules * s.fc.narches <= TREE_MAX;
     if (rc == 0 && tree) (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     if (rc == 0) rc = export_checked(&s, ctx, out, err);
     if (rc < 0 && err && err->cls == KT_E_INTERNAL && out->bpf.insns && !s.opts->layout) {
