@@ -6,6 +6,21 @@
 
 #include <string.h>
 
+static uint32_t get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_words(const uint32_t h[8], uint8_t out[KT_SHA256_LEN])
+{
+    for (int i = 0; i < 8; i++) {
+        out[4 * i] = (uint8_t)(h[i] >> 24);
+        out[4 * i + 1] = (uint8_t)(h[i] >> 16);
+        out[4 * i + 2] = (uint8_t)(h[i] >> 8);
+        out[4 * i + 3] = (uint8_t)h[i];
+    }
+}
+
 #ifdef KT_SHA256_OPENSSL
 void kt_sha256_init(kt_sha256_ctx *c)
 {
@@ -21,6 +36,19 @@ void kt_sha256_final(kt_sha256_ctx *c, uint8_t out[KT_SHA256_LEN])
 {
     SHA256_Final(out, &c->ossl);
 }
+
+void kt_sha256_state(const kt_sha256_ctx *c, uint8_t out[KT_SHA256_LEN])
+{
+    put_words(c->ossl.h, out);
+}
+
+void kt_sha256_resume(kt_sha256_ctx *c, const uint8_t state[KT_SHA256_LEN], uint64_t before)
+{
+    SHA256_Init(&c->ossl);
+    for (int i = 0; i < 8; i++) c->ossl.h[i] = get_be32(state + 4 * i);
+    c->ossl.Nl = (SHA_LONG)(before << 3); /* the length in bits, in two 32-bit halves */
+    c->ossl.Nh = (SHA_LONG)(before >> 29);
+}
 #else
 void kt_sha256_init(kt_sha256_ctx *c)
 {
@@ -35,6 +63,18 @@ void kt_sha256_update(kt_sha256_ctx *c, const void *p, size_t n)
 void kt_sha256_final(kt_sha256_ctx *c, uint8_t out[KT_SHA256_LEN])
 {
     sha256_digest(&c->nettle, KT_SHA256_LEN, out);
+}
+
+void kt_sha256_state(const kt_sha256_ctx *c, uint8_t out[KT_SHA256_LEN])
+{
+    put_words(c->nettle.state, out);
+}
+
+void kt_sha256_resume(kt_sha256_ctx *c, const uint8_t state[KT_SHA256_LEN], uint64_t before)
+{
+    sha256_init(&c->nettle);
+    for (int i = 0; i < 8; i++) c->nettle.state[i] = get_be32(state + 4 * i);
+    c->nettle.count = before / KT_SHA256_BLOCK; /* nettle counts blocks */
 }
 #endif
 

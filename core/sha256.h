@@ -28,6 +28,15 @@ void kt_sha256_update(kt_sha256_ctx *c, const void *p, size_t n);
 void kt_sha256_final(kt_sha256_ctx *c, uint8_t out[KT_SHA256_LEN]);
 void kt_sha256(const void *p, size_t n, uint8_t out[KT_SHA256_LEN]);
 
+/* After a multiple of 64 bytes (KT_SHA256_BLOCK): the intermediate hash
+ * value, FIPS 180-4's H(i), as 8 big-endian words (core/chain.h). */
+#define KT_SHA256_BLOCK 64
+void kt_sha256_state(const kt_sha256_ctx *c, uint8_t out[KT_SHA256_LEN]);
+/* A context that goes on from such a value, before bytes (a multiple of
+ * 64) having been hashed: what follows, and the final padding, are hashed
+ * exactly as if those bytes had been. */
+void kt_sha256_resume(kt_sha256_ctx *c, const uint8_t state[KT_SHA256_LEN], uint64_t before);
+
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void kt_hex(const uint8_t *p, size_t n, char *out);
 /* Parse exactly 2n lowercase hex digits; -1 on anything else. */
