@@ -65,7 +65,11 @@ static int add_evidence(kt_tarw *w, int rootfd, const kt_create_opts *o, const k
     else {
         sub->size = (uint64_t)st.st_size;
         if (sub->size >= (1u << 20)) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        rc = kt_tarw_add_fd(w, sub->name, fd, sub->size, what, sub->sha256, err);
+        size_t nv = kt_chain_count(sub->size);
+        if (nv && !(sub->states = calloc(nv, KT_SHA256_LEN)))
+            rc = kt_fail(err, KT_E_NOMEM, "out of memory");
+        else
+            rc = kt_tarw_add_fd(w, sub->name, fd, sub->size, what, sub->sha256, sub->states, err);
     }
     close(fd);
     return rc;

@@ -1,5 +1,6 @@
 #include "tarwriter.h"
 
+#include "../core/chain.h"
 #include "../core/fsutil.h"
 #include "../core/ustar.h"
 
@@ -39,9 +40,9 @@ struct kt_tarw {
     uint64_t data_off; /* where the last member's data began */
 
     struct slot slots[NSLOT];
-    int cur;               /* slot the main thread fills */
-    int wnext, hnext;      /* slots the writer and hasher handle next */
-    kt_sha256_ctx *bigctx; /* hash of the big file being added */
+    int cur;          /* slot the main thread fills */
+    int wnext, hnext; /* slots the writer and hasher handle next */
+    kt_chain *bigctx; /* hash of the big file being added (core/chain.h) */
     int stop, werr;
     uint64_t woff, flushed; /* bytes written; bytes known flushed */
     pthread_t threads[3];
@@ -92,9 +93,9 @@ static void *hasher_main(void *arg)
         while (!(s->full && !s->hdone) && !w->stop) pthread_cond_wait(&w->cv, &w->mu);
         if (!(s->full && !s->hdone)) break;
         if (s->hash) {
-            kt_sha256_ctx *h = w->bigctx;
+            kt_chain *h = w->bigctx;
             pthread_mutex_unlock(&w->mu);
-            kt_sha256_update(h, s->data, s->len);
+            kt_chain_update(h, s->data, s->len);
             pthread_mutex_lock(&w->mu);
         }
         s->hdone = 1;
@@ -281,8 +282,7 @@ static ssize_t read_some(int fd, uint8_t *dst, size_t n)
  * of the file without another syscall. Data of files of BIG_FILE bytes or
  * more go in whole slots that the hasher thread hashes while the writer
  * writes them; smaller files are hashed here, in the slot. */
-static int copy_data(kt_tarw *w, int fd, uint64_t size, const char *what, kt_sha256_ctx *h,
-                     kt_err *err)
+static int copy_data(kt_tarw *w, int fd, uint64_t size, const char *what, kt_chain *h, kt_err *err)
 {
     int big = size >= BIG_FILE;
     if (big) {
@@ -307,7 +307,7 @@ static int copy_data(kt_tarw *w, int fd, uint64_t size, const char *what, kt_sha
             break;
         }
         at_eof = (size_t)r < want;
-        if (!big) kt_sha256_update(h, s->data + s->len, (size_t)r);
+        if (!big) kt_chain_update(h, s->data + s->len, (size_t)r);
         s->len += (size_t)r;
         w->total += (uint64_t)r;
         left -= (uint64_t)r;
@@ -328,13 +328,13 @@ static int copy_data(kt_tarw *w, int fd, uint64_t size, const char *what, kt_sha
 }
 
 int kt_tarw_add_fd(kt_tarw *w, const char *name, int fd, uint64_t size, const char *what,
-                   uint8_t digest[KT_SHA256_LEN], kt_err *err)
+                   uint8_t digest[KT_SHA256_LEN], uint8_t (*states)[KT_SHA256_LEN], kt_err *err)
 {
     if (header(w, name, size, err) < 0) return -1;
-    kt_sha256_ctx h;
-    kt_sha256_init(&h);
+    kt_chain h;
+    kt_chain_init(&h, size, states);
     if (copy_data(w, fd, size, what, &h, err) < 0) return -1;
-    kt_sha256_final(&h, digest);
+    kt_chain_final(&h, digest);
     return put(w, NULL, kt_tar_pad(size), err);
 }
 

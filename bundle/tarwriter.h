@@ -19,10 +19,12 @@
 typedef struct kt_tarw kt_tarw;
 
 int kt_tarw_open(kt_tarw **out, const char *path, uint64_t mtime, kt_err *err);
-/* Add a member of exactly size bytes read from fd; digest gets its SHA-256.
- * what names the source file in messages. */
+/* Add a member of exactly size bytes read from fd; digest gets its SHA-256,
+ * and states (if not NULL) its chain values, kt_chain_count(size) of them
+ * (core/chain.h: recorded as it is hashed, at no extra cost). what names
+ * the source file in messages. */
 int kt_tarw_add_fd(kt_tarw *w, const char *name, int fd, uint64_t size, const char *what,
-                   uint8_t digest[KT_SHA256_LEN], kt_err *err);
+                   uint8_t digest[KT_SHA256_LEN], uint8_t (*states)[KT_SHA256_LEN], kt_err *err);
 int kt_tarw_add_mem(kt_tarw *w, const char *name, const void *p, size_t n, kt_err *err);
 /* Copy n bytes of archive from fd as they are (the members of a bundle being
  * extended: kiemthu-bundle timestamp); what names fd in messages. */

@@ -102,12 +102,18 @@ static void *work(void *arg)
         int ahead = j->size >= 2 * AHEAD_SLOT && (p->workers == 1 || j->size > p->queued);
         pthread_mutex_unlock(&p->mu);
         kt_sha256_ctx h;
-        kt_sha256_init(&h);
+        if (j->from)
+            kt_sha256_resume(&h, j->from, j->before);
+        else
+            kt_sha256_init(&h);
         kt_err e;
         kt_err_clear(&e);
         int rc = ahead ? hash_ahead(w, j, &h, &e) : hash_plain(w, j, &h, &e);
         if (rc == 0) {
-            kt_sha256_final(&h, j->sha256);
+            if (j->open)
+                kt_sha256_state(&h, j->sha256);
+            else
+                kt_sha256_final(&h, j->sha256);
             continue;
         }
         pthread_mutex_lock(&p->mu);

@@ -1,6 +1,7 @@
 #include "verify.h"
 
 #include "../core/buf.h"
+#include "../core/chain.h"
 #include "../core/dsse.h"
 #include "../core/json_canon.h"
 #include "../core/layout.h"
@@ -64,24 +65,76 @@ static void hashed(void *arg, uint64_t bytes)
     v->progress(v->progress_arg, v->r.file_size - v->deferred + bytes, v->r.file_size);
 }
 
-/* The deferred members' digests, on every CPU. */
-static int hash_deferred(vstate *v, int cpus, kt_err *err)
+/* The parts of a member whose signed subject (st) lists its chain values:
+ * one job per chunk, each from the value before it, into jobs at *k. Its
+ * claimed values go to *claimed (kt_chain_count(size) of them), and its
+ * subject gets room for the values computed. 0: hash it whole. */
+static int split_job(vstate *v, const kt_hashjob *j, const cJSON *st, const cJSON **cur,
+                     uint8_t (*claimed)[KT_SHA256_LEN], kt_hashjob *jobs, size_t *k, kt_err *err)
 {
-    size_t failed = 0;
-    if (kt_hash_ranges(v->r.fd, v->jobs, v->njobs, cpus, v->progress ? hashed : NULL, v, &failed,
-                       err) < 0) {
-        kt_err_member(err, v->subs[failed].name);
-        return -1;
+    kt_subject *s = &v->subs[j->tag];
+    size_t n = kt_chain_count(j->size);
+    if (!n || !kt_manifest_chain(st, cur, s->name, j->size, claimed)) return 0;
+    if (!(s->states = calloc(n, KT_SHA256_LEN))) return kt_fail(err, KT_E_NOMEM, "out of memory");
+    for (size_t c = 0; c <= n; c++)
+        jobs[(*k)++] = (kt_hashjob){.offset = j->offset + (uint64_t)c * KT_CHUNK,
+                                    .size = c < n ? KT_CHUNK : j->size - (uint64_t)n * KT_CHUNK,
+                                    .from = c ? claimed[c - 1] : NULL,
+                                    .before = (uint64_t)c * KT_CHUNK,
+                                    .open = c < n,
+                                    .tag = j->tag};
+    return 1;
+}
+
+/* The deferred members' digests, on every CPU. A member whose signed
+ * subject lists its chain values (core/chain.h) is hashed as its chunks,
+ * all at once; kt_manifest_check then holds every part to its value. */
+static int hash_deferred(vstate *v, const cJSON *st, int cpus, kt_err *err)
+{
+    size_t n = 0, values = 0;
+    for (size_t i = 0; i < v->njobs; i++) n++, values += kt_chain_count(v->jobs[i].size);
+    kt_hashjob *jobs = calloc(n + values ? n + values : 1, sizeof *jobs);
+    uint8_t(*claimed)[KT_SHA256_LEN] = calloc(values ? values : 1, KT_SHA256_LEN);
+    int rc = -1;
+    if (!jobs || !claimed) {
+        kt_fail(err, KT_E_NOMEM, "out of memory");
+        goto out;
     }
+    const cJSON *cur = NULL;
+    size_t k = 0, used = 0;
     for (size_t i = 0; i < v->njobs; i++) {
-        memcpy(v->subs[v->jobs[i].tag].sha256, v->jobs[i].sha256, 32);
-        memcpy(v->ev.e[v->jobs[i].tag].sha256, v->jobs[i].sha256, 32);
+        int split = split_job(v, &v->jobs[i], st, &cur, claimed + used, jobs, &k, err);
+        if (split < 0) goto out;
+        if (split)
+            used += kt_chain_count(v->jobs[i].size);
+        else
+            jobs[k++] = v->jobs[i];
     }
-    return 0;
+    size_t failed = 0;
+    if (kt_hash_ranges(v->r.fd, jobs, k, cpus, v->progress ? hashed : NULL, v, &failed, err) < 0) {
+        kt_err_member(err, v->subs[failed].name);
+        goto out;
+    }
+    size_t c = 0; /* the chunk of the member in hand */
+    for (size_t i = 0; i < k; i++) {
+        kt_subject *s = &v->subs[jobs[i].tag];
+        if (jobs[i].open) {
+            memcpy(s->states[c++], jobs[i].sha256, KT_SHA256_LEN);
+            continue;
+        }
+        c = 0;
+        memcpy(s->sha256, jobs[i].sha256, KT_SHA256_LEN);
+        memcpy(v->ev.e[jobs[i].tag].sha256, jobs[i].sha256, KT_SHA256_LEN);
+    }
+    rc = 0;
+out:
+    free(jobs);
+    free(claimed);
+    return rc;
 }
 
 struct keep {
-    kt_sha256_ctx h;
+    kt_chain h;
     kt_spool *spool;                 /* NULL: hash only */
     const kt_member_observer *watch; /* NULL: none */
 };
@@ -89,7 +142,7 @@ struct keep {
 static void sink_keep(void *arg, const uint8_t *p, size_t n)
 {
     struct keep *k = arg;
-    kt_sha256_update(&k->h, p, n);
+    kt_chain_update(&k->h, p, n);
     if (k->spool) kt_spool_write(k->spool, p, n);
     if (k->watch) k->watch->data(k->watch->arg, p, n);
 }
@@ -128,14 +181,19 @@ static int read_evidence(vstate *v, const kt_verify_opts *o, const char *name, u
                 (o->keep && o->keep(rel))) &&
                kt_spool_room(&v->spool, size);
     struct keep k = {.spool = keep ? &v->spool : NULL, .watch = watch};
-    kt_sha256_init(&k.h);
+    /* Read in order, a large member's chain values are computed as its
+     * bytes pass (the signed manifest comes later); from a file, the pool
+     * computes them (hash_deferred). */
+    if (kt_chain_count(size) && !(s->states = calloc(kt_chain_count(size), KT_SHA256_LEN)))
+        return kt_fail(err, KT_E_NOMEM, "out of memory");
+    kt_chain_init(&k.h, size, s->states);
     int64_t offset = (int64_t)(v->r.file_size ? v->r.off : v->spool.used);
     v->nsubs++; /* owns s->name from here on */
     if (v->r.skip && !watch && size && size >= v->defer_min) return defer(v, rel, size, err);
     if (watch) watch->begin(watch->arg, name, size);
     if (kt_tarr_data(&v->r, size, sink_keep, &k, err) < 0) return -1;
     if (watch) watch->end(watch->arg);
-    kt_sha256_final(&k.h, s->sha256);
+    kt_chain_final(&k.h, s->sha256);
     if (v->r.file_size || (keep && !v->spool.failed))
         return kt_ev_add_ref(&v->ev, rel, offset, size, s->sha256, err);
     return kt_ev_add(&v->ev, rel, NULL, 0, size, err);
@@ -312,7 +370,10 @@ static int check_envelope(vstate *v, const kt_verify_opts *o, kt_dsse_env *env,
     return 0;
 }
 
-static int check_manifest(vstate *v, const kt_dsse_env *env, kt_verify_result *res, kt_err *err)
+/* The signed manifest; then the large members' data, hashed as it says
+ * (hash_deferred), and every member held to it. */
+static int check_manifest(vstate *v, const kt_dsse_env *env, int cpus, kt_verify_result *res,
+                          kt_err *err)
 {
     kt_err_member(err, KT_MANIFEST_NAME);
     if (v->manifest.len != env->payload_len ||
@@ -325,7 +386,8 @@ static int check_manifest(vstate *v, const kt_dsse_env *env, kt_verify_result *r
         return -1;
     }
     err->member[0] = '\0';
-    if (kt_manifest_check(st, v->subs, v->nsubs, v->mtime, err) < 0) {
+    if (hash_deferred(v, st, cpus, err) < 0 ||
+        kt_manifest_check(st, v->subs, v->nsubs, v->mtime, err) < 0) {
         cJSON_Delete(st);
         return -1;
     }
@@ -458,12 +520,12 @@ int kt_verify_fd(int fd, const kt_verify_opts *o, kt_verify_result *res)
         }
         (void)plen;
     }
-    if (read_members(&v, o, res, err) < 0 || hash_deferred(&v, o->cpus, err) < 0) goto out;
+    if (read_members(&v, o, res, err) < 0) goto out;
     res->bytes = v.r.off;
     res->evidence = v.nsubs;
     res->source_date_epoch = v.mtime;
     if (check_envelope(&v, o, &env, res, err) < 0) goto out;
-    if (check_manifest(&v, &env, res, err) < 0) goto out;
+    if (check_manifest(&v, &env, o->cpus, res, err) < 0) goto out;
     if (adjudicate(&v, o, res, err) < 0) goto out;
     res->subjects = v.subs;
     res->nsubjects = v.nsubs;

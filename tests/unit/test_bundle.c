@@ -369,7 +369,7 @@ static void write_forged(const fx *f, const char *out, const forged *c)
     snprintf(src, sizeof src, "%s/ev.txt", f->dir);
     int fd = open(src, O_RDONLY);
     uint8_t dig[32];
-    assert_int_equal(kt_tarw_add_fd(w, "evidence/ev.txt", fd, 9, src, dig, &err), 0);
+    assert_int_equal(kt_tarw_add_fd(w, "evidence/ev.txt", fd, 9, src, dig, NULL, &err), 0);
     close(fd);
     char hex[65];
     kt_hex(dig, 32, hex);

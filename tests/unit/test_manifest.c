@@ -133,10 +133,111 @@ static void every_allocation_failure_is_caught(void **state)
     assert_true(failures > 5);
 }
 
+/* A member over 64 MiB: its subject carries the chain values
+ * (core/chain.h); each is held to the one computed, and only that form, or
+ * a format-2 subject without them, is accepted. */
+static void chain_values_are_checked(void **state)
+{
+    (void)state;
+    fill_subjects();
+    unsetenv("GITHUB_ACTIONS");
+    uint64_t big = (uint64_t)KT_CHAIN_MIN + 5;
+    size_t n = kt_chain_count(big);
+    assert_int_equal(n, 8);
+    uint8_t(*v)[KT_SHA256_LEN] = calloc(n, KT_SHA256_LEN),
+    (*w)[KT_SHA256_LEN] = calloc(n, KT_SHA256_LEN);
+    assert_true(v && w);
+    for (size_t k = 0; k < n; k++) memset(v[k], 0xa0 + (int)k, KT_SHA256_LEN);
+    subs[1].size = big;
+    cJSON *st = (cJSON *)1;
+    kt_err err;
+    /* no values for a large member: an internal error, nothing built */
+    assert_int_equal(kt_manifest_build(subs, 3, 7, NULL, &st, &err), -1);
+    assert_int_equal(err.cls, KT_E_INTERNAL);
+    assert_null(st);
+    subs[1].states = v;
+    assert_int_equal(kt_manifest_build(subs, 3, 7, NULL, &st, &err), 0);
+    kt_buf b;
+    kt_buf_init(&b, 0);
+    assert_int_equal(kt_json_emit_doc(st, &b, &err), 0);
+    assert_non_null(strstr(b.data, "{\"annotations\":{\"" KT_CHAIN_KEY "\":[\"a0a0"));
+    assert_non_null(strstr(b.data, "a7a7\"]},\"digest\":{\"sha256\":\"2222"));
+    kt_buf_free(&b);
+    assert_int_equal(kt_manifest_check(st, subs, 3, 7, &err), 0);
+    /* what verify planned from: the values, by name, in order */
+    const cJSON *cur = NULL;
+    assert_int_equal(kt_manifest_chain(st, &cur, subs[0].name, subs[0].size, w), 0);
+    assert_int_equal(kt_manifest_chain(st, &cur, subs[1].name, big, w), 1);
+    assert_memory_equal(w, v, n * KT_SHA256_LEN);
+    assert_int_equal(kt_manifest_chain(st, &cur, subs[1].name, big, w), 0); /* passed by */
+    cur = NULL;
+    assert_int_equal(kt_manifest_chain(st, &cur, "evidence/zzz", big, w), 0);
+    assert_int_equal(kt_manifest_chain(st, &cur, subs[1].name, big, w), 0); /* past the end */
+    /* a value computed differently: REJECT naming the chunk */
+    memcpy(w, v, n * KT_SHA256_LEN);
+    w[3][0] ^= 1;
+    subs[1].states = w;
+    assert_int_equal(kt_manifest_check(st, subs, 3, 7, &err), -1);
+    assert_int_equal(err.cls, KT_E_TAMPER);
+    assert_non_null(strstr(err.msg, "bytes 25165824 to 33554432 (chain value 3)"));
+    /* the values not computed (hashed whole): never a silent pass */
+    subs[1].states = NULL;
+    assert_int_equal(kt_manifest_check(st, subs, 3, 7, &err), -1);
+    assert_int_equal(err.cls, KT_E_INTERNAL);
+    subs[1].states = v;
+    cJSON *s1 = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "subject"), 1);
+    cJSON *arr = cJSON_GetObjectItem(cJSON_GetObjectItem(s1, "annotations"), KT_CHAIN_KEY);
+    /* malformed values: REJECT */
+    static const char *const bad[] = {
+        "A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0", "a0a0", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cJSON *saved = cJSON_DetachItemFromArray(arr, 0);
+        cJSON_InsertItemInArray(arr, 0, cJSON_CreateString(bad[i]));
+        assert_int_equal(kt_manifest_check(st, subs, 3, 7, &err), -1);
+        assert_int_equal(err.cls, KT_E_TAMPER);
+        assert_non_null(strstr(err.msg, "chain value 0 is not 64 lowercase hex digits"));
+        cJSON_Delete(cJSON_DetachItemFromArray(arr, 0));
+        cJSON_InsertItemInArray(arr, 0, saved);
+    }
+    assert_int_equal(kt_manifest_check(st, subs, 3, 7, &err), 0);
+    /* one value fewer, or one more: REJECT */
+    cJSON *last = cJSON_DetachItemFromArray(arr, (int)n - 1);
+    assert_int_equal(kt_manifest_check(st, subs, 3, 7, &err), -1);
+    assert_non_null(strstr(err.msg, "annotations are not"));
+    cJSON_AddItemToArray(arr, last);
+    cJSON_AddItemToArray(
+        arr,
+        cJSON_CreateString("a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7"));
+    assert_int_equal(kt_manifest_check(st, subs, 3, 7, &err), -1);
+    cJSON_Delete(cJSON_DetachItemFromArray(arr, (int)n));
+    /* another annotation beside it: REJECT */
+    cJSON *ann = cJSON_GetObjectItem(s1, "annotations");
+    cJSON_AddStringToObject(ann, "note", "x");
+    assert_int_equal(kt_manifest_check(st, subs, 3, 7, &err), -1);
+    cJSON_DeleteItemFromObject(ann, "note");
+    assert_int_equal(kt_manifest_check(st, subs, 3, 7, &err), 0);
+    /* a format-2 subject (no values) for the large member: its sha256 decides */
+    cJSON *detached = cJSON_DetachItemFromObject(s1, "annotations");
+    assert_int_equal(kt_manifest_check(st, subs, 3, 7, &err), 0);
+    subs[1].sha256[5] ^= 1;
+    assert_int_equal(kt_manifest_check(st, subs, 3, 7, &err), -1);
+    assert_non_null(strstr(err.msg, "does not match its sha256"));
+    subs[1].sha256[5] ^= 1;
+    /* values on a member of 64 MiB or less: REJECT */
+    cJSON *s0 = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "subject"), 0);
+    cJSON_AddItemToObject(s0, "annotations", detached);
+    assert_int_equal(kt_manifest_check(st, subs, 3, 7, &err), -1);
+    assert_non_null(strstr(err.msg, "only a member over"));
+    cJSON_Delete(st);
+    subs[1].states = NULL;
+    free(v), free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(statement_checks_out),
+        cmocka_unit_test(chain_values_are_checked),
         cmocka_unit_test(every_allocation_failure_is_caught),
     };
     return cmocka_run_group_tests_name("manifest", tests, NULL, NULL);

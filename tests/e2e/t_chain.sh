@@ -1,0 +1,146 @@
+# A member over 64 MiB carries the intermediate values of its SHA-256 at
+# every 8 MiB (core/chain.h, docs/FORMAT.md section 3), so kiemthu-verify
+# hashes one large member on every CPU. The sha256 stays what it was; every
+# value must be right (a changed byte is REJECT naming its 8 MiB), from a file
+# or a stream alike; a subject without values (a bundle made before format
+# version 3) still verifies; values anywhere else are REJECT.
+
+KEY=$(seckey k.key test-ed25519.key)
+PUB=$FIXKEYS/test-ed25519.pub
+export SOURCE_DATE_EPOCH=1718000000
+E=$(newdir)
+make_evidence "$E"
+head -c $((72 * 1048576 + 3)) /dev/urandom > "$E/big.bin" # 10 chunks, 9 values
+truncate -s 64M "$E/edge.bin"                             # exactly 64 MiB: sha256 alone
+"$BUNDLE" create -q -e "$E" -k "$KEY" -o "$T/b.tar"
+tar -xOf "$T/b.tar" manifest.json > "$T/m.json"
+subj() { jget "$T/m.json" "[s for s in d['subject'] if s['name'] == 'evidence/$1'][0]$2"; }
+[ "$(subj big.bin "['digest']['sha256']")" = "$(sha256sum < "$E/big.bin" | cut -c1-64)" ] &&
+    [ "$(subj big.bin "['digest'].__len__()")" = 1 ] &&
+    [ "$(subj big.bin "['annotations']['sha256ChunkStates'].__len__()")" = 9 ] &&
+    [ "$(subj big.bin ".keys().__str__()")" = "dict_keys(['annotations', 'digest', 'name'])" ] &&
+    [ "$(subj edge.bin ".keys().__str__()")" = "dict_keys(['digest', 'name'])" ] &&
+    ok "create: the 72 MiB member's subject has its sha256 and 9 chain values; the 64 MiB one none" ||
+    not_ok "create: subjects $(head -c 400 "$T/m.json")"
+
+verdict() { # verdict HOW BUNDLE: exit status and verdict as "RC VERDICT"
+    case $1 in
+    file) run "$VERIFY" "$2" --key "$PUB" -f json ;;
+    stream) run sh -c "cat '$2' | '$VERIFY' - --key '$PUB' -f json" ;;
+    onecpu) run taskset -c 0 "$VERIFY" "$2" --key "$PUB" -f json ;;
+    esac
+    echo "$RC $(jget "$T/out" 'd["verdict"]')"
+}
+for how in file stream onecpu; do
+    [ "$how" = onecpu ] && ! command -v taskset > /dev/null && { skip "one CPU (needs taskset)"; continue; }
+    v=$(verdict $how "$T/b.tar")
+    [ "$v" = "4 AUTHENTIC" ] && ok "verify ($how): AUTHENTIC" || not_ok "verify ($how): $v"
+done
+expect 4 "the by-hand script (sha256sum and openssl only): AUTHENTIC" \
+    sh "$KT_SRC/verify/kiemthu-verify-by-hand.sh" "$T/b.tar" "$PUB"
+
+# One byte changed in chunk 4, and the last byte: REJECT, the same reason from
+# a file (chunks on every CPU) and from a stream (one pass).
+at() { /usr/bin/python3 -c 'import sys, tarfile
+m = tarfile.open(sys.argv[1]).getmember("evidence/big.bin")
+print(m.offset_data + (m.size - 1 if sys.argv[2] == "last" else int(sys.argv[2])))' "$T/b.tar" "$1"; }
+flip() { # flip OFFSET OUT
+    cp "$T/b.tar" "$2"
+    /usr/bin/python3 -c 'import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0x40]))' "$2" "$1"
+}
+flip "$(at $((4 * 8388608 + 12345)))" "$T/c4.tar"
+flip "$(at last)" "$T/cl.tar"
+for how in file stream; do
+    verdict $how "$T/c4.tar" > /dev/null
+    grep -q 'does not match its manifest in bytes 33554432 to 41943040 (chain value 4)' "$T/out" &&
+        [ "$RC" -eq 2 ] && ok "a byte changed in chunk 4 ($how): REJECT naming bytes 32-40 MiB" ||
+        not_ok "a byte changed in chunk 4 ($how, exit $RC)"
+    verdict $how "$T/cl.tar" > /dev/null
+    grep -q 'big.bin\\" does not match its sha256' "$T/out" && [ "$RC" -eq 2 ] &&
+        ok "the last byte changed ($how): REJECT, its sha256" || not_ok "the last byte changed ($how, exit $RC)"
+done
+expect 2 "the by-hand script on the changed chunk: REJECT" \
+    sh "$KT_SRC/verify/kiemthu-verify-by-hand.sh" "$T/c4.tar" "$PUB"
+
+# resign IN OUT PYTHON: the manifest changed by PYTHON (over the subjects, s),
+# signed again with the key and rebuilt with GNU tar: what the key's holder,
+# or another tool, could make.
+resign() {
+    local F; F=$(newdir); tar -xf "$1" -C "$F"
+    /usr/bin/python3 - "$F/manifest.json" "$3" << 'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = {x["name"].split("/", 1)[1]: x for x in d["subject"]}
+exec(sys.argv[2])
+open(sys.argv[1], "w").write(json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")
+PY
+    local type='application/vnd.in-toto+json'
+    { printf 'DSSEv1 %s %s %s ' "${#type}" "$type" "$(wc -c < "$F/manifest.json")"; cat "$F/manifest.json"; } > "$T/pae"
+    openssl pkeyutl -sign -inkey "$KEY" -rawin -in "$T/pae" -out "$T/sig" 2> /dev/null
+    local keyid; keyid=$(openssl pkey -pubin -in "$PUB" -outform DER | sha256sum | cut -d' ' -f1)
+    printf '{"payload":"%s","payloadType":"%s","signatures":[{"keyid":"%s","sig":"%s"}]}\n' \
+        "$(base64 -w0 < "$F/manifest.json")" "$type" "$keyid" "$(base64 -w0 < "$T/sig")" > "$F/manifest.dsse.json"
+    (cd "$F" && tar --format=ustar --owner=0 --group=0 --numeric-owner --mode=0644 --mtime="@$SOURCE_DATE_EPOCH" \
+        -b1 --no-recursion -cf "$2" $(tar -tf "$1"))
+}
+K=sha256ChunkStates
+# As format version 2 wrote it (no values): its sha256 decides, both ways.
+resign "$T/b.tar" "$T/v2.tar" 'del s["big.bin"]["annotations"]'
+for how in file stream; do
+    v=$(verdict $how "$T/v2.tar")
+    [ "$v" = "4 AUTHENTIC" ] && ok "a subject without values, as before version 3 ($how): AUTHENTIC" ||
+        not_ok "a format-2 subject ($how): $v"
+done
+resign "$T/cl.tar" "$T/v2l.tar" 'del s["big.bin"]["annotations"]'
+v=$(verdict file "$T/v2l.tar")
+[ "$v" = "2 REJECT" ] && ok "a format-2 subject, the last byte changed: REJECT" || not_ok "format 2, changed: $v"
+# Signed, but a value wrong: kiemthu-verify is stricter than the sha256 alone.
+resign "$T/b.tar" "$T/wrong.tar" 'v = s["big.bin"]["annotations"]["'$K'"]; v[2] = v[2][:-1] + ("0" if v[2][-1] != "0" else "1")'
+for how in file stream; do
+    verdict $how "$T/wrong.tar" > /dev/null
+    [ "$RC" -eq 2 ] && grep -q '(chain value 2)' "$T/out" && ok "a signed wrong value 2 ($how): REJECT naming it" ||
+        not_ok "a signed wrong value ($how, exit $RC)"
+done
+expect 4 "the same to the by-hand script, which checks the sha256 only: AUTHENTIC (documented)" \
+    sh "$KT_SRC/verify/kiemthu-verify-by-hand.sh" "$T/wrong.tar" "$PUB"
+# Values where none belong, too few, another annotation: REJECT.
+resign "$T/b.tar" "$T/edge.tar" 's["edge.bin"]["annotations"] = {"'$K'": ["00" * 32] * 7}'
+expect_msg 2 'only a member over 67108864 bytes may' "values on the 64 MiB member: REJECT" \
+    "$VERIFY" "$T/edge.tar" --key "$PUB"
+resign "$T/b.tar" "$T/few.tar" 's["big.bin"]["annotations"]["'$K'"].pop()'
+expect_msg 2 'annotations are not \{"sha256ChunkStates": 9 values\}' "8 values for 10 chunks: REJECT" \
+    "$VERIFY" "$T/few.tar" --key "$PUB"
+resign "$T/b.tar" "$T/more.tar" 's["big.bin"]["annotations"]["note"] = "x"'
+expect_msg 2 'annotations are not' "another annotation beside the values: REJECT" \
+    "$VERIFY" "$T/more.tar" --key "$PUB"
+
+# Two CPUs: the chunks of a bundle's one large member are read by two
+# threads at once (their reads interleave); on one CPU by one at a time
+# (each chunk may have a read-ahead thread of its own, never two at once).
+if [ "$(nproc)" -ge 2 ] && command -v taskset > /dev/null && command -v strace > /dev/null &&
+    strace -o /dev/null true 2> /dev/null; then
+    export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 # LeakSanitizer cannot run under ptrace
+    O=$(newdir)
+    ln "$E/big.bin" "$O/big.bin"
+    "$BUNDLE" create -q -e "$O" -k "$KEY" -o "$T/one.tar"
+    range() { /usr/bin/python3 -c 'import sys, tarfile
+m = tarfile.open(sys.argv[1]).getmember("evidence/big.bin")
+print(m.offset_data, m.offset_data + 9 * 8388608 - 1)' "$T/one.tar"; }
+    interleaved() { # interleaved CMD...: times a thread reads chunks 0-8 again after another did
+        # (not the 3-byte last chunk, which the tar reader's read of the next header also covers)
+        strace -f -o "$T/pool.log" -e trace=pread64 "$@" "$VERIFY" "$T/one.tar" --key "$PUB" > /dev/null 2>&1
+        awk -v lo="${r% *}" -v hi="${r#* }" '/^[0-9]+ +pread64\(/ { n = split($0, a, ", "); split(a[n], o, ")")
+                if (o[1] + 0 < lo || o[1] + 0 > hi) next
+                if ($1 != cur) { if ($1 in done) back++; if (cur != "") done[cur] = 1; cur = $1 } }
+            END { print back + 0 }' "$T/pool.log"
+    }
+    r=$(range)
+    two=$(interleaved) one=$(interleaved taskset -c 0)
+    [ "${two:-0}" -ge 1 ] && [ "${one:-1}" -eq 0 ] &&
+        ok "one 72 MiB member: its chunks read by threads at once on $(nproc) CPUs ($two switches back), one at a time on one" ||
+        not_ok "one large member's chunks: ${two:-?} switches back on $(nproc) CPUs, ${one:-?} on one"
+else
+    skip "threads reading one large member (needs 2 CPUs, taskset and strace with ptrace allowed)"
+fi
