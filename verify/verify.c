@@ -181,15 +181,15 @@ static int read_evidence(vstate *v, const kt_verify_opts *o, const char *name, u
                 (o->keep && o->keep(rel))) &&
                kt_spool_room(&v->spool, size);
     struct keep k = {.spool = keep ? &v->spool : NULL, .watch = watch};
+    int64_t offset = (int64_t)(v->r.file_size ? v->r.off : v->spool.used);
+    v->nsubs++; /* owns s->name (and s->states) from here on */
+    if (v->r.skip && !watch && size && size >= v->defer_min) return defer(v, rel, size, err);
     /* Read in order, a large member's chain values are computed as its
      * bytes pass (the signed manifest comes later); from a file, the pool
      * computes them (hash_deferred). */
     if (kt_chain_count(size) && !(s->states = calloc(kt_chain_count(size), KT_SHA256_LEN)))
         return kt_fail(err, KT_E_NOMEM, "out of memory");
     kt_chain_init(&k.h, size, s->states);
-    int64_t offset = (int64_t)(v->r.file_size ? v->r.off : v->spool.used);
-    v->nsubs++; /* owns s->name from here on */
-    if (v->r.skip && !watch && size && size >= v->defer_min) return defer(v, rel, size, err);
     if (watch) watch->begin(watch->arg, name, size);
     if (kt_tarr_data(&v->r, size, sink_keep, &k, err) < 0) return -1;
     if (watch) watch->end(watch->arg);
