@@ -22,9 +22,10 @@ typedef struct kt_subject {
     uint8_t sha256[KT_SHA256_LEN];
     uint64_t size;
     /* Over KT_CHAIN_MIN bytes: the chain values (core/chain.h), owned like
-     * name. Made by create; computed by verify (from a file: each chunk
-     * hashed from the signed value before it), or NULL where it hashed the
-     * member whole (a subject without values). */
+     * name. Made by create. Computed by verify: as the bytes pass (a stream,
+     * --extract), or from a file each chunk from the signed value before it;
+     * NULL where a file's member was hashed whole, its subject having no
+     * values (kt_manifest_check then refuses values it did not compute). */
     uint8_t (*states)[KT_SHA256_LEN];
 } kt_subject;
 

@@ -106,11 +106,18 @@ done
     die "signatures of $threshold pinned keys required, $good found (keyids in the envelope: $(cut -d' ' -f1 "$work/sigs" | tr '\n' ' '))"
 
 # 4. Every evidence member matches its subject, and every subject is a member.
-#    (A subject of a member over 64 MiB may begin with "annotations": the
-#    intermediate values of the same SHA-256, which let kiemthu-verify hash it
-#    on every CPU; its sha256 alone decides here. docs/FORMAT.md section 3.)
-grep -o '[{,]"digest":{"sha256":"[0-9a-f]\{64\}"},"name":"[^"]*"}' "$x/manifest.json" |
-    sed 's/^[{,]"digest":{"sha256":"\([0-9a-f]*\)"},"name":"\([^"]*\)"}$/\1  \2/' > "$work/sums"
+#    The subject array is the manifest's last key; split at "},{" into one
+#    subject a line, each must be exactly {"digest":{"sha256":HEX},"name":N}
+#    or, for a member over 64 MiB, the same after "annotations" holding the
+#    intermediate values of that SHA-256 (which let kiemthu-verify hash it on
+#    every CPU; its sha256 alone decides here; docs/FORMAT.md section 3).
+h='[0-9a-f]\{64\}'
+sed -n 's/^.*"predicateType":"https:\/\/kiemthu\.dev\/evidence-bundle\/v1","subject":\[\(.*\)\]}$/\1/p' \
+    "$x/manifest.json" | sed 's/},{"/}\n{"/g' > "$work/subjs"
+[ -s "$work/subjs" ] || die "manifest has no subject list"
+grep -v -x "{\\(\"annotations\":{\"sha256ChunkStates\":\\[\"$h\"\\(,\"$h\"\\)*\\]},\\)\\{0,1\\}\"digest\":{\"sha256\":\"$h\"},\"name\":\"[^\"]*\"}" \
+    "$work/subjs" > /dev/null && die "a manifest subject is not {name, sha256} (with chain values for a large member)"
+sed 's/^.*"digest":{"sha256":"\([0-9a-f]*\)"},"name":"\([^"]*\)"}$/\1  \2/' "$work/subjs" > "$work/sums"
 cut -c67- "$work/sums" > "$work/subjects"
 grep '^evidence/' "$work/names" | cmp -s - "$work/subjects" ||
     die "manifest subjects are not exactly the evidence members"

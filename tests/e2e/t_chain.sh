@@ -116,6 +116,19 @@ resign "$T/b.tar" "$T/more.tar" 's["big.bin"]["annotations"]["note"] = "x"'
 expect_msg 2 'annotations are not' "another annotation beside the values: REJECT" \
     "$VERIFY" "$T/more.tar" --key "$PUB"
 
+# The by-hand script takes the subjects from the subject list only, each in
+# exactly the form kiemthu-verify accepts: an object with "digest" and "name"
+# elsewhere (here in the predicate) is not a subject; a subject with another
+# algorithm and the true digest hidden in annotations is REJECT by both.
+resign "$T/b.tar" "$T/decoy.tar" 'd["predicate"]["runs"] = [{"a": 0, "digest": {"sha256": "ab" * 32}, "name": "evidence/big.bin"}]'
+expect 4 "a digest/name object in the predicate: kiemthu-verify AUTHENTIC" "$VERIFY" "$T/decoy.tar" --key "$PUB"
+expect 4 "... and the by-hand script AUTHENTIC, reading the subject list only" \
+    sh "$KT_SRC/verify/kiemthu-verify-by-hand.sh" "$T/decoy.tar" "$PUB"
+resign "$T/b.tar" "$T/hidden.tar" 'x = s["edge.bin"]; real = x["digest"]["sha256"]; x["digest"] = {"sha256": "ab" * 32, "sha512": "00" * 64}; x["annotations"] = {"x": {"a": 0, "digest": {"sha256": real}, "name": x["name"]}}'
+expect 2 "a subject's true digest hidden in its annotations: kiemthu-verify REJECT" "$VERIFY" "$T/hidden.tar" --key "$PUB"
+expect_msg 2 'a manifest subject is not' "... and the by-hand script REJECT" \
+    sh "$KT_SRC/verify/kiemthu-verify-by-hand.sh" "$T/hidden.tar" "$PUB"
+
 # Two CPUs: the chunks of a bundle's one large member are read by two
 # threads at once (their reads interleave); on one CPU by one at a time
 # (each chunk may have a read-ahead thread of its own, never two at once).
