@@ -51,6 +51,24 @@ make_evidence() { # make_evidence DIR: a small evidence folder
     cp "$KT_SRC/tests/fixtures/moby-default-seccomp.json" "$1/profiles/"
 }
 
+# resign_bundle IN OUT KEY PUB EDIT...: IN with its manifest.json changed by the command
+# EDIT... (given the file's path as its last argument), signed again with KEY (PUB its public
+# half) and rebuilt with GNU tar as OUT: what the key's holder, or another tool, could make.
+resign_bundle() {
+    local in=$1 out=$2 key=$3 pub=$4; shift 4
+    local F; F=$(newdir); tar -xf "$in" -C "$F"
+    "$@" "$F/manifest.json" || return 1
+    local type='application/vnd.in-toto+json'
+    { printf 'DSSEv1 %s %s %s ' "${#type}" "$type" "$(wc -c < "$F/manifest.json")"; cat "$F/manifest.json"; } > "$T/pae"
+    openssl pkeyutl -sign -inkey "$key" -rawin -in "$T/pae" -out "$T/sig" 2> /dev/null
+    local keyid; keyid=$(openssl pkey -pubin -in "$pub" -outform DER | sha256sum | cut -d' ' -f1)
+    printf '{"payload":"%s","payloadType":"%s","signatures":[{"keyid":"%s","sig":"%s"}]}\n' \
+        "$(base64 -w0 < "$F/manifest.json")" "$type" "$keyid" "$(base64 -w0 < "$T/sig")" > "$F/manifest.dsse.json"
+    local sde; sde=$(sed -n 's/.*"sourceDateEpoch":\([0-9]*\).*/\1/p' "$F/manifest.json")
+    (cd "$F" && tar --format=ustar --owner=0 --group=0 --numeric-owner --mode=0644 --mtime="@$sde" -b1 \
+        --no-recursion -cf "$out" $(tar -tf "$in"))
+}
+
 is_root() { [ "$(id -u)" -eq 0 ]; }
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 

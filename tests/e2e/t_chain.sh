@@ -64,26 +64,14 @@ done
 expect 2 "the by-hand script on the changed chunk: REJECT" \
     sh "$KT_SRC/verify/kiemthu-verify-by-hand.sh" "$T/c4.tar" "$PUB"
 
-# resign IN OUT PYTHON: the manifest changed by PYTHON (over the subjects, s),
-# signed again with the key and rebuilt with GNU tar: what the key's holder,
-# or another tool, could make.
+# resign IN OUT PYTHON: the manifest changed by PYTHON (over d, and the
+# subjects by file name, s), signed again and rebuilt (lib.sh resign_bundle).
 resign() {
-    local F; F=$(newdir); tar -xf "$1" -C "$F"
-    /usr/bin/python3 - "$F/manifest.json" "$3" << 'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
+    resign_bundle "$1" "$2" "$KEY" "$PUB" /usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[2]))
 s = {x["name"].split("/", 1)[1]: x for x in d["subject"]}
-exec(sys.argv[2])
-open(sys.argv[1], "w").write(json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")
-PY
-    local type='application/vnd.in-toto+json'
-    { printf 'DSSEv1 %s %s %s ' "${#type}" "$type" "$(wc -c < "$F/manifest.json")"; cat "$F/manifest.json"; } > "$T/pae"
-    openssl pkeyutl -sign -inkey "$KEY" -rawin -in "$T/pae" -out "$T/sig" 2> /dev/null
-    local keyid; keyid=$(openssl pkey -pubin -in "$PUB" -outform DER | sha256sum | cut -d' ' -f1)
-    printf '{"payload":"%s","payloadType":"%s","signatures":[{"keyid":"%s","sig":"%s"}]}\n' \
-        "$(base64 -w0 < "$F/manifest.json")" "$type" "$keyid" "$(base64 -w0 < "$T/sig")" > "$F/manifest.dsse.json"
-    (cd "$F" && tar --format=ustar --owner=0 --group=0 --numeric-owner --mode=0644 --mtime="@$SOURCE_DATE_EPOCH" \
-        -b1 --no-recursion -cf "$2" $(tar -tf "$1"))
+exec(sys.argv[1])
+open(sys.argv[2], "w").write(json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")' "$3"
 }
 K=sha256ChunkStates
 # As format version 2 wrote it (no values): its sha256 decides, both ways.

@@ -61,17 +61,8 @@ PY
 # resign_flipped IN OUT: every recorded "fail" made "pass", the verdict PASS, re-signed with
 # the CI key and rebuilt with GNU tar - what someone holding the key could forge
 resign_flipped() {
-    local F; F=$(newdir); tar -xf "$1" -C "$F"
-    sed -i 's/"result":"fail"/"result":"pass"/g; s/"verdict":"FAIL"/"verdict":"PASS"/' "$F/manifest.json"
-    local type='application/vnd.in-toto+json'
-    { printf 'DSSEv1 %s %s %s ' "${#type}" "$type" "$(wc -c < "$F/manifest.json")"; cat "$F/manifest.json"; } > "$T/pae"
-    openssl pkeyutl -sign -inkey "$PKEY" -rawin -in "$T/pae" -out "$T/sig" 2> /dev/null
-    local keyid; keyid=$(openssl pkey -pubin -in "$PPUB" -outform DER | sha256sum | cut -d' ' -f1)
-    printf '{"payload":"%s","payloadType":"%s","signatures":[{"keyid":"%s","sig":"%s"}]}\n' \
-        "$(base64 -w0 < "$F/manifest.json")" "$type" "$keyid" "$(base64 -w0 < "$T/sig")" > "$F/manifest.dsse.json"
-    local sde; sde=$(sed -n 's/.*"sourceDateEpoch":\([0-9]*\).*/\1/p' "$F/manifest.json")
-    (cd "$F" && tar --format=ustar --owner=0 --group=0 --numeric-owner --mode=0644 --mtime="@$sde" -b1 \
-        --no-recursion -cf "$2" $(tar -tf "$1"))
+    resign_bundle "$1" "$2" "$PKEY" "$PPUB" \
+        sed -i 's/"result":"fail"/"result":"pass"/g; s/"verdict":"FAIL"/"verdict":"PASS"/'
 }
 
 POLICY=$KT_SRC/profiles/policy.json
