@@ -67,6 +67,9 @@ resign_bundle() {
     local sde; sde=$(sed -n 's/.*"sourceDateEpoch":\([0-9]*\).*/\1/p' "$F/manifest.json")
     (cd "$F" && tar --format=ustar --owner=0 --group=0 --numeric-owner --mode=0644 --mtime="@$sde" -b1 \
         --no-recursion -cf "$out" $(tar -tf "$in"))
+    local rc=$?
+    rm -rf "$F"
+    return $rc
 }
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
