@@ -88,6 +88,7 @@ void ck_image_digest(check_ctx *c);
 void ck_probe_ids(check_ctx *c);
 void ck_run_profiles_pinned(check_ctx *c);
 void ck_run_baseline(check_ctx *c);
+void ck_run_filter_checked(check_ctx *c);
 void ck_image_pinned(check_ctx *c);
 void ck_limit_not_hit(check_ctx *c);
 

@@ -103,6 +103,61 @@ void ck_run_baseline(check_ctx *c)
                    ck_str(c, "run"), b.name, b.sha, ck_str(c, "sha256") ? ", pinned" : "");
 }
 
+typedef struct filtered {
+    long long min, least; /* the pin; the fewest points of a compiled filter (-1: none yet) */
+    int compiled;
+} filtered;
+
+/* filter_checked_points / filter_bpf_sha256 (docs/RUN_RECORD.md): a filter
+ * was compiled (the digest is a sha256) and run at min points or more
+ * before anything ran under it; null digest: nothing was compiled. */
+static int check_filtered(check_ctx *c, const char *prof, const cJSON *att, const cJSON *r,
+                          void *arg)
+{
+    (void)att;
+    filtered *f = arg;
+    const char *run = ck_str(c, "run");
+    const cJSON *pts = cJSON_GetObjectItemCaseSensitive(r, "filter_checked_points");
+    const cJSON *bpf = cJSON_GetObjectItemCaseSensitive(r, "filter_bpf_sha256");
+    if (!pts || !bpf)
+        ck_verdict(c, KT_RESULT_ERROR,
+                   "runs/%s/%s/run.json has no \"filter_checked_points\" and \"filter_bpf_sha256\" "
+                   "(a sandbox from before 2026-11-29, which did not check the filter)",
+                   run, prof);
+    else if (!kt_json_is_int(pts) || pts->valuedouble < 0 ||
+             !(cJSON_IsNull(bpf) || (cJSON_IsString(bpf) && kt_is_sha256_hex(bpf->valuestring))))
+        ck_verdict(c, KT_RESULT_ERROR,
+                   "runs/%s/%s/run.json: \"filter_checked_points\" is not a count or "
+                   "\"filter_bpf_sha256\" neither a sha256 nor null",
+                   run, prof);
+    else if (!cJSON_IsNull(bpf) && pts->valuedouble < (double)f->min)
+        ck_verdict(c, KT_RESULT_FAIL,
+                   "runs/%s/%s: its filter (BPF sha256 %.16s...) was checked at %.0f points, fewer "
+                   "than %lld",
+                   run, prof, bpf->valuestring, pts->valuedouble, f->min);
+    else if (!cJSON_IsNull(bpf)) {
+        f->compiled++;
+        if (f->least < 0 || pts->valuedouble < (double)f->least)
+            f->least = (long long)pts->valuedouble;
+    }
+    return c->decided;
+}
+
+void ck_run_filter_checked(check_ctx *c)
+{
+    filtered f = {ck_num(c, "min_points", 1), -1, 0};
+    const char *run = ck_str(c, "run");
+    int n = ck_attempts(c, run, check_filtered, &f);
+    if (n <= 0) return;
+    if (!f.compiled)
+        ck_verdict(c, KT_RESULT_FAIL, "no attempt of %s compiled a filter", run);
+    else
+        ck_verdict(c, KT_RESULT_PASS,
+                   "%d of %d attempt(s) of %s compiled a filter, each checked at %lld points or "
+                   "more before anything ran under it",
+                   f.compiled, n, run, f.least);
+}
+
 typedef struct image {
     const char *pin;
     char first[128], first_profile[128];

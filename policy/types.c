@@ -48,6 +48,12 @@ static const kt_check_type types[] = {
        "{\"id\": \"b4-baseline\", \"type\": \"run_baseline\", \"run\": \"probe\", \"sha256\": "
        "\"" EX_HEX "\", \"description\": \"...\"}",
        ck_run_baseline),
+    CK("run_filter_checked", "run:s min_points:i?",
+       "every filter an attempt compiled was checked against its rules (at least min_points, "
+       "default 1) before anything ran under it",
+       "{\"id\": \"b4-filter-checked\", \"type\": \"run_filter_checked\", \"run\": \"probe\", "
+       "\"description\": \"...\"}",
+       ck_run_filter_checked),
     CK("image_pinned", "run:s digest:d", "every attempt of the run ran the image with this digest",
        "{\"id\": \"b4-image-pinned\", \"type\": \"image_pinned\", \"run\": \"probe\", "
        "\"digest\": \"sha256:" EX_HEX "\", \"description\": \"...\"}",

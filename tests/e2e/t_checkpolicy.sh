@@ -25,7 +25,7 @@ expect_msg 65 'it must be sha256, 64 lowercase hex digits' "a malformed pin: 65"
 run "$BUNDLE" check-policy --help
 types=$(sed -n 's/^  \([a-z0-9_]*\): .*/\1/p' "$T/out")
 n=$(echo "$types" | wc -l)
-[ "$RC" -eq 0 ] && [ "$n" -eq 17 ] && [ "$(grep -c '^    example: {' "$T/out")" -eq "$n" ] &&
+[ "$RC" -eq 0 ] && [ "$n" -eq 18 ] && [ "$(grep -c '^    example: {' "$T/out")" -eq "$n" ] &&
     ok "check-policy --help lists the $n check types, each with an example" || not_ok "check-policy --help ($n types, exit $RC)"
 missing=""
 for t in $types; do grep -q "^| \`$t\` |" "$KT_SRC/docs/POLICY.md" && grep -q "\"type\": \"$t\"" "$KT_SRC/docs/POLICY.md" || missing="$missing $t"; done

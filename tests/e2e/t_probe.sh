@@ -64,7 +64,7 @@ else
         not_ok "B4': summary ($(tr '\n' ' ' < "$T/out"))"
     # ... and its records satisfy the B4' part of the shipped policy
     b4_only_policy "$T/b4-policy.json"
-    expect_msg 0 'verdict: PASS \(13/13 checks pass\)' "B4' evidence (from the probe image) bundles with the B4' checks: PASS" \
+    expect_msg 0 'verdict: PASS \(14/14 checks pass\)' "B4' evidence (from the probe image) bundles with the B4' checks: PASS" \
         "$BUNDLE" create -e "$T/b4/evidence" -k "$(seckey b4.key test-ed25519.key)" -p "$T/b4-policy.json" -o "$T/b4.tar"
     expect 0 "... and verifies offline" "$VERIFY" "$T/b4.tar" --key "$FIXKEYS/test-ed25519.pub"
 

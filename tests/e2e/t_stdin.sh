@@ -30,7 +30,8 @@ for run, profs in (("probe", ["seccomp-deny-by-default", "seccomp-startup-safe"]
         started = p == profs[-1]
         w("runs/%s/%s/run.json" % (run, p), json.dumps({"started": started, "exit_code": 0 if started else None,
             "profile_sha256": pin, "baseline": {"name": "baseline", "sha256": pin},
-            "image_digest": "sha256:" + pin, "limits": {"pids": {"hit": False}, "memory": {"hit": False}}}))
+            "image_digest": "sha256:" + pin, "limits": {"pids": {"hit": False}, "memory": {"hit": False}},
+            "filter_checked_points": 100, "filter_bpf_sha256": pin}))
         w("runs/%s/%s/stderr" % (run, p), "")
 probes = [{"id": i, "expect": "x", "observed": "x", "pass": True} for i in ("uid", "gid", "no-new-privs")]
 w("runs/probe/seccomp-startup-safe/stdout", json.dumps({"probes": probes, "passed": 3, "total": 3}))

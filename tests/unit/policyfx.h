@@ -104,6 +104,20 @@ static const char *const FILES[][2] = {
     {"runs/badbase/ladder.json", LADDER1},
     {"runs/badbase/safe/run.json",
      RUN("true", "0", DIG_A, HEX_SAFE, ",\"baseline\":{\"name\":\"b\",\"sha256\":\"xyz\"}")},
+/* the filter check (run_filter_checked): both compiled and checked; nothing
+ * compiled; compiled and not checked; malformed */
+#define FC(points, bpf) ",\"filter_checked_points\":" points ",\"filter_bpf_sha256\":" bpf
+    {"runs/fc/ladder.json", LADDER2("\"safe\"")},
+    {"runs/fc/strict/run.json",
+     RUN("false", "null", DIG_A, HEX_STRICT, BASE FC("1200", "\"" HEX_A "\""))},
+    {"runs/fc/safe/run.json", RUN("true", "0", DIG_A, HEX_SAFE, BASE FC("55", "\"" HEX_B "\""))},
+    {"runs/fcnone/ladder.json", LADDER1},
+    {"runs/fcnone/safe/run.json", RUN("false", "null", DIG_A, HEX_SAFE, BASE FC("0", "null"))},
+    {"runs/fczero/ladder.json", LADDER1},
+    {"runs/fczero/safe/run.json", RUN("true", "0", DIG_A, HEX_SAFE, BASE FC("0", "\"" HEX_A "\""))},
+    {"runs/fcbad/ladder.json", LADDER1},
+    {"runs/fcbad/safe/run.json",
+     RUN("true", "0", DIG_A, HEX_SAFE, BASE FC("\"12\"", "\"" HEX_A "\""))},
     /* mixed: a different image under each profile */
     {"runs/mixed/ladder.json", LADDER2("\"safe\"")},
     {"runs/mixed/strict/run.json", RUN("false", "null", DIG_A, HEX_STRICT, BASE)},

@@ -82,6 +82,18 @@ static const struct check_case {
     {C("run_baseline", ",\"run\":\"nobase\""), P_FAIL, "ran with --baseline none"},
     {C("run_baseline", ",\"run\":\"oldbase\""), P_ERR, "has no \"baseline\""},
     {C("run_baseline", ",\"run\":\"badbase\""), P_ERR, "neither {name, sha256} nor \"none\""},
+    /* run_filter_checked */
+    {C("run_filter_checked", ",\"run\":\"fc\""), P_PASS,
+     "2 of 2 attempt(s) of fc compiled a filter, each checked at 55 points or more"},
+    {C("run_filter_checked", ",\"run\":\"fc\",\"min_points\":100"), P_FAIL,
+     "runs/fc/safe: its filter (BPF sha256 bbbbbbbbbbbbbbbb...) was checked at 55 points, fewer "
+     "than 100"},
+    {C("run_filter_checked", ",\"run\":\"fcnone\""), P_FAIL,
+     "no attempt of fcnone compiled a filter"},
+    {C("run_filter_checked", ",\"run\":\"fczero\""), P_FAIL, "checked at 0 points, fewer than 1"},
+    {C("run_filter_checked", ",\"run\":\"oldbase\""), P_ERR,
+     "has no \"filter_checked_points\" and \"filter_bpf_sha256\" (a sandbox from before"},
+    {C("run_filter_checked", ",\"run\":\"fcbad\""), P_ERR, "is not a count"},
     /* limit_not_hit: true fails, null (unknowable) and absent are errors, never a pass */
     {C("limit_not_hit", ",\"run\":\"probe\",\"profile\":\"@canonical\",\"limits\":[\"pids\","
                         "\"memory\",\"memory_swap\",\"cpus\"]"),

@@ -258,7 +258,7 @@ static void documented_types(void **state)
         assert_non_null(strstr(text, "("));
         assert_non_null(t->summary);
     }
-    assert_int_equal(n, 17);
+    assert_int_equal(n, 18);
     char names[600];
     kt_policy_type_names(names, sizeof names);
     assert_non_null(strstr(names, "limit_not_hit"));
