@@ -14,7 +14,7 @@ KT_SRC=$(cd "$(dirname "$0")/../.." && pwd)
 KT_BIN=$(cd "$KT_BIN" && pwd)
 cache=${KT_VM_CACHE:-$KT_SRC/build/vm}
 smoke=${KT_SMOKE:-"t_limits.sh t_hits.sh t_deleg.sh t_probe.sh"}
-timeout_s=${KT_VM_TIMEOUT:-$([ "$mode" = full ] && echo 2400 || echo 600)}
+timeout_s=${KT_VM_TIMEOUT:-$([ "$mode" = full ] && echo 3600 || echo 600)}
 skip() { echo "SKIPPED - cgroup v2 VM $mode run ($*)"; exit 77; }
 
 bin_shared=1 # a build directory outside the tree gets a share of its own
