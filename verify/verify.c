@@ -91,9 +91,9 @@ static int split_job(vstate *v, const kt_hashjob *j, const cJSON *st, const cJSO
  * all at once; kt_manifest_check then holds every part to its value. */
 static int hash_deferred(vstate *v, const cJSON *st, int cpus, kt_err *err)
 {
-    size_t n = 0, values = 0;
-    for (size_t i = 0; i < v->njobs; i++) n++, values += kt_chain_count(v->jobs[i].size);
-    kt_hashjob *jobs = calloc(n + values ? n + values : 1, sizeof *jobs);
+    size_t values = 0; /* at most one job per value more than there are members */
+    for (size_t i = 0; i < v->njobs; i++) values += kt_chain_count(v->jobs[i].size);
+    kt_hashjob *jobs = calloc(v->njobs + values ? v->njobs + values : 1, sizeof *jobs);
     uint8_t(*claimed)[KT_SHA256_LEN] = calloc(values ? values : 1, KT_SHA256_LEN);
     int rc = -1;
     if (!jobs || !claimed) {
